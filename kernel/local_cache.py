@@ -1,0 +1,94 @@
+"""The local cache: outputs of cached nodes under `$PLAIT_HOME/local-cache/`.
+
+One file per key, written atomically. Serialized nodes take a per-key lock
+(a thread lock, then an `flock` on a lock file) so that concurrent identical
+nodes, in this process or another, run once and the rest read the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+_MISS = object()
+
+
+def plait_home() -> Path:
+    return Path(os.environ.get("PLAIT_HOME") or Path.home() / ".plait")
+
+
+def cache_enabled() -> bool:
+    for var in ("PLAIT_LOCAL_CACHE_ENABLED", "FLYTE_LOCAL_CACHE_ENABLED"):
+        value = os.environ.get(var)
+        if value is not None:
+            return value.strip().lower() not in ("0", "false", "no", "off")
+    return True
+
+
+class LocalCache:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or plait_home() / "local-cache"
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.pkl"
+
+    def get(self, key: str) -> Any:
+        """The cached outputs for `key`, or `MISS`."""
+        try:
+            with open(self._path(key), "rb") as fh:
+                return pickle.load(fh)
+        except FileNotFoundError:
+            return _MISS
+        except (EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return _MISS  # a damaged or stale entry is a miss, never an error
+
+    def put(self, key: str, outputs: dict[str, Any]) -> bool:
+        """Store outputs; returns False (and stores nothing) if they cannot be pickled."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            data = pickle.dumps(outputs, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - unpicklable outputs are simply not cached
+            return False
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        return True
+
+    @contextlib.contextmanager
+    def reservation(self, key: str) -> Iterator[None]:
+        """Hold the key so that one run computes it while the others wait."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            lock_path = self._path(key).with_suffix(".lock")
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(lock_path, "a") as fh:
+                try:
+                    import fcntl
+
+                    fcntl.flock(fh, fcntl.LOCK_EX)
+                except ImportError:  # pragma: no cover - not on POSIX
+                    pass
+                yield
+
+    def clear(self) -> int:
+        """Remove every entry; returns how many were removed."""
+        if not self.root.exists():
+            return 0
+        count = sum(1 for _ in self.root.rglob("*.pkl"))
+        shutil.rmtree(self.root, ignore_errors=True)
+        return count
+
+
+MISS = _MISS

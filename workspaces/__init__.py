@@ -1,0 +1,1 @@
+"""plait.workspaces: code-server workspace lifecycle, used by the backend."""
