@@ -15,7 +15,6 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any, Union
 
 from .errors import InputError, TypeMismatchError, UserError
-from .security import validate_annotations, validate_labels
 
 Quantity = Union[str, int, float]
 
@@ -319,6 +318,8 @@ class PodTemplate:
                 "name (lower-case letters, digits and '-', at most 63), got "
                 f"{name!r}; write 'primary'"
             )
+        from .security import validate_annotations, validate_labels  # only pod templates need it
+
         if self.labels is not None:
             owner = f"PodTemplate(labels={self.labels!r})"
             object.__setattr__(self, "labels", validate_labels(self.labels, owner=owner))

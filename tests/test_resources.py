@@ -338,3 +338,28 @@ def test_primary_container_name_must_be_a_container_name():
         match=r"primary_container_name='Primary'\): expected a Kubernetes container name",
     ):
         PodTemplate(primary_container_name="Primary")
+
+
+def test_the_documented_kubernetes_pod_spec_travels_as_api_json():
+    client = pytest.importorskip("kubernetes.client")
+    pod_spec = client.V1PodSpec(
+        containers=[
+            client.V1Container(
+                name="primary",
+                image="ghcr.io/my-org/image:tag",
+                resources=client.V1ResourceRequirements(
+                    requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"}
+                ),
+                env=[client.V1EnvVar(name="COMP_KEY_EX", value="compile_time")],
+            )
+        ],
+        host_ipc=True,
+    )
+    spec = json.loads(
+        json.dumps(PodTemplate(primary_container_name="primary", pod_spec=pod_spec).to_spec())
+    )
+    assert spec["pod_spec"]["hostIPC"] is True
+    assert spec["pod_spec"]["containers"][0]["env"] == [
+        {"name": "COMP_KEY_EX", "value": "compile_time"}
+    ]
+    assert PodTemplate.from_spec(spec).to_spec() == spec
