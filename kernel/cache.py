@@ -152,8 +152,8 @@ def signature_text(entity: Any) -> str:
 
 def cache_key(version: str, signature: str, input_hashes: dict[str, str], ignored: Iterable[str]) -> str:
     skip = set(ignored)
-    material = json.dumps(
-        [version, signature, sorted((k, v) for k, v in input_hashes.items() if k not in skip)],
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(material.encode()).hexdigest()
+    parts = [version, signature]
+    for k in sorted(input_hashes):
+        if k not in skip:
+            parts.append(f"{k}={input_hashes[k]}")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

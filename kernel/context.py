@@ -67,18 +67,28 @@ class ExecutionParameters:
         raw_output_prefix: str = "",
     ) -> None:
         self.execution_id = execution_id
-        self.task_id = TaskId(task_name)
+        self._task_name = task_name
         self.attempt_number = attempt
         self.node_id = node_id
         self.raw_output_prefix = raw_output_prefix
         self._tmp_root = tmp_root
         self._workdir: str | None = None
-        self.secrets = Secrets()
-        self.logging = _logger()
+
+    @property
+    def secrets(self) -> Secrets:
+        return Secrets()
+
+    @property
+    def logging(self) -> Any:
+        return _logger()
 
     @property
     def task_name(self) -> str:
-        return self.task_id.name
+        return self._task_name
+
+    @property
+    def task_id(self) -> TaskId:
+        return TaskId(self._task_name)
 
     @property
     def execution_date(self) -> Any:

@@ -13,7 +13,6 @@ import ctypes
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -30,11 +29,12 @@ from .errors import (
     UserError,
 )
 from .interface import NO_DEFAULT, Interface
-from .local_cache import MISS, LocalCache, cache_enabled, plait_home
+from .local_cache import MISS, LocalCache, cache_enabled, plait_home, store_for_home
 from .settings import TaskSettings, effective
 from .typesys import ValueTypeError, checker, describe, strip_annotated, value_hash
 
 DEFAULT_MAX_PARALLELISM = 16
+_FAST_NODE_S = 0.0005  # tasks quicker than this run inline: a thread would cost more
 
 # Node phases (the same names the backend records).
 QUEUED, RUNNING, SUCCEEDED, FAILED, SKIPPED, CACHE_HIT, TIMED_OUT, ABORTED = (
@@ -79,7 +79,7 @@ class Execution:
         domain: str = "development",
         max_dynamic_depth: int = 32,
     ) -> None:
-        self.id = _ctx.ExecutionId(name or f"local-{uuid.uuid4().hex[:12]}", project, domain)
+        self.id = _ctx.ExecutionId(name or f"local-{os.urandom(6).hex()}", project, domain)
         self.overwrite_cache = overwrite_cache
         self.max_parallelism = max_parallelism or DEFAULT_MAX_PARALLELISM
         self.envs = dict(envs or {})
@@ -89,13 +89,12 @@ class Execution:
         self.nodes: dict[str, NodeRecord] = {}
         self.hashes: dict[int, str] = {}  # id(value) -> hash, for HashMethod outputs
         self._cache: LocalCache | None = None
-        self._lock = threading.Lock()
-        self.aborted = threading.Event()
+        self.fast: set[int] = set()  # ids of entities seen to finish in well under a millisecond
 
     @property
     def cache(self) -> LocalCache:
         if self._cache is None:
-            self._cache = LocalCache()
+            self._cache = store_for_home()
         return self._cache
 
     def record(self, path: str, entity: str, kind: str) -> NodeRecord:
@@ -249,6 +248,35 @@ def run_task(
     if rec is not None and rec.phase != CACHE_HIT:
         exe.set_phase(rec, SUCCEEDED)
     return outputs
+
+
+def item_runner(exe: Execution, task: Any, settings: TaskSettings) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """A function running one map item of `task`; a lean path when nothing needs managing."""
+    simple = (
+        settings.retries == 0 and settings.timeout is None and settings.cache is None
+        and not settings.environment and not exe.envs
+    )
+    if not simple:
+        return lambda path, kwargs: run_task(exe, path, task, settings, kwargs, record=False)
+    invoke = task.invoke
+    push, pop, params = _ctx.push, _ctx.pop, _ctx.ExecutionParameters
+    exe_id, name = exe.id, task.name
+
+    def run(path: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        ctx = params(exe_id, name, 1, path)
+        push(ctx)
+        try:
+            raw = invoke(kwargs)
+            return _convert_outputs(exe, path, task, raw, ctx)
+        except BaseException as exc:
+            _note(exc, task, path, exe, 1, 0)
+            raise
+        finally:
+            pop()
+            if ctx._workdir is not None:
+                ctx.cleanup()
+
+    return run
 
 
 def _cached(
@@ -421,9 +449,22 @@ def _interrupt(thread: threading.Thread) -> None:
     )
 
 
+def _output_plan(task: Any) -> tuple[list[str], list[Any], list[str]]:
+    """Per task, once: output names, their checkers and the outputs with a HashMethod."""
+    plan = task.__dict__.get("_plait_output_plan")
+    if plan is None:
+        outputs = task.interface.outputs
+        names = list(outputs)
+        hashed = [
+            n for n, tp in outputs.items()
+            if any(type(m).__name__ == "HashMethod" for m in strip_annotated(tp)[1])
+        ]
+        plan = task.__dict__["_plait_output_plan"] = (names, [checker(outputs[n]) for n in names], hashed)
+    return plan  # type: ignore[no-any-return]
+
+
 def _convert_outputs(exe: Execution, path: str, task: Any, raw: Any, ctx: Any) -> dict[str, Any]:
-    interface: Interface = task.interface
-    names = list(interface.outputs)
+    names, checks, hashed = _output_plan(task)
     if not names:
         if raw is not None:
             raise UserError(
@@ -442,11 +483,11 @@ def _convert_outputs(exe: Execution, path: str, task: Any, raw: Any, ctx: Any) -
             )
         values = raw
     outputs: dict[str, Any] = {}
-    for name, value in zip(names, values, strict=True):
-        tp = interface.outputs[name]
+    for name, check, value in zip(names, checks, values, strict=True):
         try:
-            value = checker(tp)(value)
+            value = check(value)
         except ValueTypeError as exc:
+            tp = task.interface.outputs[name]
             raise TypeMismatchError(
                 f"task `{task.name}` output `{name}` is declared `{describe(tp)}` but the "
                 f"task returned {_short(value)} of type `{exc.found}`; return a "
@@ -456,10 +497,11 @@ def _convert_outputs(exe: Execution, path: str, task: Any, raw: Any, ctx: Any) -
         persist = getattr(value, "__plait_persist__", None)
         if persist is not None:
             value = persist(ctx, lambda: exe.data_dir(path))
-        elif isinstance(value, list) and value and hasattr(value[0], "__plait_persist__"):
+        elif value.__class__ is list and value and hasattr(value[0], "__plait_persist__"):
             value = [v.__plait_persist__(ctx, lambda: exe.data_dir(path)) for v in value]
         outputs[name] = value
-    _remember_hashes(exe, interface, outputs)
+    for name in hashed:
+        exe.hashes[id(outputs[name])] = value_hash(task.interface.outputs[name], outputs[name])
     return outputs
 
 
@@ -519,11 +561,25 @@ def run_graph(
     failures: list[BaseException] = []
     blocked: set[str] = set()
 
+    fast = exe.fast
+
     def run_one(node: Any) -> dict[str, Any]:
         if node.entity.kind == "branch":
             return node.entity.run_branch(exe, f"{prefix}{node.id}", wf_inputs, results)  # type: ignore[no-any-return]
         inputs = {name: resolve(b, wf_inputs, results) for name, b in node.bindings.items()}
-        return run_entity(exe, f"{prefix}{node.id}", node.entity, node.overrides, inputs)
+        started = time.perf_counter()
+        out = run_entity(exe, f"{prefix}{node.id}", node.entity, node.overrides, inputs)
+        if node.entity.kind == "task" and time.perf_counter() - started < _FAST_NODE_S:
+            fast.add(id(node.entity))
+        return out
+
+    def run_inline(node: Any) -> None:
+        try:
+            out = run_one(node)
+        except Exception as exc:  # noqa: BLE001 - handled by the failure policy
+            finish(node, None, exc)
+        else:
+            finish(node, out, None)
 
     def finish(node: Any, outputs: dict[str, Any] | None, error: BaseException | None) -> None:
         if error is not None:
@@ -545,15 +601,17 @@ def run_graph(
                 if not running:
                     break
             if ready and not running and (len(ready) == 1 or exe.max_parallelism <= 1):
-                node = ready.pop(0)
-                try:
-                    out = run_one(node)
-                except BaseException as exc:  # noqa: BLE001 - handled by failure policy
-                    if not isinstance(exc, Exception):
-                        raise
-                    finish(node, None, exc)
-                else:
-                    finish(node, out, None)
+                run_inline(ready.pop(0))
+                continue
+            # Tasks already seen to take microseconds gain nothing from a thread.
+            quick = [n for n in ready if id(n.entity) in fast]
+            if quick:
+                for n in quick:
+                    ready.remove(n)
+                for n in quick:
+                    if failures and fail_fast:
+                        break
+                    run_inline(n)
                 continue
             while ready and len(running) < exe.max_parallelism:
                 if pool is None:

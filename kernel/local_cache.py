@@ -32,9 +32,27 @@ def cache_enabled() -> bool:
     return True
 
 
+def cache_root() -> str:
+    home = os.environ.get("PLAIT_HOME") or os.path.join(os.path.expanduser("~"), ".plait")
+    return os.path.join(home, "local-cache")
+
+
+_stores: dict[str, LocalCache] = {}
+
+
+def store_for_home() -> LocalCache:
+    """The store of the current PLAIT_HOME (one object per folder, shared by runs)."""
+    root = cache_root()
+    store = _stores.get(root)
+    if store is None:
+        store = _stores.setdefault(root, LocalCache(Path(root)))
+    return store
+
+
 class LocalCache:
     def __init__(self, root: Path | None = None) -> None:
-        self.root = root or plait_home() / "local-cache"
+        self.root = root or Path(cache_root())
+        self._root = str(self.root)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -44,7 +62,7 @@ class LocalCache:
     def get(self, key: str) -> Any:
         """The cached outputs for `key`, or `MISS`."""
         try:
-            with open(self._path(key), "rb") as fh:
+            with open(f"{self._root}/{key[:2]}/{key}.pkl", "rb") as fh:
                 return pickle.load(fh)
         except FileNotFoundError:
             return _MISS

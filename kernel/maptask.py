@@ -94,7 +94,7 @@ class MapTask(Entity):
         return getattr(self.target, "settings", None)
 
     def run_local(self, exe: Any, path: str, overrides: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        from .engine import FAILED, RUNNING, SUCCEEDED, run_entity, run_task
+        from .engine import FAILED, RUNNING, SUCCEEDED, item_runner, run_entity
         from .settings import effective
 
         rec = exe.record(path, overrides.get("name") or self.name, "map")
@@ -121,7 +121,7 @@ class MapTask(Entity):
         tolerate = count - needed
         stop = threading.Event()
         is_task = target.kind == "task"
-        settings = effective(target.settings, overrides) if is_task else None
+        run_one = item_runner(exe, target, effective(target.settings, overrides)) if is_task else None
         item_overrides = {k: v for k, v in overrides.items() if k not in ("concurrency", "min_success_ratio", "name")}
 
         def run_item(i: int) -> None:
@@ -129,8 +129,8 @@ class MapTask(Entity):
             for n, col in zip(names, columns, strict=True):
                 kwargs[n] = col[i]
             try:
-                if is_task:
-                    results[i] = run_task(exe, f"{path}-{i}", target, settings, kwargs, record=False)
+                if run_one is not None:
+                    results[i] = run_one(f"{path}-{i}", kwargs)
                 else:
                     results[i] = run_entity(exe, f"{path}-{i}", target, item_overrides, kwargs)
             except Exception as exc:  # noqa: BLE001 - counted against min_success_ratio

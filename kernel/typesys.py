@@ -499,6 +499,10 @@ def _key_from(tp: Any, key: str) -> Any:
 
 def value_hash(tp: Any, value: Any) -> str:
     """A stable content hash of a value, used in cache keys and for lineage."""
+    cls = value.__class__
+    if cls is int or cls is str or cls is float or cls is bool or value is None:
+        if not (typing.get_origin(tp) is typing.Annotated):
+            return f"{cls.__name__[0]}:{value!r}"
     base, meta = strip_annotated(tp)
     for m in meta:
         hasher = getattr(m, "function", None)
