@@ -13,6 +13,7 @@ import ctypes
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from .typesys import ValueTypeError, checker, describe, strip_annotated, value_h
 
 DEFAULT_MAX_PARALLELISM = 16
 _FAST_NODE_S = 0.0005  # tasks quicker than this run inline: a thread would cost more
+_FAST_TASKS: weakref.WeakSet[Any] = weakref.WeakSet()  # tasks last seen to run that quickly
 
 # Node phases (the same names the backend records).
 QUEUED, RUNNING, SUCCEEDED, FAILED, SKIPPED, CACHE_HIT, TIMED_OUT, ABORTED = (
@@ -89,7 +91,6 @@ class Execution:
         self.nodes: dict[str, NodeRecord] = {}
         self.hashes: dict[int, str] = {}  # id(value) -> hash, for HashMethod outputs
         self._cache: LocalCache | None = None
-        self.fast: set[int] = set()  # ids of entities seen to finish in well under a millisecond
 
     @property
     def cache(self) -> LocalCache:
@@ -211,7 +212,7 @@ def run_entity(exe: Execution, path: str, entity: Any, overrides: dict[str, Any]
     if runner is None:
         raise PlaitError(f"`{entity.name}` ({kind}) cannot run locally")
     cache = overrides.get("cache")
-    if cache is not None and kind in ("workflow", "launch_plan"):
+    if cache is not None and kind in ("workflow", "launch_plan") and cache_enabled():
         return _cached(exe, path, entity, cache, inputs, lambda: runner(exe, path, overrides, inputs))
     return runner(exe, path, overrides, inputs)  # type: ignore[no-any-return]
 
@@ -561,16 +562,20 @@ def run_graph(
     failures: list[BaseException] = []
     blocked: set[str] = set()
 
-    fast = exe.fast
+    fast = _FAST_TASKS
 
     def run_one(node: Any) -> dict[str, Any]:
-        if node.entity.kind == "branch":
-            return node.entity.run_branch(exe, f"{prefix}{node.id}", wf_inputs, results)  # type: ignore[no-any-return]
+        entity = node.entity
+        if entity.kind == "branch":
+            return entity.run_branch(exe, f"{prefix}{node.id}", wf_inputs, results)  # type: ignore[no-any-return]
         inputs = {name: resolve(b, wf_inputs, results) for name, b in node.bindings.items()}
         started = time.perf_counter()
-        out = run_entity(exe, f"{prefix}{node.id}", node.entity, node.overrides, inputs)
-        if node.entity.kind == "task" and time.perf_counter() - started < _FAST_NODE_S:
-            fast.add(id(node.entity))
+        out = run_entity(exe, f"{prefix}{node.id}", entity, node.overrides, inputs)
+        if entity.kind == "task":
+            if time.perf_counter() - started < _FAST_NODE_S:
+                fast.add(entity)
+            else:
+                fast.discard(entity)
         return out
 
     def run_inline(node: Any) -> None:
@@ -604,7 +609,7 @@ def run_graph(
                 run_inline(ready.pop(0))
                 continue
             # Tasks already seen to take microseconds gain nothing from a thread.
-            quick = [n for n in ready if id(n.entity) in fast]
+            quick = [n for n in ready if n.entity in fast]
             if quick:
                 for n in quick:
                     ready.remove(n)
