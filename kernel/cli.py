@@ -212,56 +212,72 @@ def entity_help(entity: Any) -> str:
 
 
 class Progress:
-    """Node counts on stderr, shown only for runs longer than a moment."""
+    """Node counts on stderr, shown only for runs longer than a moment.
+
+    On a terminal: one live line. Elsewhere (CI logs, pipes): a plain line at
+    most once a second, so logs stay readable.
+    """
 
     DELAY_S = 0.5
+    LOG_EVERY_S = 1.0
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self) -> None:
         from rich.console import Console
 
-        self.console = Console(stderr=True)
-        self.enabled = enabled and self.console.is_terminal or os.environ.get("PLAIT_PROGRESS") == "1"
-        self.counts: dict[str, int] = {}
+        self.console = Console(stderr=True, highlight=False)
         self.phases: dict[str, str] = {}
         self.current = ""
         self._live: Any = None
+        self._shown = False
+        self._last_line = 0.0
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self.started = time.perf_counter()
 
     def __enter__(self) -> Progress:
-        if self.enabled:
-            self._timer = threading.Timer(self.DELAY_S, self._start)
-            self._timer.daemon = True
-            self._timer.start()
+        self._timer = threading.Timer(self.DELAY_S, self._start)
+        self._timer.daemon = True
+        self._timer.start()
         return self
 
-    def _render(self) -> str:
+    def _text(self) -> str:
         done = sum(1 for p in self.phases.values() if p in ("SUCCEEDED", "CACHE_HIT", "SKIPPED"))
         running = sum(1 for p in self.phases.values() if p == "RUNNING")
         failed = sum(1 for p in self.phases.values() if p in ("FAILED", "TIMED_OUT"))
         elapsed = time.perf_counter() - self.started
-        text = f"[bold]{done}[/] done, {running} running"
+        text = f"{done} done, {running} running"
         if failed:
-            text += f", [red]{failed} failed[/]"
-        return f"{text}  {elapsed:5.1f}s  {self.current}"
+            text += f", {failed} failed"
+        return f"{text}, {elapsed:.1f}s  {self.current}"
 
     def _start(self) -> None:
-        from rich.live import Live
-        from rich.spinner import Spinner
-
         with self._lock:
-            self._spinner = Spinner("dots", text=self._render())
-            self._live = Live(self._spinner, console=self.console, transient=True, refresh_per_second=8)
-            self._live.start()
+            self._shown = True
+            if self.console.is_terminal:
+                from rich.live import Live
+                from rich.spinner import Spinner
+
+                self._spinner = Spinner("dots", text=self._text())
+                self._live = Live(self._spinner, console=self.console, transient=True, refresh_per_second=8)
+                self._live.start()
+            else:
+                self._log()
+
+    def _log(self) -> None:
+        self._last_line = time.perf_counter()
+        self.console.print(f"plait: {self._text()}")
 
     def observe(self, rec: Any) -> None:
         self.phases[rec.path] = rec.phase
         if rec.phase == "RUNNING":
             self.current = rec.entity
-        if self._live is not None:
-            with self._lock:
-                self._spinner.update(text=self._render())
+        if not self._shown:
+            return
+        with self._lock:
+            if self._live is not None:
+                self._spinner.update(text=self._text())
+            elif time.perf_counter() - self._last_line >= self.LOG_EVERY_S:
+                self._log()
 
     def __exit__(self, *exc: Any) -> None:
         if self._timer is not None:
@@ -290,52 +306,46 @@ def main() -> None:
 @main.command(
     "run",
     context_settings={**CONTEXT, "ignore_unknown_options": True, "allow_extra_args": True,
-                      "help_option_names": []},
+                      "allow_interspersed_args": False},
 )
-@click.argument("file", required=False)
-@click.argument("entity", required=False)
+@click.argument("file")
 @click.option("--overwrite-cache", is_flag=True, help="Run cached nodes again and replace their entries.")
 @click.option("--max-parallelism", type=int, default=None, help="Most nodes running at once (default 16).")
 @click.option("--env", "envs", multiple=True, metavar="KEY=VALUE", help="Environment variable for every task.")
 @click.option("--name", "exec_name", default=None, help="Name of the execution.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
 @click.option("--verbose", is_flag=True, help="Show full tracebacks on failure.")
-@click.option("-h", "--help", "show_help", is_flag=True, help="Show this message (or, after ENTITY, its inputs).")
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
-    file: str | None,
-    entity: str | None,
+    file: str,
     overwrite_cache: bool,
     max_parallelism: int | None,
     envs: tuple[str, ...],
     exec_name: str | None,
     as_json: bool,
     verbose: bool,
-    show_help: bool,
 ) -> None:
     """Run a task, workflow or launch plan from FILE locally.
 
     \b
-    plait run FILE ENTITY [--input value ...]
-    Inputs are parsed by their declared types: numbers, true/false, text,
-    JSON for lists, dicts and dataclasses, ISO dates, durations such as 10m,
-    and paths for files and directories. `plait run FILE ENTITY --help`
-    lists the inputs of ENTITY.
+    plait run [OPTIONS] FILE ENTITY [--input value ...]
+    Options go before FILE; what follows ENTITY are its inputs, parsed by
+    their declared types: numbers, true/false, text, JSON for lists, dicts
+    and dataclasses, ISO dates, durations such as 10m, and paths for files
+    and directories. `plait run FILE ENTITY --help` lists the inputs of ENTITY.
     """
-    if file is None or (show_help and entity is None):
-        click.echo(ctx.get_help())
-        return
-    if entity is None:
-        module = load_module(file)
-        names = ", ".join(sorted(entities_of(module))) or "none"
-        raise click.UsageError(f"name the ENTITY to run; {file} defines: {names}")
+    args = list(ctx.args)
     module = load_module(file)
+    if not args or args[0].startswith("-"):
+        names = ", ".join(sorted(entities_of(module))) or "none"
+        raise click.UsageError(f"name the ENTITY to run after FILE; {file} defines: {names}")
+    entity, args = args[0], args[1:]
     target = find_entity(module, entity, file)
-    if show_help:
+    if "--help" in args or "-h" in args:
         click.echo(entity_help(target))
         return
-    inputs = parse_inputs(target, list(ctx.args))
+    inputs = parse_inputs(target, args)
     env: dict[str, str] = {}
     for item in envs:
         key, eq, value = item.partition("=")
@@ -344,7 +354,7 @@ def run_cmd(
         env[key] = value
     from .engine import execute
 
-    progress = Progress(enabled=True)
+    progress = Progress()
     try:
         with progress:
             result = execute(
@@ -391,7 +401,8 @@ def _print_outputs(entity: Any, outputs: dict[str, Any], as_json: bool) -> None:
         click.echo(json.dumps({n: lit(n, v) for n, v in outputs.items()}, default=str))
         return
     for n, v in outputs.items():
-        click.echo(f"{n}: {v!r}" if len(outputs) > 1 or n != "o0" else repr(v))
+        text = v if isinstance(v, str) else repr(v)
+        click.echo(f"{n}: {text}" if len(outputs) > 1 or n != "o0" else text)
 
 
 @main.group("local-cache", context_settings=CONTEXT)
