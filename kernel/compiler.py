@@ -356,7 +356,7 @@ def collect_outputs(
         )
     if len(names) == 1:
         values = [result]
-    elif isinstance(result, tuple):
+    elif isinstance(result, (tuple, Outputs)):
         values = list(result)
     else:
         raise CompileError(
@@ -373,10 +373,19 @@ def collect_outputs(
             f"{owner} declares the output `{names[0]}: {describe(interface.outputs[names[0]])}` "
             "but returns nothing; return a value or remove the annotation"
         )
-    return {
-        name: to_binding(v, interface.outputs[name], owner, name, owner)
-        for name, v in zip(names, values, strict=True)
-    }
+    bindings = {}
+    for name, v in zip(names, values, strict=True):
+        tp = interface.outputs[name]
+        try:
+            bindings[name] = to_binding(v, tp, owner, name, owner)
+        except TypeMismatchError as exc:
+            source = f" from {v.source}" if isinstance(v, Promise) else ""
+            raise TypeMismatchError(
+                f"{owner} declares output `{name}: {describe(tp)}` but returns `{exc.found}`"
+                f"{source}; return a `{describe(tp)}` or change the return annotation",
+                entity=owner, name=name, expected=describe(tp), found=exc.found,
+            ) from None
+    return bindings
 
 
 def output_spec_types(interface: Interface) -> dict[str, Any]:

@@ -98,11 +98,24 @@ def outputs_from_annotation(ret: Any, owner: str) -> tuple[dict[str, Any], Any]:
     return {"o0": ret}, None
 
 
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except TypeError:
+        # `-> (float, int)` under `from __future__ import annotations` is a string
+        # that typing refuses to evaluate; evaluate the annotations ourselves.
+        namespace = getattr(fn, "__globals__", {})
+        return {
+            k: eval(v, namespace) if isinstance(v, str) else v  # noqa: S307 - the user's own annotation
+            for k, v in getattr(fn, "__annotations__", {}).items()
+        }
+
+
 def interface_from_function(fn: Callable[..., Any], kind: str = "task") -> Interface:
     """Read a function's signature; every input must be annotated."""
     owner = f"{kind} `{getattr(fn, '__qualname__', fn)}`"
     try:
-        hints = typing.get_type_hints(fn, include_extras=True)
+        hints = _type_hints(fn)
     except NameError as exc:
         raise CompileError(
             f"{owner}: an annotation names something that is not defined ({exc}); "

@@ -191,22 +191,40 @@ class VoidPromise:
         return f"VoidPromise({self.node.entity_name}, node {self.node.id})"
 
 
-class Outputs(tuple):  # type: ignore[type-arg]
-    """Several outputs of one node: unpack it, or read a named output as an attribute."""
+class Outputs:
+    """Several outputs of one node: unpack it, index it, or read a named output as an attribute.
 
-    node: Any
-    names: tuple[str, ...]
+    Not a tuple subclass, so output names such as `count` or `index` are not
+    shadowed by tuple methods.
+    """
 
-    def __new__(cls, node: Any, promises: list[Promise]) -> Outputs:
-        self = super().__new__(cls, promises)
+    __slots__ = ("node", "names", "_promises")
+
+    def __init__(self, node: Any, promises: list[Promise]) -> None:
         self.node = node
+        self._promises = tuple(promises)
         self.names = tuple(p.output for p in promises)
-        return self
+
+    def __iter__(self) -> Any:
+        return iter(self._promises)
+
+    def __len__(self) -> int:
+        return len(self._promises)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, str):
+            return self.__getattr__(index)
+        return self._promises[index]
 
     def __getattr__(self, name: str) -> Promise:
-        if name in self.__dict__.get("names", ()):
-            return self[self.names.index(name)]  # type: ignore[no-any-return]
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self.names:
+            return self._promises[self.names.index(name)]
         raise AttributeError(f"node {self.node.id} has outputs {list(self.names)}, not `{name}`")
+
+    def __repr__(self) -> str:
+        return f"Outputs({self.node.entity_name}: {', '.join(self.names)})"
 
     def with_overrides(self, **overrides: Any) -> Outputs:
         self.node.apply_overrides(overrides)
@@ -283,7 +301,7 @@ def promises_in(value: Any) -> list[Promise]:
         return [value]
     if isinstance(value, (Comparison, Conjunction)):
         return promises_in(value.left) + promises_in(value.right)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, Outputs)):
         return [p for v in value for p in promises_in(v)]
     if isinstance(value, dict):
         return [p for v in value.values() for p in promises_in(v)]
