@@ -189,7 +189,7 @@ class GraphBuilder:
         self.owner = owner
         self.parent = parent
         self.nodes: list[Node] = []
-        self._counter = parent._counter if parent is not None else [0]
+        self._counter: list[int] = parent._counter if parent is not None else [0]
 
     def __enter__(self) -> GraphBuilder:
         if not hasattr(_state, "stack"):

@@ -480,7 +480,7 @@ def from_literal(tp: Any, lit: Any) -> Any:
         return tp(lit)
     if _file_kind(tp) is not None:
         return tp(lit["path"] if isinstance(lit, dict) else lit)
-    if dataclasses.is_dataclass(tp) and isinstance(lit, dict):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(lit, dict):
         hints = typing.get_type_hints(tp)
         return tp(**{k: from_literal(hints.get(k, Any), v) for k, v in lit.items()})
     return lit

@@ -1,0 +1,248 @@
+"""The shared model: typed, frozen views of the specs that cross boundaries.
+
+Entities serialise themselves to plain JSON (`entity.to_spec()`); this module
+parses that JSON into frozen dataclasses and back, checking its shape. The
+backend validates what clients send with `parse_spec`, and the lab extension
+and CLI render the same fields. Only the standard library is used here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, TypeAlias, cast
+
+JSON: TypeAlias = Any  # a value made of dict, list, str, int, float, bool and None
+TypeSpec: TypeAlias = dict[str, Any]  # {"kind": "integer"}, {"kind": "list", "of": {...}}, ...
+
+EntityKind = Literal["task", "dynamic", "workflow", "launch_plan", "map", "branch"]
+NODE_PHASES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT")
+EXECUTION_PHASES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
+
+
+class SpecError(ValueError):
+    """A spec does not have the expected shape."""
+
+
+def _need(data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in data:
+        raise SpecError(f"{where}: missing field `{key}`")
+    value = data[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise SpecError(f"{where}: field `{key}` must be {names}, got {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    type: TypeSpec
+    required: bool
+    default: JSON = None
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    inputs: tuple[InputSpec, ...]
+    outputs: tuple[tuple[str, TypeSpec], ...]
+    output_tuple: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> InterfaceSpec:
+        inputs = _need(data, "inputs", dict, where)
+        outputs = _need(data, "outputs", dict, where)
+        parsed = []
+        for name, entry in inputs.items():
+            if not isinstance(entry, dict) or "type" not in entry:
+                raise SpecError(f"{where}: input `{name}` needs a `type`")
+            parsed.append(InputSpec(name, entry["type"], bool(entry.get("required", True)), entry.get("default")))
+        return cls(tuple(parsed), tuple(outputs.items()), data.get("output_tuple"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "inputs": {
+                i.name: {"type": i.type, "required": i.required, **({} if i.required else {"default": i.default})}
+                for i in self.inputs
+            },
+            "outputs": dict(self.outputs),
+        }
+        if self.output_tuple is not None:
+            out["output_tuple"] = self.output_tuple
+        return out
+
+    def input(self, name: str) -> InputSpec | None:
+        return next((i for i in self.inputs if i.name == name), None)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    version: str
+    kind: str
+    task_type: str
+    interface: InterfaceSpec
+    settings: dict[str, Any]
+    docs: dict[str, str] = field(default_factory=dict)
+    deprecated: str = ""
+    environment_name: str | None = None
+    code: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # task-type specific fields
+
+    _CORE = frozenset({"name", "version", "kind", "task_type", "interface", "settings", "docs",
+                       "deprecated", "environment_name", "code"})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskSpec:
+        where = f"task `{data.get('name', '?')}`"
+        return cls(
+            name=_need(data, "name", str, where),
+            version=_need(data, "version", str, where),
+            kind=_need(data, "kind", str, where),
+            task_type=data.get("task_type", "python-task"),
+            interface=InterfaceSpec.from_dict(_need(data, "interface", dict, where), where),
+            settings=dict(data.get("settings") or {}),
+            docs=dict(data.get("docs") or {}),
+            deprecated=data.get("deprecated") or "",
+            environment_name=data.get("environment_name"),
+            code=dict(data.get("code") or {}),
+            extra={k: v for k, v in data.items() if k not in cls._CORE},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k not in ("extra", "interface")}
+        return {**d, "interface": self.interface.to_dict(), **self.extra}
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    id: str
+    kind: str
+    entity: str
+    inputs: dict[str, Any]
+    upstream: tuple[str, ...] = ()
+    overrides: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # map / branch details
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> NodeSpec:
+        node_where = f"{where} node `{data.get('id', '?')}`"
+        core = {"id", "kind", "entity", "inputs", "upstream", "overrides"}
+        return cls(
+            id=_need(data, "id", str, node_where),
+            kind=_need(data, "kind", str, node_where),
+            entity=_need(data, "entity", str, node_where),
+            inputs=dict(_need(data, "inputs", dict, node_where)),
+            upstream=tuple(data.get("upstream") or ()),
+            overrides=dict(data.get("overrides") or {}),
+            extra={k: v for k, v in data.items() if k not in core},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "kind": self.kind, "entity": self.entity,
+                             "inputs": self.inputs, "upstream": list(self.upstream)}
+        if self.overrides:
+            d["overrides"] = self.overrides
+        return {**d, **self.extra}
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    name: str
+    version: str
+    interface: InterfaceSpec
+    nodes: tuple[NodeSpec, ...]
+    outputs: dict[str, Any]
+    failure_policy: str = "FAIL_IMMEDIATELY"
+    interruptible: bool = False
+    on_failure: str | None = None
+    docs: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkflowSpec:
+        where = f"workflow `{data.get('name', '?')}`"
+        nodes = tuple(NodeSpec.from_dict(n, where) for n in _need(data, "nodes", list, where))
+        ids = [n.id for n in nodes]
+        if len(set(ids)) != len(ids):
+            raise SpecError(f"{where}: node ids must be unique, got {ids}")
+        known = set(ids)
+        for n in nodes:
+            missing = [u for u in n.upstream if u not in known]
+            if missing:
+                raise SpecError(f"{where}: node `{n.id}` depends on unknown node(s) {missing}")
+        policy = data.get("failure_policy", "FAIL_IMMEDIATELY")
+        if policy not in ("FAIL_IMMEDIATELY", "FAIL_AFTER_EXECUTABLE_NODES_COMPLETE"):
+            raise SpecError(f"{where}: unknown failure_policy {policy!r}")
+        return cls(
+            name=_need(data, "name", str, where),
+            version=_need(data, "version", str, where),
+            interface=InterfaceSpec.from_dict(_need(data, "interface", dict, where), where),
+            nodes=nodes,
+            outputs=dict(_need(data, "outputs", dict, where)),
+            failure_policy=policy,
+            interruptible=bool(data.get("interruptible", False)),
+            on_failure=data.get("on_failure"),
+            docs=dict(data.get("docs") or {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "workflow", "name": self.name, "version": self.version,
+            "interface": self.interface.to_dict(), "nodes": [n.to_dict() for n in self.nodes],
+            "outputs": self.outputs, "failure_policy": self.failure_policy,
+            "interruptible": self.interruptible, "on_failure": self.on_failure, "docs": self.docs,
+        }
+
+
+@dataclass(frozen=True)
+class LaunchPlanSpec:
+    name: str
+    version: str
+    workflow: str
+    interface: InterfaceSpec
+    default_inputs: dict[str, Any]
+    fixed_inputs: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)  # schedule, notifications, labels, ...
+
+    _CORE = frozenset({"kind", "name", "version", "workflow", "interface", "default_inputs", "fixed_inputs"})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LaunchPlanSpec:
+        where = f"launch plan `{data.get('name', '?')}`"
+        return cls(
+            name=_need(data, "name", str, where),
+            version=_need(data, "version", str, where),
+            workflow=data.get("workflow") or data.get("reference", {}).get("name", ""),
+            interface=InterfaceSpec.from_dict(_need(data, "interface", dict, where), where),
+            default_inputs=dict(data.get("default_inputs") or {}),
+            fixed_inputs=dict(data.get("fixed_inputs") or {}),
+            settings={k: v for k, v in data.items() if k not in cls._CORE},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "launch_plan", "name": self.name, "version": self.version, "workflow": self.workflow,
+            "interface": self.interface.to_dict(), "default_inputs": self.default_inputs,
+            "fixed_inputs": self.fixed_inputs, **self.settings,
+        }
+
+
+Spec: TypeAlias = TaskSpec | WorkflowSpec | LaunchPlanSpec
+
+
+def parse_spec(data: dict[str, Any]) -> Spec:
+    """Parse any entity spec by its `kind`."""
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec must be a JSON object, got {type(data).__name__}")
+    kind = data.get("kind")
+    if kind in ("task", "dynamic", "map", "branch"):
+        return TaskSpec.from_dict(data)
+    if kind == "workflow":
+        return WorkflowSpec.from_dict(data)
+    if kind == "launch_plan":
+        return LaunchPlanSpec.from_dict(data)
+    raise SpecError(f"unknown spec kind {kind!r}; expected task, dynamic, workflow or launch_plan")
+
+
+def spec_of(entity: Any) -> Spec:
+    """The typed spec of a plait entity."""
+    return parse_spec(cast(dict[str, Any], entity.to_spec()))
