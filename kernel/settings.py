@@ -82,6 +82,46 @@ def _environment(owner: str, value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _interruptible(owner: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise InputError(f"{owner}: interruptible expects True or False, got {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
+def _image(owner: str, value: Any) -> Any:
+    if value is None or isinstance(value, str) or hasattr(value, "image_name"):
+        return value
+    raise InputError(
+        f"{owner}: container_image expects an image name such as 'python:3.11-slim' or a "
+        f"plait.ImageSpec, got {type(value).__name__}"
+    )
+
+
+def _secrets(owner: str, value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    from .security import Secret
+
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if not isinstance(item, Secret):
+            raise InputError(
+                f"{owner}: secret_requests expects plait.Secret objects, e.g. "
+                f"Secret(group='db', key='password'), got {item!r}"
+            )
+    return tuple(items)
+
+
+def _pod_template(owner: str, value: Any) -> Any:
+    if value is None:
+        return None
+    from .resources import PodTemplate
+
+    if not isinstance(value, PodTemplate):
+        raise InputError(f"{owner}: pod_template expects a plait.PodTemplate, got {type(value).__name__}")
+    return value
+
+
 @dataclass(frozen=True)
 class TaskSettings:
     retries: int = 0
@@ -135,14 +175,14 @@ def build_settings(owner: str, **kw: Any) -> TaskSettings:
         retries=parse_retries(owner, kw.get("retries", 0)),
         timeout=parse_timeout(owner, kw.get("timeout")),
         cache=cache,
-        interruptible=kw.get("interruptible"),
+        interruptible=_interruptible(owner, kw.get("interruptible")),
         requests=_resources(owner, "requests", kw.get("requests")),
         limits=_resources(owner, "limits", kw.get("limits")),
         accelerator=_accelerator(owner, kw.get("accelerator")),
         environment=_environment(owner, kw.get("environment")),
-        container_image=kw.get("container_image"),
-        secret_requests=tuple(kw.get("secret_requests") or ()),
-        pod_template=kw.get("pod_template"),
+        container_image=_image(owner, kw.get("container_image")),
+        secret_requests=_secrets(owner, kw.get("secret_requests")),
+        pod_template=_pod_template(owner, kw.get("pod_template")),
         pod_template_name=kw.get("pod_template_name"),
         task_config=kw.get("task_config"),
     )
