@@ -23,18 +23,18 @@ _EXPORTS: dict[str, str] = {
     "FlyteRecoverableException": "errors",
     "TaskTimeoutError": "errors",
     # tasks and workflows
-    "task": "task",
-    "PythonFunctionTask": "task",
-    "TaskMetadata": "task",
-    "reference_task": "task",
-    "workflow": "workflow",
-    "Workflow": "workflow",
-    "ImperativeWorkflow": "workflow",
-    "WorkflowFailurePolicy": "workflow",
-    "dynamic": "dynamic",
+    "task": "tasks",
+    "PythonFunctionTask": "tasks",
+    "TaskMetadata": "tasks",
+    "reference_task": "tasks",
+    "workflow": "workflows",
+    "Workflow": "workflows",
+    "ImperativeWorkflow": "workflows",
+    "WorkflowFailurePolicy": "workflows",
+    "dynamic": "dynamic_workflows",
     "map": "maptask",
     "map_task": "maptask",
-    "conditional": "conditional",
+    "conditional": "branches",
     "create_node": "nodes",
     "kwtypes": "interface",
     "LaunchPlan": "launch_plan",
@@ -118,12 +118,12 @@ def load_ipython_extension(ipython: Any) -> None:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .actors import ActorEnvironment, actor_cache
     from .artifacts import Artifact, Granularity, Inputs
+    from .branches import conditional
     from .cache import Cache, CacheFunctionBody, CachePolicy, HashMethod
     from .concurrency import ConcurrencyLimitBehavior, ConcurrencyPolicy
-    from .conditional import conditional
     from .container import ContainerTask
     from .context import ExecutionParameters, current_context
-    from .dynamic import dynamic
+    from .dynamic_workflows import dynamic
     from .errors import (
         CompileError,
         FlyteError,
@@ -145,8 +145,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         A100,
         A100_80GB,
         K80,
-        L40S,
         L4,
+        L40S,
         M60,
         P4,
         P100,
@@ -157,7 +157,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Resources,
     )
     from .schedules import CronSchedule, FixedRate
-    from .security import Annotations, AuthRole, Labels, RawOutputDataConfig, Secret, SecurityContext
+    from .security import (
+        Annotations,
+        AuthRole,
+        Labels,
+        RawOutputDataConfig,
+        Secret,
+        SecurityContext,
+    )
     from .shell import OutputLocation, ShellTask
-    from .task import PythonFunctionTask, TaskMetadata, reference_task, task
-    from .workflow import ImperativeWorkflow, Workflow, WorkflowFailurePolicy, workflow
+    from .tasks import PythonFunctionTask, TaskMetadata, reference_task, task
+    from .workflows import ImperativeWorkflow, Workflow, WorkflowFailurePolicy, workflow

@@ -198,7 +198,13 @@ class GraphBuilder:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _state.stack.pop()
+        # Also drop builders left open above this one (a conditional case whose
+        # `then(...)` raised), so a failed definition cannot leave later calls
+        # building nodes instead of running.
+        stack = _state.stack
+        if any(b is self for b in stack):
+            while stack.pop() is not self:
+                pass
 
     def next_id(self) -> str:
         n = self._counter[0]

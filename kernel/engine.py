@@ -180,6 +180,8 @@ def check_inputs(entity: Any, inputs: dict[str, Any], fixed: dict[str, Any] | No
             value = inputs[name]
         elif p.default is not NO_DEFAULT:
             value = p.default
+            if hasattr(value, "is_artifact_query"):  # `Artifact.query(...)`: its latest match
+                value = value.resolve(inputs)
         else:
             raise InputError(
                 f"`{entity.name}` needs input `{name}: {describe(p.type)}`; pass {name}=..."
@@ -268,7 +270,7 @@ def item_runner(exe: Execution, task: Any, settings: TaskSettings) -> Callable[[
         push(ctx)
         try:
             raw = invoke(kwargs)
-            return _convert_outputs(exe, path, task, raw, ctx)
+            return _convert_outputs(exe, path, task, raw, ctx, kwargs)
         except BaseException as exc:
             _note(exc, task, path, exe, 1, 0)
             raise
@@ -289,7 +291,7 @@ def _cached(
     compute: Callable[[], dict[str, Any]],
     rec: NodeRecord | None = None,
 ) -> dict[str, Any]:
-    from .cache import cache_key, signature_text
+    from .cache import cache_key
 
     types = entity.interface.input_types
     hashes = {
@@ -364,7 +366,7 @@ def _attempts(
         ctx = _ctx.ExecutionParameters(exe.id, task.name, attempt, path)
         try:
             raw = _call(task, inputs, ctx, settings.timeout, env)
-            outputs = _convert_outputs(exe, path, task, raw, ctx)
+            outputs = _convert_outputs(exe, path, task, raw, ctx, inputs)
             return outputs
         except (FlyteRecoverableException, TaskTimeoutError) as exc:
             if attempt > retries:
@@ -464,7 +466,20 @@ def _output_plan(task: Any) -> tuple[list[str], list[Any], list[str]]:
     return plan  # type: ignore[no-any-return]
 
 
-def _convert_outputs(exe: Execution, path: str, task: Any, raw: Any, ctx: Any) -> dict[str, Any]:
+def _declares_artifacts(task: Any) -> bool:
+    """Per task, once: whether an output is annotated with a plait Artifact."""
+    found = task.__dict__.get("_plait_declares_artifacts")
+    if found is None:
+        found = task.__dict__["_plait_declares_artifacts"] = any(
+            hasattr(type(m), "__plait_artifact__")
+            for tp in task.interface.outputs.values() for m in strip_annotated(tp)[1]
+        )
+    return found  # type: ignore[no-any-return]
+
+
+def _convert_outputs(
+    exe: Execution, path: str, task: Any, raw: Any, ctx: Any, inputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     names, checks, hashed = _output_plan(task)
     if not names:
         if raw is not None:
@@ -484,7 +499,12 @@ def _convert_outputs(exe: Execution, path: str, task: Any, raw: Any, ctx: Any) -
             )
         values = raw
     outputs: dict[str, Any] = {}
+    emitted: dict[str, Any] | None = None  # artifact outputs as the task returned them
     for name, check, value in zip(names, checks, values, strict=True):
+        if hasattr(type(value), "__plait_artifact_unwrap__"):  # `Artifact.create_from(...)`
+            emitted = {} if emitted is None else emitted
+            emitted[name] = value
+            value = value.__plait_artifact_unwrap__()
         try:
             value = check(value)
         except ValueTypeError as exc:
@@ -503,6 +523,10 @@ def _convert_outputs(exe: Execution, path: str, task: Any, raw: Any, ctx: Any) -
         outputs[name] = value
     for name in hashed:
         exe.hashes[id(outputs[name])] = value_hash(task.interface.outputs[name], outputs[name])
+    if emitted is not None or _declares_artifacts(task):
+        from .artifacts import record_outputs
+
+        record_outputs(task, outputs, inputs or {}, exe.id, emitted)
     return outputs
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CompileError
-from .typesys import describe, is_namedtuple, strip_annotated, type_spec, to_literal
+from .typesys import describe, is_namedtuple, strip_annotated, to_literal, type_spec
 
 
 class _NoDefault:

@@ -54,6 +54,14 @@ class MapTask(Entity):
             bound_names: set[str] = set()
         else:
             bound_names = set(bound_inputs or ())
+        # A bound value that is a promise (or holds one) is an ordinary scalar
+        # input of the map node, passed for the caller when the node is added.
+        from .promise import promises_in
+
+        self.bound_promises = {n: v for n, v in bound_values.items() if promises_in([v])}
+        for n in self.bound_promises:
+            del bound_values[n]
+            bound_names.add(n)
         unknown = (set(bound_values) | bound_names) - set(target.interface.inputs)
         if unknown:
             raise UserError(
@@ -88,6 +96,14 @@ class MapTask(Entity):
         }
         self.interface = Interface(inputs, outputs)
         self.mapped = [n for n in inputs if n not in bound_names]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.bound_promises:
+            clash = sorted(set(kwargs) & set(self.bound_promises))
+            if clash:
+                raise UserError(f"map over `{self.target.name}`: input(s) {clash} are already bound")
+            kwargs = {**self.bound_promises, **kwargs}
+        return super().__call__(*args, **kwargs)
 
     @property
     def settings(self) -> Any:

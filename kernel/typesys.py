@@ -501,7 +501,7 @@ def value_hash(tp: Any, value: Any) -> str:
     """A stable content hash of a value, used in cache keys and for lineage."""
     cls = value.__class__
     if cls is int or cls is str or cls is float or cls is bool or value is None:
-        if not (typing.get_origin(tp) is typing.Annotated):
+        if typing.get_origin(tp) is not typing.Annotated:
             return f"{cls.__name__[0]}:{value!r}"
     base, meta = strip_annotated(tp)
     for m in meta:

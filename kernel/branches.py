@@ -16,11 +16,20 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .compiler import Graph, GraphBuilder, Node, condition_spec, current_builder, node_outputs, ref_of, to_binding
+from .compiler import (
+    Graph,
+    GraphBuilder,
+    Node,
+    condition_spec,
+    current_builder,
+    node_outputs,
+    ref_of,
+    to_binding,
+)
 from .entity import Entity
 from .errors import CompileError, UserError
 from .interface import Interface
-from .promise import Comparison, Conjunction, Outputs, Promise, VoidPromise, _condition, promises_in
+from .promise import Conjunction, Outputs, Promise, VoidPromise, _condition, promises_in
 from .typesys import describe, is_assignable
 
 _OPS = {

@@ -12,10 +12,10 @@ from typing import Any
 
 from . import context as _ctx
 from .compiler import Graph, GraphBuilder, collect_outputs
-from .errors import UserError
-from .task import _TASK_PARAMS, PythonFunctionTask
 from .entity import qualified_name
+from .errors import UserError
 from .settings import build_settings
+from .tasks import _TASK_PARAMS, PythonFunctionTask
 
 
 class DynamicTask(PythonFunctionTask):
