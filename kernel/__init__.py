@@ -90,6 +90,9 @@ _EXPORTS: dict[str, str] = {
     "Artifact": "artifacts",
     "Granularity": "artifacts",
     "Inputs": "artifacts",
+    "OnArtifact": "artifacts",
+    "ModelCard": "artifacts",
+    "DataCard": "artifacts",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -117,7 +120,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .actors import ActorEnvironment, actor_cache
-    from .artifacts import Artifact, Granularity, Inputs
+    from .artifacts import Artifact, DataCard, Granularity, Inputs, ModelCard, OnArtifact
     from .branches import conditional
     from .cache import Cache, CacheFunctionBody, CachePolicy, HashMethod
     from .concurrency import ConcurrencyLimitBehavior, ConcurrencyPolicy

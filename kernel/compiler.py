@@ -300,6 +300,11 @@ def to_binding(value: Any, tp: Any, entity: str, name: str, owner: str) -> Any:
         args = typing.get_args(base)
         val_tp = args[1] if typing.get_origin(base) is dict and len(args) == 2 else Any
         return DictOf(tuple((str(k), to_binding(v, val_tp, entity, f"{name}[{k!r}]", owner)) for k, v in value.items()))
+    if type(value).__name__ == "ConditionalSection":
+        raise CompileError(
+            f"{owner}: conditional `{value.name}` is not finished, so it has no outputs to pass "
+            f"to `{name}`; end it with `.else_().then(...)` or `.else_().fail(...)`"
+        )
     if isinstance(value, (Comparison, Conjunction)):
         raise CompileError(
             f"`{entity}` input `{name}` got a comparison of promises; comparisons only "
@@ -310,7 +315,7 @@ def to_binding(value: Any, tp: Any, entity: str, name: str, owner: str) -> Any:
     except ValueTypeError as exc:
         raise TypeMismatchError(
             f"`{entity}` expects input `{name}: {describe(tp)}`, but {owner} passes the value "
-            f"{_short(value)} of type `{exc.found}`; pass a `{describe(tp)}`",
+            f"{_short(value)} of type `{exc.found}`; pass a value of type `{describe(tp)}`",
             entity=entity, name=name, expected=describe(tp), found=exc.found,
         ) from None
 
@@ -359,6 +364,11 @@ def collect_outputs(
         raise CompileError(
             f"{owner} returns a value but declares no outputs; add a return annotation "
             "(e.g. `-> int`) or return nothing"
+        )
+    if type(result).__name__ == "ConditionalSection":
+        raise CompileError(
+            f"{owner} returns conditional `{result.name}`, which is not finished; end it with "
+            "`.else_().then(...)` or `.else_().fail(...)` so that it has outputs"
         )
     if len(names) == 1:
         values = [result]

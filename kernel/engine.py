@@ -35,6 +35,7 @@ from .settings import TaskSettings, effective
 from .typesys import ValueTypeError, checker, describe, strip_annotated, value_hash
 
 DEFAULT_MAX_PARALLELISM = 16
+_UNWIND_S = 5.0  # how long a timed-out attempt may take to clean up
 _FAST_NODE_S = 0.0005  # tasks quicker than this run inline: a thread would cost more
 _FAST_TASKS: weakref.WeakSet[Any] = weakref.WeakSet()  # tasks last seen to run that quickly
 
@@ -89,7 +90,9 @@ class Execution:
         self.interruptible = interruptible
         self.max_dynamic_depth = max_dynamic_depth
         self.nodes: dict[str, NodeRecord] = {}
-        self.hashes: dict[int, str] = {}  # id(value) -> hash, for HashMethod outputs
+        # HashMethod outputs: id(value) -> (value, hash). The value is kept so the
+        # id cannot be reused by another object during the run.
+        self.hashes: dict[int, tuple[Any, str]] = {}
         self._cache: LocalCache | None = None
 
     @property
@@ -169,6 +172,9 @@ def check_inputs(entity: Any, inputs: dict[str, Any], fixed: dict[str, Any] | No
     """Validate run inputs against an interface; fill defaults."""
     interface: Interface = entity.interface
     unknown = [k for k in inputs if k not in interface.inputs]
+    fixed_inputs = getattr(entity, "fixed_inputs", None)
+    if unknown and fixed_inputs and any(k in fixed_inputs for k in unknown):
+        entity.merged_inputs(inputs)  # raises: says which inputs the plan fixes
     if unknown:
         raise InputError(
             f"`{entity.name}` has no input(s) {unknown}; its inputs are "
@@ -215,7 +221,8 @@ def run_entity(exe: Execution, path: str, entity: Any, overrides: dict[str, Any]
         raise PlaitError(f"`{entity.name}` ({kind}) cannot run locally")
     cache = overrides.get("cache")
     if cache is not None and kind in ("workflow", "launch_plan") and cache_enabled():
-        return _cached(exe, path, entity, cache, inputs, lambda: runner(exe, path, overrides, inputs))
+        rec = exe.record(path, overrides.get("name") or entity.name, kind)  # replaced when it runs
+        return _cached(exe, path, entity, cache, inputs, lambda: runner(exe, path, overrides, inputs), rec)
     return runner(exe, path, overrides, inputs)  # type: ignore[no-any-return]
 
 
@@ -294,11 +301,13 @@ def _cached(
     from .cache import cache_key
 
     types = entity.interface.input_types
-    hashes = {
-        name: exe.hashes.get(id(v)) or value_hash(types.get(name), v)
-        for name, v in inputs.items()
-        if name not in cache.ignored_inputs
-    }
+    known = exe.hashes
+    hashes = {}
+    for name, v in inputs.items():
+        if name in cache.ignored_inputs:
+            continue
+        entry = known.get(id(v)) if known else None
+        hashes[name] = entry[1] if entry is not None and entry[0] is v else value_hash(types.get(name), v)
     version = _version_of(entity, cache)
     key = cache_key(version, _signature_of(entity), hashes, cache.ignored_inputs)
     store = exe.cache
@@ -434,6 +443,9 @@ def _call_timed(task: Any, inputs: dict[str, Any], ctx: Any, timeout: float | No
     worker.start()
     if not done.wait(timeout):
         _interrupt(worker)
+        # Give the attempt a moment to unwind, so its `finally` blocks (killing a
+        # shell script, removing a container) run before the error is reported.
+        done.wait(_UNWIND_S)
         raise TaskTimeoutError(
             f"task `{task.name}` ran past its timeout of {timeout:g}s and was stopped; "
             "raise `timeout` or make the task faster"
@@ -522,7 +534,7 @@ def _convert_outputs(
             value = [v.__plait_persist__(ctx, lambda: exe.data_dir(path)) for v in value]
         outputs[name] = value
     for name in hashed:
-        exe.hashes[id(outputs[name])] = value_hash(task.interface.outputs[name], outputs[name])
+        _remember_hash(exe, task.interface.outputs[name], outputs[name])
     if emitted is not None or _declares_artifacts(task):
         from .artifacts import record_outputs
 
@@ -530,11 +542,21 @@ def _convert_outputs(
     return outputs
 
 
+# Values that may be shared objects (small ints, interned strings): an identity
+# map would hand their hash to unrelated inputs, so they are hashed by value.
+_SHARED_IMMUTABLES = (int, float, str, bytes, bool, tuple, frozenset, type(None))
+
+
+def _remember_hash(exe: Execution, tp: Any, value: Any) -> None:
+    if not isinstance(value, _SHARED_IMMUTABLES):
+        exe.hashes[id(value)] = (value, value_hash(tp, value))
+
+
 def _remember_hashes(exe: Execution, interface: Interface, outputs: dict[str, Any]) -> None:
     for name, tp in interface.outputs.items():
         _, meta = strip_annotated(tp)
         if meta and name in outputs and any(type(m).__name__ == "HashMethod" for m in meta):
-            exe.hashes[id(outputs[name])] = value_hash(tp, outputs[name])
+            _remember_hash(exe, tp, outputs[name])
 
 
 # ----------------------------------------------------------------------- graphs

@@ -46,6 +46,9 @@ class TypeMismatchError(UserError, TypeError):
         self.expected = expected
         self.found = found
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_type_mismatch, (str(self), self.entity, self.name, self.expected, self.found))
+
 
 class InputError(UserError, ValueError):
     """Missing, unknown or unparseable inputs."""
@@ -76,3 +79,14 @@ class TaskFailure(PlaitError):
         self.node_id = node_id
         self.entity = entity
         self.kind = kind
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_task_failure, (str(self), self.node_id, self.entity, self.kind))
+
+
+def _task_failure(message: str, node_id: str, entity: str, kind: str) -> TaskFailure:
+    return TaskFailure(message, node_id=node_id, entity=entity, kind=kind)
+
+
+def _type_mismatch(message: str, entity: str | None, name: str | None, expected: str | None, found: str | None) -> TypeMismatchError:
+    return TypeMismatchError(message, entity=entity, name=name, expected=expected, found=found)

@@ -59,6 +59,10 @@ class Interface:
         for name, p in self.inputs.items():
             entry: dict[str, Any] = {"type": type_spec(p.type), "required": p.required}
             if not p.required:
+                if hasattr(p.default, "is_artifact_query"):
+                    entry["default"] = {"artifact_query": p.default.to_spec()}
+                    inputs[name] = entry
+                    continue
                 try:
                     entry["default"] = to_literal(p.type, p.default)
                 except TypeError:

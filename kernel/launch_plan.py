@@ -178,9 +178,10 @@ class LaunchPlan(Entity):
                 "overridden. Remove them from the call, or use a launch plan that defaults them"
             )
         merged = {**self.default_inputs, **inputs, **self.fixed_inputs}
+        plain = {k: v for k, v in merged.items() if not hasattr(v, "is_artifact_query")}
         for k, v in list(merged.items()):
             if hasattr(v, "is_artifact_query"):
-                merged[k] = v.resolve()
+                merged[k] = v.resolve(plain)
         return merged
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

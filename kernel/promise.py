@@ -156,7 +156,9 @@ class Promise:
         )
 
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arith
-    __truediv__ = __rtruediv__ = __floordiv__ = __mod__ = __pow__ = _arith
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _arith
+    __mod__ = __rmod__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _arith
+    __neg__ = __pos__ = __abs__ = __invert__ = _arith
 
     def __and__(self, other: Any) -> Any:
         raise PromiseMisuseError(

@@ -6,6 +6,7 @@ import importlib.util
 import itertools
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import plait as union
 import pytest
@@ -199,6 +200,8 @@ def test_with_overrides_caches_subworkflows_and_sub_launch_plans(resource, runs,
     # `a` is ignored in the key, so another start value is still a hit
     assert wf(start=5) == expected
     assert runs() == ["add_three", "add_three"]
+    top = [r for r in execute(wf, {"start": 5}).nodes.values() if "-" not in r.path]
+    assert [r.phase for r in top] == [CACHE_HIT] * 3  # the child nodes show their hits
     node = wf.to_spec()["nodes"][0]
     assert node["overrides"]["cache"]["ignored_inputs"] == ["a"]
 
@@ -303,3 +306,20 @@ def test_bad_cache_settings_are_explained():
         union.Cache(version=1)
     with pytest.raises(InputError, match=r"expected CachePolicy objects such as CacheFunctionBody"):
         union.Cache(policies=["body"])
+
+
+def test_hash_method_of_a_small_value_is_not_lent_to_other_inputs() -> None:
+    @union.task
+    def tag(n: int) -> Annotated[int, union.HashMethod(lambda v: "constant")]:
+        return n
+
+    @union.task(cache=union.Cache(version="1"))
+    def echo(n: int) -> int:
+        return n
+
+    @union.workflow
+    def tagged(n: int) -> int:
+        tag(n=n)
+        return echo(n=n)
+
+    assert (tagged(n=1), tagged(n=2)) == (1, 2)

@@ -336,3 +336,31 @@ def test_dynamic_depth_limit_is_an_execution_option(resource):
         execute(wf.sort_numbers, {"numbers": numbers, "threshold": 2}, max_dynamic_depth=4)
     run = execute(wf.sort_numbers, {"numbers": numbers, "threshold": 2}, max_dynamic_depth=7)
     assert run.outputs == {"o0": sorted(numbers)}
+
+
+@pytest.mark.parametrize(
+    "expression", [lambda p: -p, lambda p: abs(p), lambda p: 10 // p, lambda p: 2**p],
+    ids=["neg", "abs", "rfloordiv", "rpow"],
+)
+def test_unary_and_reflected_arithmetic_on_a_promise_points_to_a_task(expression) -> None:
+    @plait.task
+    def one(n: int) -> int:
+        return n
+
+    with pytest.raises(PromiseMisuseError, match="do the arithmetic in a task"):
+
+        @plait.workflow
+        def wf(n: int) -> int:
+            return one(n=expression(one(n=n)))
+
+
+def test_returning_an_unfinished_conditional_says_how_to_finish_it() -> None:
+    @plait.task
+    def one(n: int) -> int:
+        return n
+
+    with pytest.raises(CompileError, match=r"conditional `pick`, which is not finished; end it with `.else_\(\).then"):
+
+        @plait.workflow
+        def wf(n: int) -> int:
+            return plait.conditional("pick").if_(n > 1).then(one(n=n))

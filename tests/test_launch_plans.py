@@ -107,11 +107,6 @@ def test_fixed_inputs_cannot_be_overridden_inside_a_workflow(orders):
             return orders.fixed_lp(count=1, item="bolts")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.check_inputs reports a fixed input as unknown ('has no input(s)') "
-    "before LaunchPlan.merged_inputs can explain that it is fixed",
-)
 def test_fixed_inputs_cannot_be_overridden_on_a_run(orders):
     with pytest.raises(InputError, match=r"fixes input\(s\) \['count'\] \(count=100\)"):
         execute(orders.fixed_lp, {"count": 1, "item": "bolts"})
