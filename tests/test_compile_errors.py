@@ -364,3 +364,11 @@ def test_returning_an_unfinished_conditional_says_how_to_finish_it() -> None:
         @plait.workflow
         def wf(n: int) -> int:
             return plait.conditional("pick").if_(n > 1).then(one(n=n))
+
+
+def test_a_workflow_above_the_task_it_calls_compiles_on_first_use(resource) -> None:
+    program = resource("workflows/late_binding.py")
+    assert program.tripled(n=2) == 6
+    assert program.tripled.to_spec()["nodes"][0]["entity"].endswith("late_binding.triple")
+    with pytest.raises(CompileError, match=r"workflow `.*broken`: name 'never_defined' is not defined; define it before running"):
+        program.broken(n=1)

@@ -1,0 +1,18 @@
+"""A workflow written above the task it calls, as notebook cells often are."""
+
+import plait as union
+
+
+@union.workflow
+def tripled(n: int) -> int:
+    return triple(n=n)
+
+
+@union.task
+def triple(n: int) -> int:
+    return n * 3
+
+
+@union.workflow
+def broken(n: int) -> int:
+    return never_defined(n=n)  # noqa: F821 - the mistake this program demonstrates
