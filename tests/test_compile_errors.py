@@ -370,5 +370,6 @@ def test_a_workflow_above_the_task_it_calls_compiles_on_first_use(resource) -> N
     program = resource("workflows/late_binding.py")
     assert program.tripled(n=2) == 6
     assert program.tripled.to_spec()["nodes"][0]["entity"].endswith("late_binding.triple")
+    broken = resource("workflows/bad_undefined_name.py")  # defining it is fine...
     with pytest.raises(CompileError, match=r"workflow `.*broken`: name 'never_defined' is not defined; define it before running"):
-        program.broken(n=1)
+        broken.broken(n=1)  # ...running it names the missing function

@@ -11,8 +11,3 @@ def tripled(n: int) -> int:
 @union.task
 def triple(n: int) -> int:
     return n * 3
-
-
-@union.workflow
-def broken(n: int) -> int:
-    return never_defined(n=n)  # noqa: F821 - the mistake this program demonstrates
