@@ -55,19 +55,41 @@ class LocalCache:
         self._root = str(self.root)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        # key -> (mtime_ns, size, pickled bytes) of small entries this process read
+        # or wrote; a stat() confirms the file is unchanged, and unpickling the
+        # bytes hands every run its own copy of the values.
+        self._recent: dict[str, tuple[int, int, bytes]] = {}
+
+    _RECENT_MAX_BYTES = 64 * 1024
+    _RECENT_MAX_ENTRIES = 4096
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.pkl"
 
     def get(self, key: str) -> Any:
         """The cached outputs for `key`, or `MISS`."""
+        path = f"{self._root}/{key[:2]}/{key}.pkl"
         try:
-            with open(f"{self._root}/{key[:2]}/{key}.pkl", "rb") as fh:
-                return pickle.load(fh)
+            st = os.stat(path)
+            recent = self._recent.get(key)
+            if recent is not None and recent[0] == st.st_mtime_ns and recent[1] == st.st_size:
+                return pickle.loads(recent[2])
+            with open(path, "rb") as fh:
+                data = fh.read()
+            outputs = pickle.loads(data)
         except FileNotFoundError:
+            self._recent.pop(key, None)
             return _MISS
         except (EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return _MISS  # a damaged or stale entry is a miss, never an error
+        self._remember(key, st, data)
+        return outputs
+
+    def _remember(self, key: str, st: os.stat_result, data: bytes) -> None:
+        if len(data) <= self._RECENT_MAX_BYTES:
+            if len(self._recent) >= self._RECENT_MAX_ENTRIES:
+                self._recent.clear()
+            self._recent[key] = (st.st_mtime_ns, st.st_size, data)
 
     def put(self, key: str, outputs: dict[str, Any]) -> bool:
         """Store outputs; returns False (and stores nothing) if they cannot be pickled."""
@@ -81,6 +103,7 @@ class LocalCache:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
+        self._remember(key, os.stat(path), data)
         return True
 
     @contextlib.contextmanager
@@ -106,6 +129,7 @@ class LocalCache:
             return 0
         count = sum(1 for _ in self.root.rglob("*.pkl"))
         shutil.rmtree(self.root, ignore_errors=True)
+        self._recent.clear()
         return count
 
 

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import plait
 import pytest
+from conftest import RESOURCES, load_resource
 from plait.entity import Entity
 from plait.model import LaunchPlanSpec, SpecError, TaskSpec, WorkflowSpec, parse_spec, spec_of
-
-from conftest import RESOURCES, load_resource
 
 PROGRAMS = sorted(
     str(p.relative_to(RESOURCES))
