@@ -17,10 +17,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from .entity import Entity, qualified_name
+from .entity import Entity
 from .errors import InputError, UserError
 from .settings import TaskSettings, build_settings
-from .tasks import _TASK_PARAMS, PythonFunctionTask
+from .tasks import _TASK_PARAMS, PythonFunctionTask, build_task, check_params
 
 # Settings that belong to the whole environment; a single task cannot change them.
 ENVIRONMENT_PARAMS = (
@@ -33,7 +33,6 @@ ENVIRONMENT_PARAMS = (
     "pod_template",
     "pod_template_name",
 )
-_TASK_ONLY = ("docs", "deprecated", "enable_deck", "node_dependency_hints", "name", "task_resolver")
 
 
 class ActorEnvironment:
@@ -127,28 +126,10 @@ class ActorEnvironment:
                 f"@{self.name}.task: {env_level} apply to the whole actor; set them on "
                 f"ActorEnvironment(name={self.name!r}, ...) instead of on the task"
             )
-        allowed = set(_TASK_PARAMS) - set(ENVIRONMENT_PARAMS)
-        unknown = sorted(set(params) - allowed - set(_TASK_ONLY))
-        if unknown:
-            raise UserError(
-                f"@{self.name}.task got unknown parameter(s) {unknown}; known: {sorted(allowed)}"
-            )
+        check_params(f"@{self.name}.task", params, set(_TASK_PARAMS) - set(ENVIRONMENT_PARAMS))
 
         def wrap(fn: Callable[..., Any]) -> ActorTask:
-            if isinstance(fn, Entity):
-                raise UserError(f"@{self.name}.task applied to `{fn.name}`, which is already a task")
-            owner = f"task `{qualified_name(fn)}`"
-            own = build_settings(owner, **{k: v for k, v in params.items() if k not in _TASK_ONLY})
-            return ActorTask(
-                fn,
-                self._merge(own),
-                actor=self,
-                name=params.get("name"),
-                docs=params.get("docs"),
-                deprecated=params.get("deprecated", ""),
-                enable_deck=params.get("enable_deck", False),
-                node_dependency_hints=params.get("node_dependency_hints"),
-            )
+            return build_task(ActorTask, fn, params, adjust=self._merge, actor=self)  # type: ignore[no-any-return]
 
         return wrap(_fn) if _fn is not None else wrap
 

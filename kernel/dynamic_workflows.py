@@ -12,10 +12,8 @@ from typing import Any
 
 from . import context as _ctx
 from .compiler import Graph, GraphBuilder, collect_outputs
-from .entity import qualified_name
 from .errors import UserError
-from .settings import build_settings
-from .tasks import _TASK_PARAMS, PythonFunctionTask
+from .tasks import PythonFunctionTask, build_task, check_params
 
 
 class DynamicTask(PythonFunctionTask):
@@ -85,16 +83,9 @@ def _depth(exe: Any, path: str) -> int:
 
 def dynamic(_fn: Callable[..., Any] | None = None, **params: Any) -> Any:
     """Make a dynamic workflow: `@dynamic` or `@dynamic(cache=True, ...)`."""
-    unknown = sorted(set(params) - set(_TASK_PARAMS) - {"name"})
-    if unknown:
-        raise UserError(f"@dynamic got unknown parameter(s) {unknown}")
+    check_params("@dynamic", params)
 
     def wrap(fn: Callable[..., Any]) -> DynamicTask:
-        owner = f"dynamic workflow `{qualified_name(fn)}`"
-        kw = {k: v for k, v in params.items() if k not in ("docs", "deprecated", "enable_deck", "node_dependency_hints", "name")}
-        return DynamicTask(
-            fn, build_settings(owner, **kw), name=params.get("name"), docs=params.get("docs"),
-            deprecated=params.get("deprecated", ""), node_dependency_hints=params.get("node_dependency_hints"),
-        )
+        return build_task(DynamicTask, fn, params, kind="dynamic workflow")  # type: ignore[no-any-return]
 
     return wrap(_fn) if _fn is not None else wrap

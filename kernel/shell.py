@@ -39,7 +39,7 @@ from .entity import content_version
 from .errors import FlyteRecoverableException, UserError
 from .interface import interface_from_types
 from .settings import TaskSettings, build_settings
-from .tasks import _TASK_PARAMS, PythonFunctionTask, TaskMetadata
+from .tasks import _TASK_PARAMS, TASK_ONLY_PARAMS, PythonFunctionTask, TaskMetadata
 from .typesys import describe, strip_annotated
 
 # ------------------------------------------------------------------ templates
@@ -115,7 +115,7 @@ def check_template(owner: str, where: str, text: str, inputs: Iterable[str], out
 
 # ------------------------------------------------------------------- settings
 
-_SETTING_KEYS = frozenset(_TASK_PARAMS) - {"docs", "deprecated", "enable_deck", "node_dependency_hints"}
+_SETTING_KEYS = frozenset(_TASK_PARAMS) - set(TASK_ONLY_PARAMS)
 _METADATA_KEYS = frozenset(
     ("cache", "cache_serialize", "cache_version", "cache_ignore_input_vars", "interruptible", "retries", "timeout")
 )

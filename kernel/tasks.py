@@ -98,30 +98,48 @@ _TASK_PARAMS = (
     "deprecated docs enable_deck environment interruptible limits requests retries "
     "secret_requests timeout pod_template pod_template_name task_config node_dependency_hints"
 ).split()
+# Parameters that describe the task itself rather than how it runs.
+TASK_ONLY_PARAMS = ("docs", "deprecated", "enable_deck", "node_dependency_hints", "name", "task_resolver")
+
+
+def check_params(decorator: str, params: dict[str, Any], allowed: Any = None) -> None:
+    known = set(_TASK_PARAMS if allowed is None else allowed)
+    unknown = sorted(set(params) - known - set(TASK_ONLY_PARAMS))
+    if unknown:
+        raise UserError(f"{decorator} got unknown parameter(s) {unknown}; known: {sorted(known)}")
+
+
+def build_task(
+    cls: type[PythonFunctionTask],
+    fn: Callable[..., Any],
+    params: dict[str, Any],
+    kind: str = "task",
+    adjust: Callable[[TaskSettings], TaskSettings] | None = None,
+    **extra: Any,
+) -> Any:
+    """Construct a task of `cls` from decorator parameters (settings validated here)."""
+    if isinstance(fn, Entity):
+        raise UserError(f"@{kind} applied to `{fn.name}`, which is already a task")
+    owner = f"{kind} `{qualified_name(fn)}`"
+    settings = build_settings(owner, **{k: v for k, v in params.items() if k not in TASK_ONLY_PARAMS})
+    return cls(
+        fn,
+        adjust(settings) if adjust is not None else settings,
+        name=params.get("name"),
+        docs=params.get("docs"),
+        deprecated=params.get("deprecated", ""),
+        enable_deck=params.get("enable_deck", False),
+        node_dependency_hints=params.get("node_dependency_hints"),
+        **extra,
+    )
 
 
 def task(_fn: Callable[..., Any] | None = None, **params: Any) -> Any:
     """Make a typed task from a function: `@task` or `@task(retries=2, cache=True, ...)`."""
-    unknown = sorted(set(params) - set(_TASK_PARAMS) - {"name", "task_resolver"})
-    if unknown:
-        raise UserError(
-            f"@task got unknown parameter(s) {unknown}; known: {sorted(_TASK_PARAMS)}"
-        )
+    check_params("@task", params)
 
     def wrap(fn: Callable[..., Any]) -> PythonFunctionTask:
-        if isinstance(fn, Entity):
-            raise UserError(f"@task applied twice to `{fn.name}`")
-        owner = f"task `{qualified_name(fn)}`"
-        kw = {k: v for k, v in params.items() if k not in ("docs", "deprecated", "enable_deck", "node_dependency_hints", "name", "task_resolver")}
-        return PythonFunctionTask(
-            fn,
-            build_settings(owner, **kw),
-            name=params.get("name"),
-            docs=params.get("docs"),
-            deprecated=params.get("deprecated", ""),
-            enable_deck=params.get("enable_deck", False),
-            node_dependency_hints=params.get("node_dependency_hints"),
-        )
+        return build_task(PythonFunctionTask, fn, params)  # type: ignore[no-any-return]
 
     return wrap(_fn) if _fn is not None else wrap
 
