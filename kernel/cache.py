@@ -137,14 +137,16 @@ def normalize_cache(
 
 def signature_text(entity: Any) -> str:
     """Name plus input and output names/types: part of every cache key."""
-    from .typesys import type_spec
+    return signature_from_spec(entity.name, entity.interface.to_spec())
 
-    iface = entity.interface
+
+def signature_from_spec(name: str, interface: dict[str, Any]) -> str:
+    """The same signature computed from a spec's interface (as the backend holds it)."""
     return json.dumps(
         {
-            "name": entity.name,
-            "inputs": {n: type_spec(p.type) for n, p in iface.inputs.items()},
-            "outputs": {n: type_spec(t) for n, t in iface.outputs.items()},
+            "name": name,
+            "inputs": {n: entry["type"] for n, entry in interface["inputs"].items()},
+            "outputs": dict(interface["outputs"]),
         },
         sort_keys=True,
     )

@@ -89,8 +89,19 @@ class PythonFunctionTask(Entity):
                 "source_hash": content_version({"src": self.source}),
             },
         }
+        if self.settings.cache is not None:
+            # The backend cannot run a policy (it has no source); it reads the version.
+            body["settings"]["cache"]["resolved_version"] = self.cache_version()
         body["version"] = content_version(body)
         return body
+
+    def cache_version(self) -> str | None:
+        """The cache version in force: explicit, or derived by the cache policies."""
+        if self.settings.cache is None:
+            return None
+        from .engine import _version_of
+
+        return _version_of(self, self.settings.cache)
 
 
 _TASK_PARAMS = (

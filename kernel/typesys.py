@@ -497,6 +497,19 @@ def _key_from(tp: Any, key: str) -> Any:
 # ----------------------------------------------------------------------- hashing
 
 
+def literal_hash(lit: Any) -> str:
+    """The hash of a value given as its JSON literal; equals `value_hash` of the value.
+
+    The backend computes cache keys from literals without the Python types, so
+    both sides must spell a value's hash the same way.
+    """
+    cls = lit.__class__
+    if cls is int or cls is str or cls is float or cls is bool or lit is None:
+        return f"{cls.__name__[0]}:{lit!r}"
+    encoded = json.dumps(lit, sort_keys=True, separators=(",", ":"))
+    return encoded if len(encoded) <= 64 else "j:" + hashlib.sha256(encoded.encode()).hexdigest()
+
+
 def value_hash(tp: Any, value: Any) -> str:
     """A stable content hash of a value, used in cache keys and for lineage."""
     cls = value.__class__
@@ -518,9 +531,9 @@ def value_hash(tp: Any, value: Any) -> str:
         digest.update(repr(list(value.columns)).encode())
         return "df:" + digest.hexdigest()
     try:
-        encoded = json.dumps(to_literal(base, value), sort_keys=True, separators=(",", ":"))
+        lit = to_literal(base, value)
     except (ValueTypeError, TypeError):
         import pickle
 
         return "p:" + hashlib.sha256(pickle.dumps(value, protocol=4)).hexdigest()
-    return encoded if len(encoded) <= 64 else "j:" + hashlib.sha256(encoded.encode()).hexdigest()
+    return literal_hash(lit)

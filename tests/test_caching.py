@@ -101,7 +101,13 @@ def test_cache_object_is_carried_in_the_spec(resource):
         "ignored_inputs": ["offset"],
         "policies": [],
         "salt": "",
+        "resolved_version": "1.0",
     }
+    by_body = prog.__dict__
+    body_cached = next(v for v in by_body.values() if getattr(getattr(v, "settings", None), "cache", None)
+                       and v.settings.cache.version is None)
+    resolved = body_cached.to_spec()["settings"]["cache"]["resolved_version"]
+    assert len(resolved) == 32  # derived from the function body by CacheFunctionBody
 
 
 def test_ignored_inputs_do_not_change_the_key(resource, runs):
