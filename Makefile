@@ -22,7 +22,9 @@ install: $(STAMP)
 run: install
 	cd notebooks && ../$(VENV)/bin/jupyter lab --ip 127.0.0.1 $(ROOT_FLAG)
 
+# The backend tests run against a real PostgreSQL: install it first if missing.
 test: install
+	sh scripts/ensure-postgres.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

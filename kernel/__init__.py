@@ -91,6 +91,10 @@ _EXPORTS: dict[str, str] = {
     "Granularity": "artifacts",
     "Inputs": "artifacts",
     "OnArtifact": "artifacts",
+    # the backend client
+    "Remote": "remote",
+    "RemoteExecution": "remote",
+    "RemoteEntity": "remote",
     "ModelCard": "artifacts",
     "DataCard": "artifacts",
 }
@@ -143,6 +147,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .maptask import map, map_task
     from .nodes import create_node
     from .notify import Email, PagerDuty, Slack, WorkflowExecutionPhase
+    from .remote import Remote, RemoteEntity, RemoteExecution
     from .resources import (
         A10G,
         A100,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import plait
 import pytest
-from conftest import RESOURCES, load_resource
 from plait.entity import Entity
 from plait.model import LaunchPlanSpec, SpecError, TaskSpec, WorkflowSpec, parse_spec, spec_of
 
+RESOURCES = Path(__file__).parent / "resources"
 PROGRAMS = sorted(
     str(p.relative_to(RESOURCES))
     for p in RESOURCES.rglob("*.py")
@@ -21,8 +21,8 @@ PROGRAMS = sorted(
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
-def test_specs_round_trip_through_the_model(program: str) -> None:
-    module = load_resource(program)
+def test_specs_round_trip_through_the_model(program: str, resource) -> None:
+    module = resource(program)
     entities = [v for v in vars(module).values() if isinstance(v, Entity)]
     for entity in entities:
         wire = json.loads(json.dumps(entity.to_spec()))  # specs are plain JSON

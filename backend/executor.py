@@ -1,0 +1,343 @@
+"""The executor: claims executions, drives them on Dask, records every transition.
+
+One loop thread owns all run state; Dask completion callbacks only put events
+on a queue. Executions are claimed with a lease in the database, so after a
+crash another (or a restarted) executor takes them over and resumes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+from .runs import ExecutionRun, MapState
+from .store import queries as q
+
+log = logging.getLogger("plait.backend.executor")
+
+LEASE_S = 15.0
+CLAIM_EVERY_S = 2.0
+RESERVATION_TTL_S = 30.0
+
+
+def _system_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Executor:
+    def __init__(
+        self,
+        db: Any,
+        storage: Any,
+        *,
+        dask_address: str | None = None,
+        owner: str | None = None,
+        cluster_options: dict[str, Any] | None = None,
+        max_dynamic_depth: int = 32,
+    ) -> None:
+        self.db = db
+        self.storage = storage
+        self.storage_url = getattr(storage, "url", None) or str(storage)
+        self.dask_address = dask_address
+        self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.cluster_options = cluster_options or {}
+        self.max_dynamic_depth = max_dynamic_depth
+        self.reservation_ttl = RESERVATION_TTL_S
+        self.spec_cache: dict[Any, Any] = {}
+        self.runs: dict[str, ExecutionRun] = {}
+        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.client: Any = None
+        self.cluster: Any = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._workers_info: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        from distributed import Client, LocalCluster
+
+        if self.dask_address:
+            self.client = Client(self.dask_address, timeout=30)
+        else:
+            options = {"n_workers": 2, "threads_per_worker": 1, "processes": True,
+                       "dashboard_address": ":0", "silence_logs": logging.WARNING}
+            options.update(self.cluster_options)
+            self.cluster = LocalCluster(**options)
+            self.client = Client(self.cluster)
+        self._thread = threading.Thread(target=self._loop, name="plait-executor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.events.put(("stop",))
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        try:
+            with self.db.session() as s:
+                q.release_lease(s, self.owner, list(self.runs))
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            log.exception("releasing leases failed")
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def submit(self, execution_id: str) -> None:
+        self.events.put(("claim", execution_id))
+
+    def abort(self, execution_id: str) -> None:
+        with self.db.session() as s:
+            q.request_abort(s, execution_id)
+        self.events.put(("abort", execution_id))
+
+    def worker_python(self) -> str:
+        if self.client is None:
+            return f"{sys.version_info.major}.{sys.version_info.minor}"
+        versions = self.client.run(lambda: f"{sys.version_info.major}.{sys.version_info.minor}")
+        found = sorted(set(versions.values()))
+        return found[0] if found else f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    def worker_resources(self) -> dict[str, float]:
+        info = self._scheduler_workers()
+        total: dict[str, float] = {}
+        for w in info.values():
+            for k, v in (w.get("resources") or {}).items():
+                total[k] = total.get(k, 0.0) + float(v)
+            total["cpu"] = total.get("cpu", 0.0) + float(w.get("nthreads", 0))
+            total["mem"] = total.get("mem", 0.0) + float(w.get("memory_limit", 0) or 0)
+        return total
+
+    def _scheduler_workers(self) -> dict[str, Any]:
+        if self.client is None:
+            return {}
+        try:
+            return dict(self.client.scheduler_info().get("workers", {}))
+        except Exception:  # noqa: BLE001 - the scheduler may be restarting
+            return {}
+
+    # ------------------------------------------------------------------ resources
+    def dask_resources(self, spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, float]:
+        settings = spec.get("settings", {})
+        limits = overrides.get("limits") or settings.get("limits") or {}
+        requests = overrides.get("requests") or settings.get("requests") or {}
+        accelerator = overrides.get("accelerator") or settings.get("accelerator")
+        wanted: dict[str, float] = {}
+        gpu = (limits or {}).get("gpu") or (requests or {}).get("gpu")
+        if gpu:
+            wanted["GPU"] = float(gpu)
+        if accelerator:
+            device = accelerator.get("device") if isinstance(accelerator, dict) else str(accelerator)
+            wanted[f"accelerator-{device}"] = 1.0
+        return wanted
+
+    def unsatisfiable(self, spec: dict[str, Any], overrides: dict[str, Any]) -> str | None:
+        """Why no worker could ever run this task, or None (Dask would wait forever)."""
+        wanted = self.dask_resources(spec, overrides)
+        settings = spec.get("settings", {})
+        requests = overrides.get("requests") or settings.get("requests") or {}
+        workers = self._scheduler_workers()
+        if not workers:
+            return None
+        for w in workers.values():
+            have = w.get("resources") or {}
+            if all(float(have.get(k, 0)) >= v for k, v in wanted.items()):
+                mem = (requests or {}).get("mem")
+                if mem and w.get("memory_limit") and _bytes(mem) > float(w["memory_limit"]):
+                    continue
+                return None
+        need = ", ".join(f"{k}={v:g}" for k, v in wanted.items()) or f"mem={requests.get('mem')}"
+        offered = sorted({k for w in workers.values() for k in (w.get("resources") or {})}) or ["none"]
+        return (
+            f"task `{spec['name']}` needs {need} but no Dask worker offers it (worker resources: "
+            f"{', '.join(offered)}); start workers with e.g. `dask worker ... --resources GPU=1`, "
+            "or lower the request"
+        )
+
+    # ------------------------------------------------------------------ Dask submission
+    def submit_attempt(self, run: ExecutionRun, path: str, attempt_id: int, payload: dict[str, Any],
+                       spec: dict[str, Any], overrides: dict[str, Any]) -> None:
+        from .worker import run_attempt
+
+        fut = self.client.submit(run_attempt, payload, key=f"{run.id}/{path}/{payload['attempt']}",
+                                 pure=False, resources=self.dask_resources(spec, overrides) or None)
+        run.futures[path] = fut
+        fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, attempt_id, f)))
+
+    def submit_items(self, run: ExecutionRun, state: MapState, indices: list[int]) -> None:
+        from .worker import run_items
+
+        spec = state.target
+        payload = run._task_payload(state.path, spec, {}, 1)
+        payload["items"] = [[i, state.items[i]] for i in indices]
+        payload["output_prefix"] = f"executions/{run.id}/{state.path}"
+        key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{uuid.uuid4().hex[:6]}"
+        fut = self.client.submit(run_items, payload, key=key, pure=False,
+                                 resources=self.dask_resources(spec, {}) or None)
+        fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, f)))
+
+    def map_window(self, concurrency: int) -> int:
+        slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
+        return concurrency or max(2, slots * 2)
+
+    def map_batch_size(self, count: int, concurrency: int) -> int:
+        if concurrency:
+            return 1
+        slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
+        return max(1, min(500, count // (slots * 4) or 1))
+
+    def _workers_cached(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if not self._workers_info or now - self._workers_info.get("_at", 0) > 5:
+            self._workers_info = {"_at": now, "workers": self._scheduler_workers()}
+        return self._workers_info["workers"]  # type: ignore[no-any-return]
+
+    def run_inline_attempt(self, run: ExecutionRun, path: str, spec: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+        from .worker import run_attempt
+
+        payload = run._task_payload(path, spec, inputs, 1)
+        return self.client.submit(run_attempt, payload, pure=False).result(timeout=300)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ the loop
+    def _loop(self) -> None:
+        last_claim = 0.0
+        last_renew = time.monotonic()
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            if now - last_claim >= CLAIM_EVERY_S:
+                self._claim()
+                last_claim = now
+            if now - last_renew >= LEASE_S / 3:
+                self._renew()
+                last_renew = now
+            try:
+                event = self.events.get(timeout=0.1)
+            except queue.Empty:
+                event = None
+            try:
+                if event is not None:
+                    self._handle(event)
+                    while True:  # drain what arrived meanwhile
+                        try:
+                            self._handle(self.events.get_nowait())
+                        except queue.Empty:
+                            break
+                for run in list(self.runs.values()):
+                    if run.waiting_cache:
+                        run.retry_cache_waits()
+            except Exception:  # noqa: BLE001 - one bad event must not stop the executor
+                log.exception("executor event failed")
+
+    def _handle(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == "stop":
+            return
+        if kind == "claim":
+            self._claim(event[1])
+        elif kind == "abort":
+            run = self.runs.get(event[1])
+            if run is not None:
+                run.abort()
+                self._forget(run)
+        elif kind == "attempt":
+            _, run_id, path, attempt_id, fut = event
+            run = self.runs.get(run_id)
+            if run is None:
+                return
+            run.futures.pop(path, None)
+            result, error = self._outcome(fut)
+            if error == "cancelled":
+                return
+            run.on_attempt_done(path, attempt_id, result, error)
+            if run.done:
+                self._forget(run)
+        elif kind == "child":
+            _, parent_id, child_id, phase, outputs, error = event
+            parent = self.runs.get(parent_id)
+            if parent is not None:
+                parent.on_child_done(child_id, phase, outputs, error)
+                if parent.done:
+                    self._forget(parent)
+        elif kind == "items":
+            _, run_id, path, indices, fut = event
+            run = self.runs.get(run_id)
+            if run is None:
+                return
+            result, error = self._outcome(fut)
+            if error == "cancelled":
+                return
+            if error is not None:
+                run.on_items_done(path, [(i, None, error) for i in indices])
+            else:
+                run.on_items_done(path, [(i, r, None) for i, r in (result or {}).get("items", [])])
+            if run.done:
+                self._forget(run)
+
+    @staticmethod
+    def _outcome(fut: Any) -> tuple[dict[str, Any] | None, str | None]:
+        if fut.cancelled():
+            return None, "cancelled"
+        try:
+            return fut.result(), None
+        except Exception as exc:  # noqa: BLE001 - a lost worker or a killed process: SYSTEM
+            return None, _system_error(exc)
+
+    def _claim(self, execution_id: str | None = None) -> None:
+        try:
+            with self.db.session() as s:
+                claimed = q.claim_executions(s, self.owner, LEASE_S)
+        except Exception:  # noqa: BLE001 - the database may be briefly busy
+            log.exception("claiming executions failed")
+            return
+        for record in claimed:
+            eid = record.id
+            if eid in self.runs:
+                continue
+            run = ExecutionRun(self, record)
+            self.runs[eid] = run
+            try:
+                run.start()
+            except Exception as exc:  # noqa: BLE001 - a broken spec fails its execution only
+                log.exception("starting %s failed", eid)
+                with self.db.session() as s:
+                    run._finish_execution(s, "FAILED", error={"kind": "SYSTEM", "message": f"{type(exc).__name__}: {exc}"})
+            if run.done:
+                self._forget(run)
+
+    def _renew(self) -> None:
+        if not self.runs:
+            return
+        try:
+            with self.db.session() as s:
+                q.renew_lease(s, self.owner, list(self.runs), LEASE_S)
+        except Exception:  # noqa: BLE001
+            log.exception("renewing leases failed")
+
+    def _forget(self, run: ExecutionRun) -> None:
+        self.runs.pop(run.id, None)
+        try:
+            with self.db.session() as s:
+                q.release_lease(s, self.owner, [run.id])
+        except Exception:  # noqa: BLE001
+            log.exception("releasing a lease failed")
+
+    def execution_finished(self, run: ExecutionRun, phase: str, outputs: Any, error: Any) -> None:
+        """Tell the parent (if any) on a later turn of the loop, outside the caller's transaction."""
+        parent_id = getattr(run.record, "parent_execution_id", None)
+        if parent_id:
+            self.events.put(("child", parent_id, run.id, phase, outputs, error))
+
+
+def _bytes(quantity: Any) -> float:
+    try:
+        from plait.resources import parse_memory
+
+        return float(parse_memory(quantity))
+    except Exception:  # noqa: BLE001
+        return 0.0

@@ -1,0 +1,222 @@
+"""The tables of docs/backend.md as SQLAlchemy 2.0 declarative models.
+
+These classes never leave the store package: queries.py turns rows into the
+frozen records of records.py. A change here needs an Alembic revision in
+backend/migrations/versions (tests compare the two).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSON documents; SQL NULL (not JSON null) for None. JSONB on PostgreSQL.
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store keeps aware UTC times")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: Json}
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Bundle(Base):
+    __tablename__ = "bundles"
+
+    digest: Mapped[str] = mapped_column(String(128), primary_key=True)
+    uri: Mapped[str] = mapped_column(Text)
+    python_version: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Entity(Base):
+    __tablename__ = "entities"
+    __table_args__ = (
+        UniqueConstraint("kind", "project", "domain", "name", "version"),
+        Index(None, "kind", "project", "domain", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"))
+    domain: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(String(128))
+    spec: Mapped[dict[str, Any]]
+    description: Mapped[str | None] = mapped_column(Text)
+    bundle_digest: Mapped[str | None] = mapped_column(String(128))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Execution(Base):
+    __tablename__ = "executions"
+    __table_args__ = (
+        Index(None, "project", "domain", "created_at"),
+        Index(None, "phase"),
+        Index(None, "parent_execution_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"))
+    domain: Mapped[str] = mapped_column(String(16))
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    entity_name: Mapped[str] = mapped_column(String(255))
+    entity_version: Mapped[str] = mapped_column(String(128))
+    launch_plan_name: Mapped[str | None] = mapped_column(String(255))
+    launch_plan_version: Mapped[str | None] = mapped_column(String(128))
+    phase: Mapped[str] = mapped_column(String(16))
+    inputs: Mapped[dict[str, Any]]
+    outputs: Mapped[dict[str, Any] | None]
+    error: Mapped[dict[str, Any] | None]
+    settings: Mapped[dict[str, Any]]
+    parent_execution_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("executions.id", ondelete="SET NULL")
+    )
+    parent_node_path: Mapped[str | None] = mapped_column(String(512))
+    abort_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class NodeExecution(Base):
+    __tablename__ = "node_executions"
+    __table_args__ = (UniqueConstraint("execution_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("executions.id", ondelete="CASCADE")
+    )
+    path: Mapped[str] = mapped_column(String(512))
+    parent_path: Mapped[str | None] = mapped_column(String(512))
+    entity_name: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str | None] = mapped_column(String(32))
+    phase: Mapped[str] = mapped_column(String(16))
+    inputs: Mapped[dict[str, Any] | None]
+    outputs: Mapped[dict[str, Any] | None]
+    error: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("node_execution_id", "number"),
+        # A node records at most one SUCCEEDED attempt, whoever writes it.
+        Index(
+            "ix_attempts_one_success",
+            "node_execution_id",
+            unique=True,
+            sqlite_where=text("phase = 'SUCCEEDED'"),
+            postgresql_where=text("phase = 'SUCCEEDED'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_execution_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("node_executions.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(16))
+    error_kind: Mapped[str | None] = mapped_column(String(8))
+    error: Mapped[dict[str, Any] | None]
+    worker: Mapped[str | None] = mapped_column(String(255))
+    logs_uri: Mapped[str | None] = mapped_column(Text)
+    outputs: Mapped[dict[str, Any] | None]
+    cpu_peak: Mapped[float | None] = mapped_column(Float)
+    cpu_avg: Mapped[float | None] = mapped_column(Float)
+    mem_peak: Mapped[float | None] = mapped_column(Float)
+    mem_avg: Mapped[float | None] = mapped_column(Float)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+
+
+class CacheEntry(Base):
+    __tablename__ = "cache_entries"
+
+    project: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    outputs: Mapped[dict[str, Any]]
+    execution_id: Mapped[str | None] = mapped_column(String(64))
+    node_path: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CacheReservation(Base):
+    __tablename__ = "cache_reservations"
+
+    project: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[dt.datetime]

@@ -1,0 +1,304 @@
+"""Node executions and their attempts (with the one-SUCCEEDED-attempt guard)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from .. import records as r
+from ..errors import Conflict, InvalidRequest, NotFound
+from ..models import Attempt, NodeExecution
+from ._common import UNSET, dialect_insert, nonempty, now_or, one_of, rowcount
+from .executions import execution_row
+
+
+def _node(row: NodeExecution) -> r.NodeRecord:
+    return r.NodeRecord(
+        id=row.id,
+        execution_id=row.execution_id,
+        path=row.path,
+        parent_path=row.parent_path,
+        entity_name=row.entity_name,
+        kind=row.kind,
+        phase=row.phase,
+        inputs=row.inputs,
+        outputs=row.outputs,
+        error=row.error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def _node_row(
+    session: Session, execution_id: str, path: str, *, lock: bool = False
+) -> NodeExecution:
+    query = select(NodeExecution).where(
+        NodeExecution.execution_id == execution_id, NodeExecution.path == path
+    )
+    if lock:
+        query = query.with_for_update()
+    row = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if row is None:
+        raise NotFound(f"execution `{execution_id}` has no node `{path}`", kind="node", name=path)
+    return row
+
+
+def upsert_node(
+    session: Session,
+    execution_id: str,
+    path: str,
+    *,
+    phase: str = UNSET,
+    parent_path: str | None = UNSET,
+    entity_name: str | None = UNSET,
+    kind: str | None = UNSET,
+    inputs: Any = UNSET,
+    outputs: Any = UNSET,
+    error: Any = UNSET,
+    now: dt.datetime | None = None,
+) -> r.NodeRecord:
+    """Create the node (QUEUED unless `phase` says otherwise) or update the fields given.
+
+    started_at is stamped on RUNNING, ended_at on a terminal phase; an ended
+    node keeps its phase (repeating it is a no-op, changing it a Conflict).
+    """
+    if phase is not UNSET:
+        one_of("node phase", phase, r.NODE_PHASES)
+    nonempty("node path", path, 512)
+    now = now_or(now)
+    execution_row(session, execution_id)
+    stmt = dialect_insert(session, NodeExecution).values(
+        execution_id=execution_id, path=path, phase=r.QUEUED, created_at=now
+    )
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["execution_id", "path"]))
+    row = _node_row(session, execution_id, path, lock=True)
+    if phase is not UNSET and phase != row.phase:
+        if row.phase in r.TERMINAL_PHASES:
+            raise Conflict(
+                f"node `{path}` of execution `{execution_id}` already ended as {row.phase}; "
+                f"it cannot become {phase}",
+                kind="node",
+                name=path,
+            )
+        row.phase = phase
+        if phase == r.RUNNING and row.started_at is None:
+            row.started_at = now
+        if phase in r.TERMINAL_PHASES:
+            row.ended_at = now
+    for field, value in (
+        ("parent_path", parent_path),
+        ("entity_name", entity_name),
+        ("kind", kind),
+        ("inputs", inputs),
+        ("outputs", outputs),
+        ("error", error),
+    ):
+        if value is not UNSET:
+            setattr(row, field, value)
+    session.flush()
+    return _node(row)
+
+
+def get_node(session: Session, execution_id: str, path: str) -> r.NodeRecord:
+    return _node(_node_row(session, execution_id, path))
+
+
+def list_nodes(session: Session, execution_id: str) -> list[r.NodeRecord]:
+    """Every node of an execution in the order they were created."""
+    execution_row(session, execution_id)
+    query = (
+        select(NodeExecution)
+        .where(NodeExecution.execution_id == execution_id)
+        .order_by(NodeExecution.id)
+        .execution_options(populate_existing=True)
+    )
+    return [_node(row) for row in session.scalars(query)]
+
+
+# --- attempts ------------------------------------------------------------------------
+
+
+def _attempt(row: Attempt, execution_id: str, node_path: str) -> r.AttemptRecord:
+    return r.AttemptRecord(
+        id=row.id,
+        execution_id=execution_id,
+        node_path=node_path,
+        number=row.number,
+        phase=row.phase,
+        error_kind=row.error_kind,
+        error=row.error,
+        worker=row.worker,
+        logs_uri=row.logs_uri,
+        outputs=row.outputs,
+        usage=r.Usage(
+            cpu_peak=row.cpu_peak, cpu_avg=row.cpu_avg, mem_peak=row.mem_peak, mem_avg=row.mem_avg
+        ),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def _attempts_query() -> Any:  # Select[Attempt, str, str]
+    return select(Attempt, NodeExecution.execution_id, NodeExecution.path).join(
+        NodeExecution, Attempt.node_execution_id == NodeExecution.id
+    )
+
+
+def get_attempt(session: Session, attempt_id: int) -> r.AttemptRecord:
+    query = _attempts_query().where(Attempt.id == attempt_id)
+    found = session.execute(query.execution_options(populate_existing=True)).one_or_none()
+    if found is None:
+        raise NotFound(f"attempt {attempt_id} does not exist", kind="attempt", name=str(attempt_id))
+    return _attempt(*found)
+
+
+def start_attempt(
+    session: Session,
+    execution_id: str,
+    path: str,
+    number: int | None = None,
+    *,
+    worker: str | None = None,
+    logs_uri: str | None = None,
+    now: dt.datetime | None = None,
+) -> r.AttemptRecord:
+    """A RUNNING attempt of the node, numbered `number` or one past the node's last.
+
+    Conflict if the node already succeeded or the number is taken.
+    """
+    node = _node_row(session, execution_id, path)
+    succeeded = session.scalar(
+        select(Attempt.number).where(
+            Attempt.node_execution_id == node.id, Attempt.phase == r.SUCCEEDED
+        )
+    )
+    if succeeded is not None:
+        raise Conflict(
+            f"node `{path}` of execution `{execution_id}` already succeeded (attempt "
+            f"{succeeded}); it is not run again",
+            kind="node",
+            name=path,
+        )
+    if number is None:
+        last = session.scalar(
+            select(func.max(Attempt.number)).where(Attempt.node_execution_id == node.id)
+        )
+        number = (last or 0) + 1
+    elif number < 1:
+        raise InvalidRequest(
+            f"attempt numbers start at 1, found {number}", kind="attempt", name=path
+        )
+    stmt = dialect_insert(session, Attempt).values(
+        node_execution_id=node.id,
+        number=number,
+        phase=r.RUNNING,
+        worker=worker,
+        logs_uri=logs_uri,
+        started_at=now_or(now),
+    )
+    stmt = stmt.on_conflict_do_nothing(index_elements=["node_execution_id", "number"])
+    attempt_id = session.execute(stmt.returning(Attempt.id)).scalar_one_or_none()
+    if attempt_id is None:
+        raise Conflict(
+            f"attempt {number} of node `{path}` in execution `{execution_id}` already exists",
+            kind="attempt",
+            name=path,
+        )
+    return get_attempt(session, attempt_id)
+
+
+def finish_attempt(
+    session: Session,
+    attempt_id: int,
+    phase: str,
+    *,
+    error_kind: str | None = None,
+    error: Any = None,
+    outputs: Any = None,
+    worker: str | None = UNSET,
+    logs_uri: str | None = UNSET,
+    cpu_peak: float | None = None,
+    cpu_avg: float | None = None,
+    mem_peak: float | None = None,
+    mem_avg: float | None = None,
+    now: dt.datetime | None = None,
+) -> r.AttemptRecord:
+    """End a RUNNING attempt as SUCCEEDED, FAILED, ABORTED or TIMED_OUT.
+
+    Records its resource use (CPU in cores, memory in bytes) and, when given,
+    the worker and logs that are only known at the end. Conflict if the
+    attempt already ended, or if it would be its node's second SUCCEEDED
+    attempt (the UPDATE checks it, and a unique index backs it).
+    """
+    one_of("attempt phase", phase, [p for p in r.ATTEMPT_PHASES if p != r.RUNNING])
+    if error_kind is not None:
+        one_of("error kind", error_kind, r.ERROR_KINDS)
+    condition: list[ColumnElement[bool]] = [Attempt.id == attempt_id, Attempt.phase == r.RUNNING]
+    if phase == r.SUCCEEDED:
+        other = aliased(Attempt)
+        condition.append(
+            ~exists().where(
+                other.node_execution_id == Attempt.node_execution_id,
+                other.phase == r.SUCCEEDED,
+                other.id != Attempt.id,
+            )
+        )
+    values: dict[str, Any] = dict(
+        phase=phase,
+        error_kind=error_kind,
+        error=error,
+        outputs=outputs,
+        cpu_peak=cpu_peak,
+        cpu_avg=cpu_avg,
+        mem_peak=mem_peak,
+        mem_avg=mem_avg,
+        ended_at=now_or(now),
+    )
+    if worker is not UNSET:
+        values["worker"] = worker
+    if logs_uri is not UNSET:
+        values["logs_uri"] = logs_uri
+    statement = (
+        update(Attempt)
+        .where(*condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        with session.begin_nested():
+            updated = rowcount(session.execute(statement))
+    except IntegrityError:
+        updated = 0  # another SUCCEEDED attempt committed while we waited for it
+    record = get_attempt(session, attempt_id)
+    if updated == 1:
+        return record
+    if record.phase != r.RUNNING:
+        raise Conflict(
+            f"attempt {record.number} of node `{record.node_path}` in execution "
+            f"`{record.execution_id}` already ended as {record.phase}",
+            kind="attempt",
+            name=record.node_path,
+        )
+    raise Conflict(
+        f"node `{record.node_path}` of execution `{record.execution_id}` already has a "
+        f"SUCCEEDED attempt; attempt {record.number} cannot succeed too (end it as ABORTED)",
+        kind="attempt",
+        name=record.node_path,
+    )
+
+
+def list_attempts(
+    session: Session, execution_id: str, path: str | None = None
+) -> list[r.AttemptRecord]:
+    """Attempts of one node, or of every node of the execution, by node then number."""
+    query = _attempts_query().where(NodeExecution.execution_id == execution_id)
+    if path is not None:
+        query = query.where(NodeExecution.path == path)
+    query = query.order_by(NodeExecution.id, Attempt.number)
+    query = query.execution_options(populate_existing=True)
+    return [_attempt(*found) for found in session.execute(query)]

@@ -1,0 +1,148 @@
+"""Frozen views of stored rows: what query functions return to routes and the executor.
+
+Times are aware UTC datetimes. JSON fields (specs, value refs, errors,
+settings) are plain dicts: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+DOMAINS = ("development", "staging", "production")
+DEFAULT_PROJECT = "default"
+ENTITY_KINDS = ("task", "workflow", "launch_plan")
+
+QUEUED, RUNNING = "QUEUED", "RUNNING"
+SUCCEEDED, FAILED, ABORTED, TIMED_OUT = "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"
+SKIPPED, CACHE_HIT = "SKIPPED", "CACHE_HIT"
+
+EXECUTION_PHASES = (QUEUED, RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
+NODE_PHASES = (*EXECUTION_PHASES, SKIPPED, CACHE_HIT)
+ATTEMPT_PHASES = (RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
+TERMINAL_PHASES = frozenset({SUCCEEDED, FAILED, ABORTED, TIMED_OUT, SKIPPED, CACHE_HIT})
+ERROR_KINDS = ("USER", "SYSTEM")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    name: str
+    description: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRecord:
+    digest: str
+    uri: str
+    python_version: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    id: int
+    kind: str
+    project: str
+    domain: str
+    name: str
+    version: str
+    digest: str
+    spec: dict[str, Any]
+    description: str | None
+    bundle_digest: str | None
+    archived: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySummary:
+    """One name in a listing: its latest version and how many versions it has."""
+
+    latest: EntityRecord
+    version_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRecord:
+    id: str
+    project: str
+    domain: str
+    entity_kind: str
+    entity_name: str
+    entity_version: str
+    launch_plan_name: str | None
+    launch_plan_version: str | None
+    phase: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None
+    error: dict[str, Any] | None
+    settings: dict[str, Any]
+    parent_execution_id: str | None
+    parent_node_path: str | None
+    abort_requested: bool
+    lease_owner: str | None
+    lease_expires_at: dt.datetime | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.phase in TERMINAL_PHASES
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    id: int
+    execution_id: str
+    path: str
+    parent_path: str | None
+    entity_name: str | None
+    kind: str | None
+    phase: str
+    inputs: dict[str, Any] | None
+    outputs: dict[str, Any] | None
+    error: dict[str, Any] | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Resource use of one attempt: CPU in cores, memory in bytes."""
+
+    cpu_peak: float | None = None
+    cpu_avg: float | None = None
+    mem_peak: float | None = None
+    mem_avg: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    id: int
+    execution_id: str
+    node_path: str
+    number: int
+    phase: str
+    error_kind: str | None
+    error: dict[str, Any] | None
+    worker: str | None
+    logs_uri: str | None
+    outputs: dict[str, Any] | None
+    usage: Usage
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRecord:
+    project: str
+    domain: str
+    key: str
+    outputs: dict[str, Any]
+    execution_id: str | None
+    node_path: str | None
+    created_at: dt.datetime

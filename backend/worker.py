@@ -1,0 +1,467 @@
+"""What runs on a Dask worker: one attempt of one task node (or a batch of map items).
+
+The executor sends a plain-JSON payload; the worker loads the task's code (a
+registered bundle, or a by-value pickle), turns value refs into Python values,
+runs the attempt with the local engine's semantics (type checks, timeout,
+environment, working directory), streams stdout/stderr to the object store,
+samples CPU and memory, and answers with value refs for the outputs. Only
+workers unpickle; the control plane handles JSON.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import traceback
+from typing import Any
+
+from plait import context as _ctx
+from plait.engine import Execution, _call, _convert_outputs
+from plait.entity import Entity
+from plait.errors import FlyteRecoverableException, TaskTimeoutError
+from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
+
+LITERAL_LIMIT = 64 * 1024  # bigger values go to the object store as pickles
+_stores: dict[str, Any] = {}
+_code_lock = threading.Lock()
+_entities: dict[str, Any] = {}  # code key -> entity object
+_bundle_modules: dict[str, str] = {}  # module name -> bundle digest whose copy is in sys.modules
+
+
+def store_for(url: str) -> Any:
+    store = _stores.get(url)
+    if store is None:
+        from plait.backend.storage import ObjectStore
+
+        store = _stores.setdefault(url, ObjectStore(url))
+    return store
+
+
+# ------------------------------------------------------------------ code
+
+
+def _bundle_dir(store: Any, digest: str) -> str:
+    root = os.path.join(tempfile.gettempdir(), f"plait-bundles-{os.getuid()}", digest)
+    if not os.path.isdir(root):
+        data = store.get_bytes(f"bundles/{digest}.tar.gz")
+        tmp = root + f".tmp-{os.getpid()}-{threading.get_ident()}"
+        os.makedirs(tmp, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            tar.extractall(tmp, filter="data")
+        try:
+            os.rename(tmp, root)
+        except OSError:  # another thread or process won the race
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def _import_from_bundle(store: Any, digest: str, module: str) -> Any:
+    import importlib
+
+    root = _bundle_dir(store, digest)
+    top = module.split(".")[0]
+    if top == "__main__":
+        raise LookupError("code defined in __main__ must be shipped by value (a pickle), not by module")
+    if _bundle_modules.get(top) != digest:
+        # Another version of this code was imported here before: forget it.
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[name]
+        sys.path[:] = [p for p in sys.path if not p.startswith(os.path.dirname(root) + os.sep)]
+        sys.path.insert(0, root)
+        _bundle_modules[top] = digest
+        importlib.invalidate_caches()
+    return importlib.import_module(module)
+
+
+def _find(module: Any, name: str, qualname: str | None) -> Any:
+    if qualname:
+        obj: Any = module
+        try:
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+            if isinstance(obj, Entity) and obj.name == name:
+                return obj
+        except AttributeError:
+            pass
+    for value in vars(module).values():
+        if isinstance(value, Entity):
+            if value.name == name:
+                return value
+            for sub in getattr(value, "entities", lambda: [])():
+                if getattr(sub, "name", None) == name:
+                    return sub
+    raise LookupError(f"`{name}` is not defined in module `{module.__name__}` of the registered code")
+
+
+def load_entity(store: Any, code: dict[str, Any], name: str) -> Any:
+    """The entity object for a spec's code reference (cached per process)."""
+    key = json.dumps([code, name], sort_keys=True)
+    found = _entities.get(key)
+    if found is not None:
+        return found
+    with _code_lock:
+        found = _entities.get(key)
+        if found is not None:
+            return found
+        if code.get("bundle") and code.get("pickle") is None:
+            module = _import_from_bundle(store, code["bundle"], code["module"])
+            entity = _find(module, name, code.get("qualname"))
+        elif code.get("pickle"):
+            if code.get("bundle"):
+                # The pickle may import modules shipped in the bundle by name.
+                root = _bundle_dir(store, code["bundle"])
+                if root not in sys.path:
+                    sys.path.insert(0, root)
+            import cloudpickle
+
+            entity = cloudpickle.loads(store.get_bytes(f"functions/{code['pickle']}.pkl"))
+        else:
+            raise LookupError(f"`{name}` has no code reference (bundle or pickle) in its spec")
+        _entities[key] = entity
+        return entity
+
+
+# ------------------------------------------------------------------ values
+
+
+def materialize(store: Any, ref: dict[str, Any], tp: Any) -> Any:
+    """A value ref as a Python value of annotation `tp`."""
+    if "literal" in ref:
+        value = from_literal(tp, ref["literal"])
+    elif "uri" in ref:
+        value = pickle.loads(store.get_bytes(ref["uri"]))
+    elif "collection" in ref:
+        import typing
+
+        args = typing.get_args(tp)
+        item = args[0] if args else Any
+        value = [materialize(store, r, item) for r in ref["collection"]]
+    elif "mapping" in ref:
+        import typing
+
+        args = typing.get_args(tp)
+        val_tp = args[1] if len(args) == 2 else Any
+        value = {k: materialize(store, r, val_tp) for k, r in ref["mapping"].items()}
+    else:
+        raise ValueError(f"unknown value ref {sorted(ref)}")
+    for step in ref.get("path", ()):
+        value = value[step] if isinstance(step, int) or isinstance(value, dict) else getattr(value, step)
+    return checker(tp)(value)
+
+
+def to_ref(store: Any, prefix: str, name: str, tp: Any, value: Any) -> dict[str, Any]:
+    """A Python output as a value ref: a literal when small and representable, else a pickle."""
+    digest = value_hash(tp, value)
+    try:
+        lit = to_literal(tp, value)
+        text = json.dumps(lit)
+        if len(text) <= LITERAL_LIMIT:
+            return {"literal": lit, "hash": digest}
+    except (ValueTypeError, TypeError, ValueError):
+        pass
+    import cloudpickle
+
+    uri = f"{prefix}/outputs/{name}.pkl"
+    store.put_bytes(uri, cloudpickle.dumps(value))
+    preview = repr(value)
+    return {"uri": uri, "format": "pickle", "hash": digest, "preview": preview[:200]}
+
+
+# ------------------------------------------------------------------ logs and usage
+
+
+class _Router(io.TextIOBase):
+    """sys.stdout/sys.stderr: writes from a thread running an attempt go to its log."""
+
+    def __init__(self, original: Any) -> None:
+        self.original = original
+        self.sinks: dict[int, Any] = {}
+
+    def write(self, text: str) -> int:
+        sink = self.sinks.get(threading.get_ident())
+        if sink is not None:
+            sink.write(text)
+            return len(text)
+        return self.original.write(text)  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        self.original.flush()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.original, "encoding", "utf-8")
+
+    def fileno(self) -> int:
+        return self.original.fileno()  # type: ignore[no-any-return]
+
+
+_routers: tuple[_Router, _Router] | None = None
+_router_lock = threading.Lock()
+
+
+def _install_routers() -> tuple[_Router, _Router]:
+    global _routers
+    with _router_lock:
+        if _routers is None:
+            out, err = _Router(sys.stdout), _Router(sys.stderr)
+            sys.stdout, sys.stderr = out, err
+            _routers = (out, err)
+        return _routers
+
+
+class LogSink:
+    """Buffers an attempt's output and appends it to the object store every half second."""
+
+    def __init__(self, store: Any, path: str) -> None:
+        self.store = store
+        self.path = path
+        self._buffer: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="plait-logs")
+        store.append_text(path, "")
+        self._thread.start()
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._buffer.append(text)
+
+    def _flush(self) -> None:
+        with self._lock:
+            text, self._buffer = "".join(self._buffer), []
+        if text:
+            self.store.append_text(self.path, text)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            self._flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._flush()
+
+
+class Usage:
+    """Samples this worker process's CPU and memory while an attempt runs."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.proc.cpu_percent(None)
+        self.cpu: list[float] = []
+        self.mem: list[int] = [self.proc.memory_info().rss]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.cpu.append(self.proc.cpu_percent(None) / 100.0)
+                self.mem.append(self.proc.memory_info().rss)
+            except Exception:  # noqa: BLE001 - sampling is best effort
+                return
+
+    def close(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join(timeout=1)
+        try:
+            self.cpu.append(self.proc.cpu_percent(None) / 100.0)
+            self.mem.append(self.proc.memory_info().rss)
+        except Exception:  # noqa: BLE001
+            pass
+        return {
+            "cpu_peak": max(self.cpu, default=0.0),
+            "cpu_avg": sum(self.cpu) / len(self.cpu) if self.cpu else 0.0,
+            "mem_peak": float(max(self.mem)),
+            "mem_avg": float(sum(self.mem) / len(self.mem)),
+        }
+
+
+# ------------------------------------------------------------------ attempts
+
+
+def _worker_address() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except Exception:  # noqa: BLE001 - not inside a Dask worker (tests)
+        return f"pid:{os.getpid()}"
+
+
+def _error(exc: BaseException, kind: str = "USER") -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:],
+        "recoverable": isinstance(exc, (FlyteRecoverableException, TaskTimeoutError)),
+    }
+
+
+def run_attempt(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one attempt; never raises for the task's own errors (they are in the answer)."""
+    store = store_for(payload["storage_url"])
+    with _Captured(store, f"{payload['output_prefix']}/logs.txt") as cap:
+        try:
+            cap.result.update(_run(store, payload, cap.sink))
+        except Exception as exc:  # noqa: BLE001 - loading code or inputs failed: a USER error
+            cap.result.update({"status": "FAILED", "error": _error(exc)})
+            print(cap.result["error"]["traceback"], file=sys.stderr)
+    return cap.result
+
+
+class _Captured:
+    """Route this thread's output to a log in the object store and sample usage meanwhile."""
+
+    def __init__(self, store: Any, logs_uri: str) -> None:
+        self.store = store
+        self.logs_uri = logs_uri
+        self.result: dict[str, Any] = {}
+
+    def __enter__(self) -> _Captured:
+        self.out, self.err = _install_routers()
+        self.sink = LogSink(self.store, self.logs_uri)
+        self.ident = threading.get_ident()
+        self.out.sinks[self.ident] = self.sink
+        self.err.sinks[self.ident] = self.sink
+        self.usage = Usage()
+        self.result = {"worker": _worker_address(), "logs_uri": self.logs_uri, "started": time.time()}
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.out.sinks.pop(self.ident, None)
+        self.err.sinks.pop(self.ident, None)
+        self.sink.close()
+        self.result["usage"] = self.usage.close()
+        self.result["ended"] = time.time()
+
+
+def _run(store: Any, payload: dict[str, Any], sink: LogSink) -> dict[str, Any]:
+    entity = load_entity(store, payload["code"], payload["name"])
+    types = entity.interface.input_types
+    inputs = {n: materialize(store, ref, types.get(n, Any)) for n, ref in payload["inputs"].items()}
+    exe = Execution(name=payload["execution_id"], project=payload.get("project", "default"),
+                    domain=payload.get("domain", "development"))
+    exe.data_dir = lambda path: _files_dir(store, payload["output_prefix"])  # type: ignore[method-assign]
+    if entity.kind == "dynamic":
+        return _expand_dynamic(store, entity, exe, payload, inputs)
+    ctx = _ctx.ExecutionParameters(exe.id, entity.name, payload.get("attempt", 1), payload["node_path"])
+    env = {**entity.settings.environment, **payload.get("envs", {})} or None
+    try:
+        raw = _call(entity, inputs, ctx, payload.get("timeout"), env)
+        outputs = _convert_outputs(exe, payload["node_path"], entity, raw, ctx, inputs)
+    except TaskTimeoutError as exc:
+        print(f"plait: {exc}", file=sys.stderr)
+        return {"status": "TIMED_OUT", "error": _error(exc)}
+    except Exception as exc:  # noqa: BLE001 - the task failed: reported, not raised
+        error = _error(exc)
+        sink.write(error["traceback"])
+        return {"status": "FAILED", "error": error}
+    finally:
+        ctx.cleanup()
+    iface = entity.interface.outputs
+    refs = {n: to_ref(store, payload["output_prefix"], n, iface[n], v) for n, v in outputs.items()}
+    return {"status": "SUCCEEDED", "outputs": refs}
+
+
+def _files_dir(store: Any, prefix: str) -> str:
+    root = getattr(store, "local_root", None)
+    base = os.path.join(root, prefix, "files") if root else tempfile.mkdtemp(prefix="plait-files-")
+    os.makedirs(base, exist_ok=True)
+    return base
+
+
+def run_items(payload: dict[str, Any]) -> dict[str, Any]:
+    """Several map items of one task in one Dask task: warm code, one round trip, one log."""
+    store = store_for(payload["storage_url"])
+    base = payload["output_prefix"]
+    first, last = payload["items"][0][0], payload["items"][-1][0]
+    results = []
+    with _Captured(store, f"{base}/items-{first}-{last}/logs.txt") as cap:
+        for index, inputs in payload["items"]:
+            item = {**payload, "inputs": inputs, "node_path": f"{payload['node_path']}-{index}",
+                    "output_prefix": f"{base}/{index}"}
+            try:
+                answer = _run(store, item, cap.sink)
+            except Exception as exc:  # noqa: BLE001 - this item failed; the others go on
+                answer = {"status": "FAILED", "error": _error(exc)}
+            results.append([index, answer])
+    return {"items": results, "logs_uri": cap.result["logs_uri"], "usage": cap.result["usage"],
+            "worker": cap.result["worker"]}
+
+
+# ------------------------------------------------------------------ dynamic
+
+
+def _expand_dynamic(store: Any, entity: Any, exe: Any, payload: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """Run a dynamic body: answer with the graph it built, for the executor to run."""
+    import cloudpickle
+    from plait.compiler import DictOf, ListOf, Lit, Ref
+
+    try:
+        graph = entity.compile_body(exe, payload["node_path"], inputs)
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "FAILED", "error": _error(exc)}
+    prefix = payload["output_prefix"]
+    entities: dict[str, Any] = {}
+    counter = [0]
+
+    def code_of(child: Any) -> dict[str, Any]:
+        blob = cloudpickle.dumps(child)
+        import hashlib
+
+        digest = hashlib.sha256(blob).hexdigest()
+        path = f"functions/{digest}.pkl"
+        if not store.exists(path):
+            store.put_bytes(path, blob)
+        code = {"pickle": digest}
+        if payload["code"].get("bundle"):
+            code["bundle"] = payload["code"]["bundle"]
+        return code
+
+    def binding(b: Any, tp: Any) -> dict[str, Any]:
+        if isinstance(b, Ref):
+            ref: dict[str, Any] = {"ref": {"node": b.node_id, "output": b.output}}
+            if b.path:
+                ref["ref"]["path"] = list(b.path)
+            return ref
+        if isinstance(b, Lit):
+            counter[0] += 1
+            return {"value": to_ref(store, prefix, f"lit{counter[0]}", tp, b.value)}
+        if isinstance(b, ListOf):
+            import typing
+
+            item = (typing.get_args(tp) or (Any,))[0]
+            return {"list": [binding(x, item) for x in b.items]}
+        if isinstance(b, DictOf):
+            return {"dict": {k: binding(x, Any) for k, x in b.items}}
+        raise TypeError(f"unknown binding {b!r}")
+
+    def node_spec(node: Any) -> dict[str, Any]:
+        child = node.entity
+        for e in [child, *getattr(child, "entities", lambda: [])(), *getattr(child, "sub_entities", lambda: [])()]:
+            if isinstance(e, Entity) and e.name not in entities and e.kind != "branch":
+                spec = e.to_spec()
+                spec["code"] = code_of(e)
+                entities[e.name] = spec
+        spec = node.to_spec()
+        types = child.interface.input_types
+        spec["inputs"] = {k: binding(b, types.get(k, Any)) for k, b in node.bindings.items()}
+        return spec
+
+    nodes = [node_spec(n) for n in graph.nodes]
+    outputs = {k: binding(b, entity.interface.outputs.get(k, Any)) for k, b in graph.outputs.items()}
+    return {"status": "SUCCEEDED", "dynamic": {"nodes": nodes, "outputs": outputs, "entities": entities}}
