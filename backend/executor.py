@@ -89,12 +89,22 @@ class Executor:
         if self.cluster is not None:
             self.cluster.close()
 
+    @property
+    def scheduler_address(self) -> str | None:
+        return str(self.client.scheduler.address) if self.client is not None else None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        try:
+            return str(self.client.dashboard_link) if self.client is not None else None
+        except Exception:  # noqa: BLE001 - no dashboard (bokeh missing)
+            return None
+
     def submit(self, execution_id: str) -> None:
         self.events.put(("claim", execution_id))
 
     def abort(self, execution_id: str) -> None:
-        with self.db.session() as s:
-            q.request_abort(s, execution_id)
+        """Stop an execution whose abort was requested (the API records the request)."""
         self.events.put(("abort", execution_id))
 
     def worker_python(self) -> str:

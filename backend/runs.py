@@ -113,6 +113,7 @@ class ExecutionRun:
         self.waiting_children: dict[str, str] = {}  # child execution id -> node path
         self.waiting_cache: dict[str, tuple[str, float]] = {}  # path -> (cache key, retry at)
         self.done = False
+        self.dyn_depth: dict[str, int] = {}  # path of a dynamic node -> how many dynamic levels deep
         self.known: dict[str, Any] = {}  # node path -> stored node record (resume)
         self.recover: dict[str, Any] = {}
 
@@ -414,7 +415,10 @@ class ExecutionRun:
         parent = self.scope_of[path]
         scope = Scope(f"{path}-", {n["id"]: n for n in dyn["nodes"]}, {}, dyn["outputs"], path,
                       entities={**parent.entities, **(dyn.get("entities") or {})})
-        depth = path.count("-") + 1
+        parts = path.split("-")
+        parent_depth = next((self.dyn_depth["-".join(parts[:i])] for i in range(len(parts) - 1, 0, -1)
+                             if "-".join(parts[:i]) in self.dyn_depth), 0)
+        depth = self.dyn_depth[path] = parent_depth + 1
         if depth > self.ex.max_dynamic_depth:
             self._node_failed(path, {"kind": "USER", "type": "UserError", "message":
                                      f"dynamic workflows nested {depth} levels deep, past the limit of "
@@ -733,6 +737,11 @@ class ExecutionRun:
             if scope is not None:
                 self._cancel_scope(scope)
         for child in list(self.waiting_children):
+            try:
+                with self.ex.db.session() as s:
+                    q.request_abort(s, child)
+            except Exception:  # noqa: BLE001 - the child may have ended meanwhile
+                pass
             self.ex.abort(child)
         with self.ex.db.session() as s:
             self._finish_execution(s, "ABORTED", error={"kind": "USER", "message": "aborted by request"})

@@ -91,6 +91,9 @@ _EXPORTS: dict[str, str] = {
     "Granularity": "artifacts",
     "Inputs": "artifacts",
     "OnArtifact": "artifacts",
+    # notebooks
+    "NotebookTask": "notebook_task",
+    "record": "notebook_task",
     # the backend client
     "Remote": "remote",
     "RemoteExecution": "remote",
@@ -146,6 +149,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .launch_plan import LaunchPlan, reference_launch_plan
     from .maptask import map, map_task
     from .nodes import create_node
+    from .notebook_task import NotebookTask, record
     from .notify import Email, PagerDuty, Slack, WorkflowExecutionPhase
     from .remote import Remote, RemoteEntity, RemoteExecution
     from .resources import (

@@ -315,6 +315,10 @@ def main() -> None:
 @click.option("--name", "exec_name", default=None, help="Name of the execution.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
 @click.option("--verbose", is_flag=True, help="Show full tracebacks on failure.")
+@click.option("--remote", is_flag=True, help="Register FILE and run ENTITY on the plait backend.")
+@click.option("--project", default="default", show_default=True, help="Project (with --remote).")
+@click.option("--domain", default="development", show_default=True,
+              type=click.Choice(["development", "staging", "production"]), help="Domain (with --remote).")
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -325,8 +329,11 @@ def run_cmd(
     exec_name: str | None,
     as_json: bool,
     verbose: bool,
+    remote: bool = False,
+    project: str = "default",
+    domain: str = "development",
 ) -> None:
-    """Run a task, workflow or launch plan from FILE locally.
+    """Run a task, workflow or launch plan from FILE locally, or on the backend with --remote.
 
     \b
     plait run [OPTIONS] FILE ENTITY [--input value ...]
@@ -336,6 +343,11 @@ def run_cmd(
     and directories. `plait run FILE ENTITY --help` lists the inputs of ENTITY.
     """
     args = list(ctx.args)
+    if remote:
+        _run_remote(ctx, file, args, project=project, domain=domain, envs=envs,
+                    overwrite_cache=overwrite_cache, max_parallelism=max_parallelism,
+                    exec_name=exec_name, as_json=as_json, verbose=verbose)
+        return
     module = load_module(file)
     if not args or args[0].startswith("-"):
         names = ", ".join(sorted(entities_of(module))) or "none"
@@ -405,6 +417,31 @@ def _print_outputs(entity: Any, outputs: dict[str, Any], as_json: bool) -> None:
         click.echo(f"{n}: {text}" if len(outputs) > 1 or n != "o0" else text)
 
 
+@main.group("server", context_settings=CONTEXT, invoke_without_command=True)
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8742; 0 picks a free one).")
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default SQLite in --home).")
+@click.option("--storage-url", default=None, help="Object store URL (default --home/data).")
+@click.option("--dask-scheduler", default=None, help="Dask scheduler address (default: a LocalCluster).")
+@click.option("--home", default=None, help="State folder (default $PLAIT_HOME or ~/.plait).")
+@click.pass_context
+def server_cmd(ctx: click.Context, **options: Any) -> None:
+    """Run the plait backend: the HTTP API and an executor on Dask."""
+    if ctx.invoked_subcommand is None:
+        from plait.backend.server import serve  # the backend is imported only here
+
+        serve(**options, echo=click.echo)
+
+
+@server_cmd.command("openapi")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def server_openapi(output: str) -> None:
+    """Write the backend's OpenAPI document as JSON."""
+    from plait.backend.server import write_openapi
+
+    click.echo(f"wrote {write_openapi(output)}")
+
+
 @main.group("local-cache", context_settings=CONTEXT)
 def local_cache_cmd() -> None:
     """Manage the local cache ($PLAIT_HOME/local-cache)."""
@@ -419,6 +456,310 @@ def local_cache_clear() -> None:
     removed = store.clear()
     click.echo(f"removed {removed} cached output(s) from {store.root}")
 
+
+# ------------------------------------------------------------------ the backend (plait.Remote)
+
+PROJECT_OPTION = click.option("--project", default="default", show_default=True, help="Project.")
+DOMAIN_OPTION = click.option("--domain", default="development", show_default=True,
+                             type=click.Choice(["development", "staging", "production"]), help="Domain.")
+
+
+def _remote(ctx: click.Context, project: str, domain: str) -> Any:
+    """A Remote for this command; tests pass connection options as `obj={"remote": {...}}`."""
+    from .remote import Remote
+
+    obj = ctx.find_root().obj
+    options = dict(obj.get("remote") or {}) if isinstance(obj, dict) else {}
+    return Remote(project=project, domain=domain, **options)
+
+
+def _when(value: Any) -> str:
+    """An API timestamp as local time to the second."""
+    if not value:
+        return ""
+    try:
+        stamp = _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone()
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _seconds(value: Any) -> str:
+    return "" if value is None else f"{float(value):.1f}s"
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title or None, title_justify="left", header_style="bold")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r))
+    Console(highlight=False).print(table)
+
+
+def _ref_text(ref: Any) -> str:
+    """A value ref, short: the literal as JSON, or a pickle's preview."""
+    if isinstance(ref, dict) and "literal" in ref:
+        text = json.dumps(ref["literal"], default=str)
+    elif isinstance(ref, dict) and "uri" in ref:
+        text = f"{ref.get('preview') or ''} ({ref.get('format', 'pickle')})".strip()
+    else:
+        text = json.dumps(ref, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@main.command("register", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@PROJECT_OPTION
+@DOMAIN_OPTION
+@click.option("--version", default=None, help="Version of every entity (default: a hash of the code).")
+@click.pass_context
+def register_cmd(ctx: click.Context, paths: tuple[str, ...], project: str, domain: str,
+                 version: str | None) -> None:
+    """Register the tasks, workflows and launch plans of PATHS (.py files or folders).
+
+    \b
+    Names follow <folder>.<file>.<function>: `plait register ./workflows`
+    registers `workflows.my_example.task_1` for task_1 in workflows/my_example.py.
+    """
+    try:
+        remote = _remote(ctx, project, domain)
+        ids = remote.register(*paths, version=version)
+    except PlaitError as exc:
+        _fail(exc, verbose=False)
+    used = ids[0].version if ids else version
+    click.echo(f"registered {len(ids)} entities in {project}/{domain}, version {used}")
+    _table("", ["KIND", "NAME"], [[i.kind, i.name] for i in ids])
+
+
+@main.group("get", context_settings=CONTEXT)
+def get_cmd() -> None:
+    """Show what the backend holds: tasks, workflows, launch plans, executions."""
+
+
+def _get_entities(ctx: click.Context, kind: str, name: str | None, project: str, domain: str,
+                  limit: int) -> None:
+    label = kind.replace("_", " ") + "s"
+    try:
+        remote = _remote(ctx, project, domain)
+        if name:
+            found = remote.list_versions(kind, name, limit=limit)
+        else:
+            found = remote.list_entities(kind, limit=limit)
+    except PlaitError as exc:
+        _fail(exc, verbose=False)
+    if name:
+        _table(f"Versions of {kind.replace('_', ' ')} {name} in {project}/{domain}",
+               ["VERSION", "CREATED", "ARCHIVED"],
+               [[e.version, _when(e.record.get("created_at")), "yes" if e.record.get("archived") else ""]
+                for e in found])
+        return
+    _table(f"{label.capitalize()} in {project}/{domain}", ["NAME", "VERSION", "VERSIONS", "CREATED", "DESCRIPTION"],
+           [[e.name, e.version, e.record.get("version_count", ""), _when(e.record.get("created_at")),
+             e.record.get("description", "")] for e in found])
+
+
+def _entity_command(command: str, kind: str) -> None:
+    @get_cmd.command(command, context_settings=CONTEXT,
+                     help=f"List {kind.replace('_', ' ')}s (newest version of each), or the versions of NAME.")
+    @click.argument("name", required=False)
+    @PROJECT_OPTION
+    @DOMAIN_OPTION
+    @click.option("--limit", type=int, default=100, show_default=True, help="Most rows to show.")
+    @click.pass_context
+    def get_entities(ctx: click.Context, name: str | None, project: str, domain: str, limit: int) -> None:
+        _get_entities(ctx, kind, name, project, domain, limit)
+
+
+_entity_command("tasks", "task")
+_entity_command("workflows", "workflow")
+_entity_command("launchplans", "launch_plan")
+
+
+@get_cmd.command("executions", context_settings=CONTEXT)
+@click.argument("name", required=False)
+@PROJECT_OPTION
+@DOMAIN_OPTION
+@click.option("--phase", default=None, help="Only executions in this phase (e.g. FAILED).")
+@click.option("--limit", type=int, default=50, show_default=True, help="Most rows to show.")
+@click.pass_context
+def get_executions(ctx: click.Context, name: str | None, project: str, domain: str,
+                   phase: str | None, limit: int) -> None:
+    """List executions, newest first; NAME keeps those of one task or workflow."""
+    try:
+        runs = _remote(ctx, project, domain).list_executions(
+            name=name, phase=phase.upper() if phase else None, limit=limit)
+    except PlaitError as exc:
+        _fail(exc, verbose=False)
+    _table(f"Executions in {project}/{domain}", ["ID", "ENTITY", "PHASE", "STARTED", "DURATION"],
+           [[r.id, r.entity_name, r.phase, _when(r.record.get("started_at") or r.record.get("created_at")),
+             _seconds(r.record.get("duration_s"))] for r in runs])
+
+
+@get_cmd.command("execution", context_settings=CONTEXT)
+@click.argument("execution_id")
+@click.option("--logs", "logs_node", default=None, metavar="NODE", help="Print the log of node NODE (e.g. n0).")
+@click.option("--attempt", type=int, default=None, help="Attempt of NODE (default: the latest).")
+@click.option("--follow", is_flag=True, help="With --logs: keep printing until the node ends.")
+@click.pass_context
+def get_execution(ctx: click.Context, execution_id: str, logs_node: str | None, attempt: int | None,
+                  follow: bool) -> None:
+    """Show one execution: phase, inputs, outputs, error and its nodes; or a node's log."""
+    try:
+        run = _remote(ctx, "default", "development").fetch_execution(execution_id)
+        if logs_node is not None:
+            if follow:
+                for text in run.logs(logs_node, attempt=attempt, follow=True):
+                    click.echo(text, nl=False)
+            else:
+                click.echo(run.logs(logs_node, attempt=attempt), nl=False)
+            return
+        nodes = run.nodes()
+    except PlaitError as exc:
+        _fail(exc, verbose=False)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    _print_execution(run, nodes)
+
+
+def _print_execution(run: Any, nodes: list[Any]) -> None:
+    from rich.console import Console
+
+    from .remote import error_text
+
+    console = Console(highlight=False)
+    rec, entity = run.record, run.entity
+    console.print(f"[bold]execution {run.id}[/]  {rec.get('project', '')}/{rec.get('domain', '')}")
+    console.print(f"  entity:   {entity.get('kind', '')} {entity.get('name', '')}@{entity.get('version', '')}")
+    plan = rec.get("launch_plan")
+    if plan:
+        console.print(f"  launch plan: {plan.get('name')}@{plan.get('version')}")
+    console.print(f"  phase:    {run.phase}")
+    times = [f"{k}: {_when(rec.get(f'{k}_at'))}" for k in ("created", "started", "ended") if rec.get(f"{k}_at")]
+    if rec.get("duration_s") is not None:
+        times.append(f"duration: {_seconds(rec['duration_s'])}")
+    console.print("  " + "   ".join(times))
+    for label, refs in (("inputs", rec.get("inputs")), ("outputs", rec.get("outputs"))):
+        if refs:
+            console.print(f"  {label}:")
+            for k, ref in refs.items():
+                console.print(f"    {k} = {_ref_text(ref)}")
+    if run.error:
+        console.print(f"  [red]error:[/]    {error_text(run.error)}")
+    if nodes:
+        _table("Nodes", ["PATH", "ENTITY", "KIND", "PHASE", "ATTEMPTS", "ERROR"],
+               [[n.path, n.entity, n.kind, n.phase, len(n.attempts), error_text(n.error)[:100]]
+                for n in nodes])
+
+
+def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str, domain: str,
+                envs: tuple[str, ...], overwrite_cache: bool, max_parallelism: int | None,
+                exec_name: str | None, as_json: bool, verbose: bool) -> None:
+    """`plait run --remote`: register FILE, launch ENTITY, show node progress, print outputs."""
+    from types import SimpleNamespace
+
+    from .bundle import collect
+
+    if not Path(file).exists():
+        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+    if file.endswith(".ipynb"):
+        raise click.BadParameter(
+            f"{file} is a notebook; export it first with `plait export {file} -o module.py`", param_hint="FILE")
+    try:
+        registration = collect([file])
+    except PlaitError as exc:
+        _fail(exc, verbose)
+    module = sys.modules[registration.modules[0]]
+    if not args or args[0].startswith("-"):
+        names = ", ".join(sorted(entities_of(module))) or "none"
+        raise click.UsageError(f"name the ENTITY to run after FILE; {file} defines: {names}")
+    target = find_entity(module, args[0], file)
+    if "--help" in args[1:] or "-h" in args[1:]:
+        click.echo(entity_help(target))
+        return
+    inputs = parse_inputs(target, args[1:])
+    env: dict[str, str] = {}
+    for item in envs:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--env")
+        env[key] = value
+    remote = _remote(ctx, project, domain)
+    try:
+        remote.register_collected(registration)
+        run = remote.execute(target, inputs, name=exec_name, overwrite_cache=overwrite_cache,
+                             max_parallelism=max_parallelism, envs=env or None)
+        click.echo(f"execution {run.id} started on {remote.endpoint}", err=True)
+        progress = Progress()
+        delay = 0.2
+        with progress:
+            while True:
+                done = run.refresh().is_done
+                for n in run.nodes():
+                    progress.observe(SimpleNamespace(path=n.path, phase=n.phase, entity=n.entity))
+                if done:
+                    break
+                time.sleep(delay)
+                delay = min(delay * 1.5, 2.0)
+        if run.phase != "SUCCEEDED":
+            _remote_failure(run, verbose)
+        outputs = run.outputs
+    except KeyboardInterrupt:
+        click.echo("\nstopped watching; the execution keeps running on the server "
+                   "(`plait get executions` lists it)", err=True)
+        sys.exit(130)
+    except PlaitError as exc:
+        _fail(exc, verbose)
+    _print_outputs(target, outputs, as_json)
+    click.echo(f"execution {run.id} succeeded in {time.perf_counter() - progress.started:.2f}s", err=True)
+
+
+def _remote_failure(run: Any, verbose: bool) -> typing.NoReturn:
+    from rich.console import Console
+
+    from .remote import error_text
+
+    console = Console(stderr=True, highlight=False)
+    console.print(f"[red]Error:[/] execution {run.id} {run.phase}: {error_text(run.error)}")
+    for n in run.nodes():
+        if n.phase in ("FAILED", "TIMED_OUT") and n.error:
+            console.print(f"  node {n.path} ({n.entity}): {error_text(n.error)}")
+            trace = n.error.get("traceback") if isinstance(n.error, dict) else None
+            if verbose and trace:
+                console.print(trace, markup=False)
+    console.print(f"  more: plait get execution {run.id}  (--logs NODE for a node's output)")
+    sys.exit(1)
+
+
+@main.command("export", context_settings=CONTEXT)
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", default=None, metavar="MODULE.py", help="Write here (default: stdout).")
+def export_cmd(notebook: str, output: str | None) -> None:
+    """Write the %%task, %%workflow and supporting cells of NOTEBOOK as a module.
+
+    \b
+    plait export analysis.ipynb -o analysis.py
+    plait run analysis.py my_workflow --n 3
+    """
+    from .export import export_notebook
+
+    try:
+        result = export_notebook(notebook)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is None:
+        click.echo(result.source, nl=False)
+    else:
+        Path(output).write_text(result.source, encoding="utf-8")
+    made = ", ".join(f"{k} {n}" for n, k in result.entities.items()) or "no tasks or workflows"
+    click.echo(f"exported {made}" + (f" to {output}" if output else ""), err=True)
+    for line in result.skipped:
+        click.echo(f"  skipped {line}", err=True)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,84 @@
+"""`create_app(settings, db, storage, executor)`: the FastAPI application, built on demand.
+
+Nothing happens at import time; `create_app` wires the routers, the error
+table and the bearer-token middleware around the parts it is given. It does
+not touch the database or the cluster.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from . import errors, routes_entities, routes_executions, routes_projects
+from .auth import BearerAuth
+from .deps import Services
+from .schemas import ErrorBody
+
+DESCRIPTION = """\
+The plait backend: registers tasks, workflows and launch plans, runs executions
+on Dask and keeps their state. Every request needs `Authorization: Bearer <token>`;
+the token is in `$PLAIT_HOME/token` (default `~/.plait/token`) on the server's machine.
+"""
+
+TAGS = [
+    {"name": "server", "description": "Health of the server and its cluster."},
+    {"name": "projects", "description": "Projects group entities and executions."},
+    {"name": "registration", "description": "Upload code and register entity specs."},
+    {"name": "entities", "description": "Registered tasks, workflows and launch plans."},
+    {"name": "executions", "description": "Run entities; follow phases, nodes and logs."},
+]
+
+
+def server_version() -> str:
+    try:
+        return metadata.version("plait")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a plain checkout
+        return "0+unknown"
+
+
+def create_app(settings: Any, db: Any, storage: Any, executor: Any, *, token: str | None = None) -> FastAPI:
+    """The API app. `token` defaults to the one kept in `settings.home` (created if missing)."""
+    if token is None:
+        from ..config import ensure_token
+
+        token = ensure_token(settings.home)
+    app = FastAPI(
+        title="plait",
+        version=server_version(),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=lambda route: route.name,  # operationIds: list_tasks, ...
+        responses={401: {"model": ErrorBody, "description": "Missing or wrong bearer token."}},
+    )
+    app.state.services = Services(settings=settings, db=db, storage=storage, executor=executor)
+    errors.install(app)
+    app.include_router(routes_projects.router)
+    app.include_router(routes_entities.router)
+    app.include_router(routes_executions.router)
+    app.add_middleware(BearerAuth, token=token)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document plus the bearer scheme that the middleware enforces."""
+    if app.openapi_schema is None:
+        doc = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        doc.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The token in `$PLAIT_HOME/token` on the server's machine.",
+        }
+        doc["security"] = [{"bearer": []}]
+        app.openapi_schema = doc
+    return app.openapi_schema

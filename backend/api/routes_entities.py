@@ -1,0 +1,253 @@
+"""Code uploads, registration, and the registered tasks, workflows and launch plans."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from ..store import queries
+from ..store.errors import NotFound
+from ..store.records import EntityRecord
+from . import registration
+from . import schemas as S
+from .deps import Svc
+from .errors import InvalidField
+
+router = APIRouter(prefix="/api/v1", responses={401: S.ERROR_RESPONSES[401]})
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+_BINARY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+Digest = Annotated[str, Path(pattern=S.DIGEST_PATTERN, description="sha256 of the body, hex.")]
+ProjectQ = Annotated[str, Query(pattern=S.PROJECT_PATTERN)]
+DomainQ = Annotated[S.Domain, Query()]
+Limit = Annotated[int, Query(ge=1, le=S.MAX_LIMIT)]
+Offset = Annotated[int, Query(ge=0, le=S.MAX_OFFSET)]
+EntityName = Annotated[str, Path(min_length=1, max_length=255)]
+VersionQ = Annotated[str | None, Query(min_length=1, max_length=128, description="Default: the newest.")]
+
+
+# ------------------------------------------------------------------ uploads
+
+
+async def _read_body(request: Request, digest: str) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise InvalidField(
+                f"uploads are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB", field="body"
+            )
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    found = hashlib.sha256(data).hexdigest()
+    if found != digest:
+        raise InvalidField(
+            f"the body's sha256 is {found}, not {digest} as the URL says; upload the bytes "
+            "whose digest you name",
+            field="digest",
+        )
+    return data
+
+
+@router.put(
+    "/bundles/{digest}",
+    tags=["registration"],
+    name="upload_bundle",
+    openapi_extra=_BINARY_BODY,
+    responses={422: S.ERROR_RESPONSES[422]},
+)
+async def upload_bundle(
+    digest: Digest,
+    request: Request,
+    svc: Svc,
+    python_version: Annotated[str | None, Query(pattern=r"^\d+\.\d+(\.\d+)?$")] = None,
+) -> S.BundleUploaded:
+    """Upload a code bundle (a tar.gz of module sources) named by its sha256."""
+    data = await _read_body(request, digest)
+    if not data.startswith(b"\x1f\x8b"):
+        raise InvalidField("a code bundle must be a gzip-compressed tar file", field="body")
+    path = f"bundles/{digest}.tar.gz"
+    created = not svc.storage.exists(path)
+    if created:
+        svc.storage.put_bytes(path, data)
+    with svc.db.session() as s:
+        queries.put_bundle(s, digest, path, python_version)
+    return S.BundleUploaded(digest=digest, size=len(data), created=created)
+
+
+@router.put(
+    "/functions/{digest}",
+    tags=["registration"],
+    name="upload_function",
+    openapi_extra=_BINARY_BODY,
+    responses={422: S.ERROR_RESPONSES[422]},
+)
+async def upload_function(digest: Digest, request: Request, svc: Svc) -> S.BundleUploaded:
+    """Upload a by-value (cloudpickled) entity named by its sha256; only workers load it."""
+    data = await _read_body(request, digest)
+    path = f"functions/{digest}.pkl"
+    created = not svc.storage.exists(path)
+    if created:
+        svc.storage.put_bytes(path, data)
+    return S.BundleUploaded(digest=digest, size=len(data), created=created)
+
+
+# ------------------------------------------------------------------ registration
+
+
+@router.post(
+    "/register",
+    tags=["registration"],
+    name="register",
+    responses={
+        201: {"model": S.RegisterResponse, "description": "Something new was registered."},
+        404: S.ERROR_RESPONSES[404],
+        409: S.ERROR_RESPONSES[409],
+        422: S.ERROR_RESPONSES[422],
+    },
+)
+def register(body: S.RegisterRequest, response: Response, svc: Svc) -> S.RegisterResponse:
+    """Register specs under one version (201); the same content again changes nothing (200).
+
+    Every workflow without a launch plan of its name gets its default launch
+    plan. A version already used with other content is a 409.
+    """
+    registration.check_python(body.python_version, svc.executor.worker_python())
+    planned = registration.plan_registration(body.specs, body.bundle_digest)
+    version = body.version or registration.content_version(body.specs, body.bundle_digest)
+    for i, digest in registration.function_pickles(body.specs):
+        if not svc.storage.exists(f"functions/{digest}.pkl"):
+            raise InvalidField(
+                f"specs[{i}] refers to the function `{digest}`, which was not uploaded; "
+                f"PUT /api/v1/functions/{digest} first",
+                field=f"specs[{i}].code.pickle",
+            )
+    with svc.db.session() as s:
+        queries.get_project(s, body.project)
+        if body.bundle_digest is not None:
+            try:
+                queries.get_bundle(s, body.bundle_digest)
+            except NotFound as exc:
+                raise InvalidField(str(exc), field="bundle_digest") from None
+        for ref in registration.references(body.specs):
+            try:
+                queries.get_entity(s, ref.kind, ref.project, ref.domain, ref.name, ref.version)
+            except NotFound as exc:
+                raise InvalidField(f"specs[{ref.index}] is a reference, but {exc}",
+                                   field=f"specs[{ref.index}].reference") from None
+        entities = []
+        for p in planned:
+            record, created = queries.register_entity(
+                s, kind=p.kind, project=body.project, domain=body.domain, name=p.name,
+                version=version, digest=p.digest, spec=p.spec, description=p.description,
+                bundle_digest=body.bundle_digest,
+            )
+            entities.append(S.RegisteredEntity(kind=p.kind, name=p.name, version=version, created=created))  # type: ignore[arg-type]
+    created_any = any(e.created for e in entities)
+    response.status_code = 201 if created_any else 200
+    return S.RegisterResponse(
+        project=body.project, domain=body.domain, version=version, created=created_any, entities=entities
+    )
+
+
+# ------------------------------------------------------------------ entities
+
+
+def _summary(record: EntityRecord) -> dict[str, Any]:
+    return {
+        "kind": record.kind, "project": record.project, "domain": record.domain, "name": record.name,
+        "version": record.version, "description": record.description or "",
+        "archived": record.archived, "created_at": record.created_at,
+    }
+
+
+def _entity(record: EntityRecord) -> S.Entity:
+    return S.Entity(
+        **_summary(record), digest=record.digest, bundle_digest=record.bundle_digest, spec=record.spec
+    )
+
+
+def _next(count: int, limit: int, offset: int) -> int | None:
+    return offset + limit if count > limit else None
+
+
+def _add_kind_routes(plural: str, kind: str) -> None:
+    label = kind.replace("_", " ")
+    tags: list[str | Any] = ["entities"]
+    errors = {404: S.ERROR_RESPONSES[404], 422: S.ERROR_RESPONSES[422]}
+
+    def list_kind(
+        svc: Svc,
+        project: ProjectQ = "default",
+        domain: DomainQ = "development",
+        name_contains: Annotated[str | None, Query(max_length=255)] = None,
+        archived: bool = False,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> S.EntityList:
+        with svc.db.session(readonly=True) as s:
+            found = queries.list_entities(
+                s, kind, project, domain, name_contains=name_contains, archived=archived,
+                limit=limit + 1, offset=offset,
+            )
+        items = [S.EntityListItem(**_summary(f.latest), version_count=f.version_count) for f in found]
+        return S.EntityList(items=items[:limit], limit=limit, offset=offset,
+                            next_offset=_next(len(items), limit, offset))
+
+    def get_kind(
+        name: EntityName, svc: Svc, project: ProjectQ = "default", domain: DomainQ = "development",
+        version: VersionQ = None,
+    ) -> S.Entity:
+        with svc.db.session(readonly=True) as s:
+            return _entity(queries.get_entity(s, kind, project, domain, name, version))
+
+    def list_kind_versions(
+        name: EntityName, svc: Svc, project: ProjectQ = "default", domain: DomainQ = "development",
+        limit: Limit = 100, offset: Offset = 0,
+    ) -> S.EntityVersionList:
+        with svc.db.session(readonly=True) as s:
+            found = queries.list_versions(s, kind, project, domain, name, limit=limit + 1, offset=offset)
+        items = [S.EntitySummary(**_summary(f)) for f in found]
+        return S.EntityVersionList(items=items[:limit], limit=limit, offset=offset,
+                                   next_offset=_next(len(items), limit, offset))
+
+    def archive_kind(name: EntityName, svc: Svc, project: ProjectQ = "default",
+                     domain: DomainQ = "development") -> S.EntitySummary:
+        with svc.db.session() as s:
+            return S.EntitySummary(**_summary(queries.set_archived(s, kind, project, domain, name, True)))
+
+    def unarchive_kind(name: EntityName, svc: Svc, project: ProjectQ = "default",
+                       domain: DomainQ = "development") -> S.EntitySummary:
+        with svc.db.session() as s:
+            return S.EntitySummary(**_summary(queries.set_archived(s, kind, project, domain, name, False)))
+
+    base = f"/{plural}"
+    router.add_api_route(base, list_kind, methods=["GET"], name=f"list_{plural}", tags=tags,
+                         responses=errors, summary=f"List {label}s",
+                         description=f"The newest version of each {label}, by name.")
+    router.add_api_route(base + "/{name}", get_kind, methods=["GET"], name=f"get_{kind}", tags=tags,
+                         responses=errors, summary=f"Get a {label}",
+                         description=f"One version of a {label} (the newest unless `version` is given), "
+                                     "with its spec.")
+    router.add_api_route(base + "/{name}/versions", list_kind_versions, methods=["GET"],
+                         name=f"list_{kind}_versions", tags=tags, responses=errors,
+                         summary=f"List versions of a {label}", description="Newest first.")
+    router.add_api_route(base + "/{name}/archive", archive_kind, methods=["POST"],
+                         name=f"archive_{kind}", tags=tags, responses=errors,
+                         summary=f"Archive a {label}",
+                         description=f"Hide every version of the {label} from listings.")
+    router.add_api_route(base + "/{name}/unarchive", unarchive_kind, methods=["POST"],
+                         name=f"unarchive_{kind}", tags=tags, responses=errors,
+                         summary=f"Unarchive a {label}", description="Show it in listings again.")
+
+
+for _plural, _kind in (("tasks", "task"), ("workflows", "workflow"), ("launch_plans", "launch_plan")):
+    _add_kind_routes(_plural, _kind)

@@ -1,0 +1,280 @@
+"""Executions: launch, list, inspect, follow logs, abort, relaunch, recover."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from plait.model import InterfaceSpec, LaunchPlanSpec, parse_spec
+
+from ..store import queries
+from ..store.errors import Conflict, NotFound
+from ..store.records import AttemptRecord, ExecutionRecord, NodeRecord
+from . import launching
+from . import schemas as S
+from .deps import Services, Svc
+from .errors import InvalidField
+
+router = APIRouter(prefix="/api/v1", tags=["executions"], responses={401: S.ERROR_RESPONSES[401]})
+
+ExecutionId = Annotated[str, Path(min_length=1, max_length=64, description="The execution's name.")]
+NodePath = Annotated[str, Path(min_length=1, max_length=512, description="Node path, e.g. `n0` or `n2-n1`.")]
+MAX_LOG_CHUNK = 1024 * 1024
+RECOVERABLE = ("FAILED", "ABORTED", "TIMED_OUT")
+_ERRORS = {404: S.ERROR_RESPONSES[404], 409: S.ERROR_RESPONSES[409], 422: S.ERROR_RESPONSES[422]}
+
+
+# ------------------------------------------------------------------ views
+
+
+def _duration(record: Any) -> float | None:
+    if record.started_at is None:
+        return None
+    end = record.ended_at or dt.datetime.now(dt.timezone.utc)
+    return max((end - record.started_at).total_seconds(), 0.0)
+
+
+def execution_view(record: ExecutionRecord) -> S.Execution:
+    launch_plan = None
+    if record.launch_plan_name:
+        launch_plan = S.EntityRef(
+            kind="launch_plan", name=record.launch_plan_name, version=record.launch_plan_version or ""
+        )
+    return S.Execution(
+        id=record.id, project=record.project, domain=record.domain,  # type: ignore[arg-type]
+        entity=S.EntityRef(kind=record.entity_kind, name=record.entity_name,  # type: ignore[arg-type]
+                           version=record.entity_version),
+        launch_plan=launch_plan, phase=record.phase,  # type: ignore[arg-type]
+        inputs=record.inputs, outputs=record.outputs, error=record.error, settings=record.settings,
+        parent_execution_id=record.parent_execution_id, parent_node_path=record.parent_node_path,
+        abort_requested=record.abort_requested, created_at=record.created_at,
+        started_at=record.started_at, ended_at=record.ended_at, duration_s=_duration(record),
+    )
+
+
+def _attempt_view(a: AttemptRecord) -> S.Attempt:
+    return S.Attempt(
+        number=a.number, phase=a.phase, error_kind=a.error_kind, error=a.error,  # type: ignore[arg-type]
+        worker=a.worker, outputs=a.outputs, cpu_peak=a.usage.cpu_peak, cpu_avg=a.usage.cpu_avg,
+        mem_peak=a.usage.mem_peak, mem_avg=a.usage.mem_avg, started_at=a.started_at, ended_at=a.ended_at,
+    )
+
+
+def _node_view(n: NodeRecord, attempts: list[AttemptRecord]) -> S.NodeExecution:
+    return S.NodeExecution(
+        path=n.path, parent_path=n.parent_path, entity_name=n.entity_name, kind=n.kind,
+        phase=n.phase, inputs=n.inputs, outputs=n.outputs, error=n.error,  # type: ignore[arg-type]
+        created_at=n.created_at, started_at=n.started_at, ended_at=n.ended_at,
+        attempts=[_attempt_view(a) for a in attempts],
+    )
+
+
+# ------------------------------------------------------------------ launching
+
+
+def _resolve(s: Any, body: S.ExecutionCreate) -> tuple[Any, LaunchPlanSpec | None, Any]:
+    """(entity record that runs, launch plan spec or None, launch plan record or None)."""
+    if body.kind != "launch_plan":
+        return queries.get_entity(s, body.kind, body.project, body.domain, body.name, body.version), None, None
+    lp_record = queries.get_entity(s, "launch_plan", body.project, body.domain, body.name, body.version)
+    lp = LaunchPlanSpec.from_dict(lp_record.spec)
+    try:  # the workflow registered with the plan, else its newest version
+        workflow = queries.get_entity(s, "workflow", body.project, body.domain, lp.workflow, lp_record.version)
+    except NotFound:
+        workflow = queries.get_entity(s, "workflow", body.project, body.domain, lp.workflow)
+    return workflow, lp, lp_record
+
+
+def _submit(svc: Services, execution_id: str) -> None:
+    """Hand a committed QUEUED execution to the executor."""
+    svc.executor.submit(execution_id)
+
+
+@router.post("/executions", name="create_execution", status_code=201, responses=_ERRORS)
+def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
+    """Run a task, workflow or launch plan (the newest version unless `version` is given).
+
+    Inputs are JSON literals checked against the interface; a 422 names the
+    input, the declared type and what was given.
+    """
+    with svc.db.session() as s:
+        target, lp, lp_record = _resolve(s, body)
+        interface: InterfaceSpec = parse_spec(target.spec).interface
+        inputs = launching.merge_inputs(target.name, interface, body.inputs, launch_plan=lp)
+        record = queries.create_execution(
+            s, project=body.project, domain=body.domain, entity_kind=target.kind,
+            entity_name=target.name, entity_version=target.version, inputs=inputs,
+            settings=launching.merge_settings(body.settings, lp), id=body.settings.name,
+            launch_plan_name=lp_record.name if lp_record else None,
+            launch_plan_version=lp_record.version if lp_record else None,
+        )
+    _submit(svc, record.id)
+    return execution_view(record)
+
+
+def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.Execution:
+    with svc.db.session() as s:
+        old = queries.get_execution(s, old_id)
+        settings = {k: v for k, v in old.settings.items() if k != "recover_from"}
+        if recover:
+            if old.phase == "SUCCEEDED":
+                raise Conflict(
+                    f"execution `{old_id}` succeeded; there is nothing to recover (relaunch it to "
+                    "run it again)", kind="execution", name=old_id,
+                )
+            if old.phase not in RECOVERABLE:
+                raise Conflict(
+                    f"execution `{old_id}` is {old.phase}; only failed, aborted or timed-out "
+                    "executions can be recovered", kind="execution", name=old_id,
+                )
+            settings["recover_from"] = old_id
+        record = queries.create_execution(
+            s, project=old.project, domain=old.domain, entity_kind=old.entity_kind,
+            entity_name=old.entity_name, entity_version=old.entity_version, inputs=old.inputs,
+            settings=settings, id=name, launch_plan_name=old.launch_plan_name,
+            launch_plan_version=old.launch_plan_version,
+        )
+    _submit(svc, record.id)
+    return execution_view(record)
+
+
+Again = Annotated[S.RelaunchRequest | None, Body()]
+
+
+@router.post("/executions/{id}/relaunch", name="relaunch_execution", status_code=201, responses=_ERRORS)
+def relaunch_execution(id: ExecutionId, svc: Svc, body: Again = None) -> S.Execution:
+    """A new execution of the same entity with the same inputs and settings."""
+    return _again(svc, id, body.name if body else None, recover=False)
+
+
+@router.post("/executions/{id}/recover", name="recover_execution", status_code=201, responses=_ERRORS)
+def recover_execution(id: ExecutionId, svc: Svc, body: Again = None) -> S.Execution:
+    """A new execution that reuses the nodes the failed one completed and runs the rest."""
+    return _again(svc, id, body.name if body else None, recover=True)
+
+
+@router.post("/executions/{id}/abort", name="abort_execution", status_code=202, responses=_ERRORS)
+def abort_execution(id: ExecutionId, svc: Svc) -> S.Execution:
+    """Ask the executor to stop a running execution; 409 if it already ended."""
+    with svc.db.session() as s:
+        record = queries.request_abort(s, id)
+    try:
+        svc.executor.abort(id)
+    except Conflict:
+        pass  # it ended between our commit and the executor's look: nothing left to stop
+    return execution_view(record)
+
+
+# ------------------------------------------------------------------ reading
+
+
+@router.get("/executions", name="list_executions", responses=_ERRORS)
+def list_executions(
+    svc: Svc,
+    project: Annotated[str | None, Query(pattern=S.PROJECT_PATTERN)] = None,
+    domain: S.Domain | None = None,
+    name: Annotated[str | None, Query(max_length=255, description="Name of the task or workflow run.")] = None,
+    kind: S.EntityKind | None = None,
+    launch_plan: Annotated[str | None, Query(max_length=255)] = None,
+    phase: Annotated[list[S.ExecutionPhase] | None, Query(description="One or more phases.")] = None,
+    parent_execution_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=S.MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0, le=S.MAX_OFFSET)] = 0,
+) -> S.ExecutionList:
+    """Executions, newest first, filtered by any of the parameters."""
+    with svc.db.session(readonly=True) as s:
+        found = queries.list_executions(
+            s, limit=limit + 1, offset=offset, project=project, domain=domain, name=name, kind=kind,
+            launch_plan=launch_plan, phase=phase or None, parent_execution_id=parent_execution_id,
+        )
+    items = [execution_view(e) for e in found]
+    return S.ExecutionList(items=items[:limit], limit=limit, offset=offset,
+                           next_offset=offset + limit if len(items) > limit else None)
+
+
+@router.get("/executions/{id}", name="get_execution", responses=_ERRORS)
+def get_execution(id: ExecutionId, svc: Svc) -> S.Execution:
+    """An execution's phase, timings, inputs, outputs and error."""
+    with svc.db.session(readonly=True) as s:
+        return execution_view(queries.get_execution(s, id))
+
+
+@router.get("/executions/{id}/nodes", name="list_execution_nodes", responses=_ERRORS)
+def list_nodes(id: ExecutionId, svc: Svc) -> S.NodeExecutionList:
+    """Every node execution with its attempts, in the order they started."""
+    with svc.db.session(readonly=True) as s:
+        nodes = queries.list_nodes(s, id)
+        attempts = queries.list_attempts(s, id)
+    by_path: dict[str, list[AttemptRecord]] = {}
+    for a in attempts:
+        by_path.setdefault(a.node_path, []).append(a)
+    return S.NodeExecutionList(execution_id=id, nodes=[_node_view(n, by_path.get(n.path, [])) for n in nodes])
+
+
+def _store_path(storage: Any, uri: str) -> str:
+    """An attempt's logs location as a path inside the object store."""
+    if "://" not in uri:
+        return uri
+    root = storage.uri("x")[:-1]
+    return uri[len(root):] if uri.startswith(root) else uri
+
+
+@router.get("/executions/{id}/nodes/{path}/logs", name="read_node_logs", responses=_ERRORS)
+def read_logs(
+    id: ExecutionId,
+    path: NodePath,
+    svc: Svc,
+    attempt: Annotated[int | None, Query(ge=1, le=10_000, description="Default: the latest.")] = None,
+    offset: Annotated[int, Query(ge=0, le=2**53, description="Byte offset to read from.")] = 0,
+    max_bytes: Annotated[int, Query(ge=1, le=MAX_LOG_CHUNK)] = MAX_LOG_CHUNK,
+) -> S.LogChunk:
+    """Text of a node attempt's log from `offset`; poll again from `next_offset` to follow it."""
+    with svc.db.session(readonly=True) as s:
+        node = queries.get_node(s, id, path)
+        attempts = queries.list_attempts(s, id, path)
+    if attempt is not None:
+        chosen = next((a for a in attempts if a.number == attempt), None)
+        if chosen is None:
+            have = ", ".join(str(a.number) for a in attempts) or "none yet"
+            raise NotFound(f"node `{path}` of execution `{id}` has no attempt {attempt}; attempts: {have}",
+                           kind="attempt", name=path)
+    elif attempts:
+        chosen = attempts[-1]
+    else:  # not started yet (or cached, skipped): nothing to read
+        ended = node.ended_at is not None
+        return S.LogChunk(execution_id=id, path=path, attempt=0, offset=offset, next_offset=offset,
+                          text="", complete=ended)
+    logs = _store_path(svc.storage, chosen.logs_uri or f"executions/{id}/{path}/{chosen.number}/logs.txt")
+    text, next_offset = svc.storage.read_text(logs, offset, max_bytes)
+    at_end = next_offset == offset or next_offset - offset < max_bytes - 3  # 3: a cut UTF-8 character
+    return S.LogChunk(execution_id=id, path=path, attempt=chosen.number, offset=offset,
+                      next_offset=next_offset, text=text, complete=chosen.ended_at is not None and at_end)
+
+
+@router.get(
+    "/data",
+    name="read_value",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+              "description": "The stored bytes (a pickle or a file), for the client to load."},
+        **_ERRORS,
+    },
+)
+def read_value(
+    uri: Annotated[str, Query(min_length=1, max_length=2048, description="The `uri` of a value ref.")],
+    svc: Svc,
+) -> Response:
+    """The bytes of an offloaded value (an output the worker stored); the server never loads them."""
+    path = _store_path(svc.storage, uri)
+    if "://" in path or not path.startswith("executions/"):
+        raise InvalidField(
+            f"`{uri}` is not an execution value of this server's object store; only paths under "
+            "`executions/` can be read here", field="uri",
+        )
+    try:
+        data = svc.storage.get_bytes(path)
+    except FileNotFoundError:
+        raise NotFound(f"no stored value at `{uri}`", kind="value", name=uri) from None
+    return Response(data, media_type="application/octet-stream")

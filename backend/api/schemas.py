@@ -1,0 +1,339 @@
+"""The wire types of the HTTP API (pydantic v2); they generate the OpenAPI document.
+
+The lab extension generates its TypeScript types from that document, so
+every model and field here is named and described for a reader of the API,
+not of the database. Values (inputs, outputs) are *value refs*:
+`{"literal": <JSON literal>}` or `{"uri": ..., "format": ..., "hash": ..., "preview": ...}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Domain = Literal["development", "staging", "production"]
+EntityKind = Literal["task", "workflow", "launch_plan"]
+ExecutionPhase = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"]
+NodePhase = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT"]
+
+PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+EXECUTION_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,63}$"
+DIGEST_PATTERN = r"^[0-9a-f]{64}$"
+MAX_LIMIT = 500
+MAX_OFFSET = 10_000_000
+
+JSONValue = Any
+ValueRef = dict[str, Any]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# ------------------------------------------------------------------ errors
+
+
+class InputProblem(Response):
+    """One execution input that cannot be used."""
+
+    input: str = Field(description="Name of the input.")
+    expected: str | None = Field(description="The declared type, e.g. `list[int]`.")
+    found: str | None = Field(description="What was given, e.g. `list[str]`; `nothing` when missing.")
+    message: str
+
+
+class FieldProblem(Response):
+    """One request field that failed validation."""
+
+    field: str = Field(description="Dotted path of the field, e.g. `settings.max_parallelism`.")
+    message: str
+
+
+class ErrorBody(Response):
+    """The body of every error response (4xx, 503)."""
+
+    error: str = Field(
+        description="Machine-readable code: unauthorized, not_found, conflict, invalid_request, "
+        "invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, unavailable."
+    )
+    message: str = Field(description="What went wrong and how to fix it, for people.")
+    field: str | None = Field(None, description="The request field at fault, when one is.")
+    input: str | None = Field(None, description="For input errors: the (first) input at fault.")
+    expected: str | None = Field(None, description="For input errors: the declared type.")
+    found: str | None = Field(None, description="For input errors: what was given.")
+    problems: list[InputProblem] | list[FieldProblem] | None = Field(
+        None, description="Every problem found, when there are several."
+    )
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong bearer token."},
+    404: {"model": ErrorBody, "description": "No such object."},
+    409: {"model": ErrorBody, "description": "The request conflicts with what is stored."},
+    422: {"model": ErrorBody, "description": "The request is not valid."},
+}
+
+
+# ------------------------------------------------------------------ health
+
+
+class Health(Response):
+    """The server and the Dask cluster it runs on."""
+
+    status: Literal["ok"] = "ok"
+    version: str = Field(description="plait version of the server.")
+    server_python: str = Field(description="Python major.minor of the server process.")
+    worker_python: str = Field(
+        description="Python major.minor of the Dask workers; registrations must match it."
+    )
+    worker_resources: dict[str, float] = Field(
+        description="Total resources of the workers (e.g. CPU, memory, GPU)."
+    )
+    dask_dashboard: str | None = Field(None, description="Link to the Dask dashboard, if any.")
+    dask_scheduler: str | None = Field(None, description="Address of the Dask scheduler the executor uses.")
+
+
+# ------------------------------------------------------------------ projects
+
+
+class ProjectCreate(Model):
+    """A new project."""
+
+    name: str = Field(
+        pattern=PROJECT_PATTERN, description="1-64 lowercase letters, digits, `-` and `_`."
+    )
+    description: str = Field("", max_length=2000)
+
+
+class Project(Response):
+    name: str
+    description: str
+    created_at: dt.datetime
+
+
+class ProjectList(Response):
+    projects: list[Project]
+
+
+# ------------------------------------------------------------------ bundles
+
+
+class BundleUploaded(Response):
+    """A code bundle (or a by-value function) now in the object store."""
+
+    digest: str = Field(description="sha256 of the uploaded bytes, hex.")
+    size: int = Field(description="Bytes received.")
+    created: bool = Field(description="False when the same bytes were uploaded before.")
+
+
+# ------------------------------------------------------------------ registration
+
+
+class RegisterRequest(Model):
+    """Specs of tasks, workflows and launch plans, registered together under one version."""
+
+    project: str = Field("default", pattern=PROJECT_PATTERN)
+    domain: Domain = "development"
+    version: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+        description="Version of every entity registered; default: a hash of the specs and bundle.",
+    )
+    bundle_digest: str | None = Field(
+        None, pattern=DIGEST_PATTERN, description="Digest of a bundle uploaded with PUT /api/v1/bundles/{digest}."
+    )
+    python_version: str = Field(
+        pattern=r"^\d+\.\d+(\.\d+)?", description="Python of the client (major.minor), e.g. `3.11`."
+    )
+    specs: list[dict[str, Any]] = Field(
+        min_length=1, description="Entity specs as `entity.to_spec()` writes them (see plait.model)."
+    )
+
+
+class EntityRef(Response):
+    kind: EntityKind
+    name: str
+    version: str
+
+
+class RegisteredEntity(EntityRef):
+    created: bool = Field(description="False when this exact content was registered before.")
+
+
+class RegisterResponse(Response):
+    project: str
+    domain: Domain
+    version: str = Field(description="The version every entity of this registration has.")
+    created: bool = Field(description="False when nothing new was registered (an idempotent repeat).")
+    entities: list[RegisteredEntity]
+
+
+# ------------------------------------------------------------------ entities
+
+
+class EntitySummary(Response):
+    """One version of a task, workflow or launch plan, without its spec."""
+
+    kind: EntityKind
+    project: str
+    domain: Domain
+    name: str
+    version: str
+    description: str = Field(description="First paragraph of the docstring.")
+    archived: bool
+    created_at: dt.datetime
+
+
+class Entity(EntitySummary):
+    """One version of an entity with its full spec."""
+
+    digest: str = Field(description="Content hash of the spec and its code.")
+    bundle_digest: str | None
+    spec: dict[str, Any] = Field(description="The spec, as plait.model reads it.")
+
+
+class EntityListItem(EntitySummary):
+    """The newest version of an entity, and how many versions it has."""
+
+    version_count: int
+
+
+class EntityList(Response):
+    items: list[EntityListItem] = Field(description="Newest version of each matching entity, by name.")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last page.")
+
+
+class EntityVersionList(Response):
+    items: list[EntitySummary] = Field(description="Versions, newest first.")
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+# ------------------------------------------------------------------ executions
+
+
+class ExecutionSettings(Model):
+    """How to run an execution; unset fields take the launch plan's values."""
+
+    name: str | None = Field(
+        None,
+        pattern=EXECUTION_NAME_PATTERN,
+        description="Unique execution name (its id): a lowercase letter, then letters, digits or `-`; "
+        "default: generated.",
+    )
+    overwrite_cache: bool = Field(False, description="Run cached nodes again and replace their entries.")
+    max_parallelism: int | None = Field(None, ge=1, le=10_000, description="Most nodes running at once.")
+    envs: dict[str, str] = Field(default_factory=dict, description="Environment variables for every task.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    raw_output_prefix: str | None = Field(None, max_length=1024, description="Where offloaded data goes.")
+    interruptible: bool | None = Field(None, description="Allow spot/preemptible workers.")
+
+
+class ExecutionCreate(Model):
+    """Run a task, workflow or launch plan with the given inputs."""
+
+    project: str = Field("default", pattern=PROJECT_PATTERN)
+    domain: Domain = "development"
+    kind: EntityKind
+    name: str = Field(min_length=1, max_length=255)
+    version: str | None = Field(None, max_length=128, description="Default: the newest version.")
+    inputs: dict[str, JSONValue] = Field(
+        default_factory=dict, description="Input name -> JSON literal (as plait.typesys.to_literal writes)."
+    )
+    settings: ExecutionSettings = Field(default_factory=ExecutionSettings)
+
+
+class RelaunchRequest(Model):
+    """Options for a relaunch or recovery; everything else is copied from the original."""
+
+    name: str | None = Field(
+        None, pattern=EXECUTION_NAME_PATTERN, description="Name of the new execution; default: generated."
+    )
+
+
+class Execution(Response):
+    """An execution's header."""
+
+    id: str
+    project: str
+    domain: Domain
+    entity: EntityRef = Field(description="The task or workflow that runs.")
+    launch_plan: EntityRef | None = Field(description="The launch plan used, if any.")
+    phase: ExecutionPhase
+    inputs: dict[str, ValueRef]
+    outputs: dict[str, ValueRef] | None
+    error: dict[str, Any] | None
+    settings: dict[str, Any]
+    parent_execution_id: str | None
+    parent_node_path: str | None
+    abort_requested: bool
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    duration_s: float | None = Field(description="Seconds from start to end (or to now while running).")
+
+
+class ExecutionList(Response):
+    items: list[Execution] = Field(description="Executions, ordered by the `sort` key.")
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class Attempt(Response):
+    number: int = Field(description="1 for the first attempt.")
+    phase: NodePhase
+    error_kind: Literal["USER", "SYSTEM"] | None
+    error: dict[str, Any] | None
+    worker: str | None
+    outputs: dict[str, ValueRef] | None
+    cpu_peak: float | None
+    cpu_avg: float | None
+    mem_peak: float | None
+    mem_avg: float | None
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
+class NodeExecution(Response):
+    path: str = Field(description="Node path as the local engine spells it: `n0`, `n2-n1`, `n3-7`.")
+    parent_path: str | None
+    entity_name: str | None
+    kind: str | None
+    phase: NodePhase
+    inputs: dict[str, ValueRef] | None
+    outputs: dict[str, ValueRef] | None
+    error: dict[str, Any] | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    attempts: list[Attempt]
+
+
+class NodeExecutionList(Response):
+    execution_id: str
+    nodes: list[NodeExecution]
+
+
+class LogChunk(Response):
+    """A piece of a node attempt's log; ask again from `next_offset` to follow it."""
+
+    execution_id: str
+    path: str
+    attempt: int
+    offset: int = Field(description="Byte offset the text starts at.")
+    next_offset: int = Field(description="Byte offset to ask for next.")
+    text: str
+    complete: bool = Field(description="True when the attempt has ended and all its text was read.")

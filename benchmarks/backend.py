@@ -1,0 +1,156 @@
+"""Backend benchmarks, side by side with raw Dask on the same cluster in the same run.
+
+    python benchmarks/backend.py          # or: make bench-backend
+
+- per-node overhead of a 200-node chain (goal <= 1.5x a raw `client.submit` chain)
+- a 10,000-item map (goal >= 5x raw `client.map` items/s)
+- API p99 latency of list/get under 50 concurrent clients (goal <= 100 ms)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+PROGRAM = HERE / "backend_programs.py"
+CHAIN = 200
+ITEMS = 10_000
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def raw_chain(client: object, n: int) -> float:
+    t = time.perf_counter()
+    fut = client.submit(inc, 0, pure=False)  # type: ignore[attr-defined]
+    for _ in range(n - 1):
+        fut = client.submit(inc, fut, pure=False)  # type: ignore[attr-defined]
+    assert fut.result() == n
+    return time.perf_counter() - t
+
+
+def raw_map(client: object, n: int) -> float:
+    t = time.perf_counter()
+    futs = client.map(inc, range(n), pure=False)  # type: ignore[attr-defined]
+    client.gather(futs)  # type: ignore[attr-defined]
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    home = tempfile.mkdtemp(prefix="plait-bench-backend-")
+    env = {**os.environ, "PLAIT_HOME": home}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "plait", "server", "--port", "0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        os.environ["PLAIT_HOME"] = home
+        from plait.remote import Remote
+
+        remote = Remote(autostart=False, timeout=120)
+        deadline = time.time() + 90
+        while True:
+            try:
+                remote = Remote(autostart=False, timeout=120)
+                remote.health()
+                break
+            except Exception:  # noqa: BLE001 - still starting
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+        sys.path.insert(0, str(HERE))
+        import backend_programs as bp  # noqa: E402
+
+        remote.register(str(PROGRAM))
+        # warm up workers and code
+        remote.execute(bp.short_chain, {"x": 0}, wait=True)
+
+        t0 = time.perf_counter()
+        ex = remote.execute(bp.chain, {"x": 0}, wait=True)
+        plait_chain = time.perf_counter() - t0
+        assert ex.outputs["o0"] == CHAIN, ex.outputs
+
+        t0 = time.perf_counter()
+        ex = remote.execute(bp.mapped, {"xs": list(range(ITEMS))}, wait=True)
+        plait_map = time.perf_counter() - t0
+        assert ex.outputs["o0"][:3] == [1, 2, 3]
+
+        from distributed import Client
+
+        health = remote.health()
+        scheduler = health.get("dask_scheduler") or health.get("scheduler")
+        with Client(scheduler) as client:
+            raw_chain(client, 5)
+            dask_chain = statistics.median(raw_chain(client, CHAIN) for _ in range(3))
+            dask_map = raw_map(client, ITEMS)
+
+        latencies = api_latencies(remote, clients=50, seconds=5.0)
+        p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 100 else max(latencies)
+
+        rows = [
+            ("200-node chain, per node", f"{plait_chain / CHAIN * 1e3:.2f} ms",
+             f"raw client.submit {dask_chain / CHAIN * 1e3:.2f} ms",
+             f"ratio {plait_chain / dask_chain:.2f}x", "goal <= 1.5x: " + ("met" if plait_chain <= 1.5 * dask_chain else "MISSED")),
+            ("map of 10,000 items", f"{ITEMS / plait_map:,.0f} items/s", f"raw client.map {ITEMS / dask_map:,.0f} items/s",
+             f"ratio {dask_map / plait_map:.1f}x", "goal >= 5x: " + ("met" if dask_map / plait_map >= 5 else "MISSED")),
+            ("API list/get p99, 50 clients", f"{p99 * 1e3:.1f} ms", f"{len(latencies)} requests",
+             f"median {statistics.median(latencies) * 1e3:.1f} ms", "goal <= 100 ms: " + ("met" if p99 <= 0.1 else "MISSED")),
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for r in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+        print(json.dumps({"chain_s": plait_chain, "dask_chain_s": dask_chain, "map_s": plait_map,
+                          "dask_map_s": dask_map, "api_p99_s": p99}))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def api_latencies(remote: object, *, clients: int, seconds: float) -> list[float]:
+    import httpx
+    from plait.remote import discover
+
+    conn = discover()
+    base = conn.endpoint
+    headers = {"Authorization": f"Bearer {conn.token}"}
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+    executions = httpx.get(f"{base}/api/v1/executions", headers=headers, params={"limit": 5}).json()
+    first = (executions.get("items") or [{}])[0].get("id")
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            i = 0
+            while time.perf_counter() < stop:
+                path = "/api/v1/executions" if i % 2 or not first else f"/api/v1/executions/{first}"
+                t = time.perf_counter()
+                http.get(path, params={"limit": 50} if i % 2 else None).raise_for_status()
+                with lock:
+                    latencies.append(time.perf_counter() - t)
+                i += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return latencies
+
+
+if __name__ == "__main__":
+    main()

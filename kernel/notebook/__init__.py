@@ -1,0 +1,6 @@
+"""Notebook support behind `%load_ext plait`: cell parsing, DAG views, progress.
+
+Nothing here imports IPython or ipywidgets at module level except the view
+code that needs them, which does so inside functions; `plait.magics` is the
+IPython adapter and `plait.export` turns notebooks into modules.
+"""
