@@ -27,6 +27,19 @@ CLAIM_EVERY_S = 2.0
 RESERVATION_TTL_S = 30.0
 
 
+_CANCELLED = object()
+
+
+def _answer(fut: Any) -> Any:
+    """A finished future's answer, fetched on Dask's callback thread, not the executor's."""
+    if fut.cancelled():
+        return _CANCELLED
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - handed to the loop as a SYSTEM failure
+        return exc
+
+
 def _system_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -58,6 +71,7 @@ class Executor:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._workers_info: dict[str, Any] = {}
+        self._journal: list[Any] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -66,10 +80,17 @@ class Executor:
         if self.dask_address:
             self.client = Client(self.dask_address, timeout=30)
         else:
-            options = {"n_workers": 2, "threads_per_worker": 1, "processes": True,
-                       "dashboard_address": ":0", "silence_logs": logging.WARNING}
+            options: dict[str, Any] = {"n_workers": 2, "threads_per_worker": 1,
+                                       "dashboard_address": ":0", "silence_logs": logging.WARNING}
             options.update(self.cluster_options)
-            self.cluster = LocalCluster(**options)
+            if options.pop("subprocess_scheduler", False):
+                # The scheduler in its own process does not share the GIL with the executor.
+                from distributed.deploy.subprocess import SubprocessCluster
+
+                self.cluster = SubprocessCluster(host="127.0.0.1", **options)
+            else:
+                options.pop("in_process", None)
+                self.cluster = LocalCluster(processes=True, **options)
             self.client = Client(self.cluster)
         self._thread = threading.Thread(target=self._loop, name="plait-executor", daemon=True)
         self._thread.start()
@@ -152,7 +173,9 @@ class Executor:
         wanted = self.dask_resources(spec, overrides)
         settings = spec.get("settings", {})
         requests = overrides.get("requests") or settings.get("requests") or {}
-        workers = self._scheduler_workers()
+        if not wanted and not (requests or {}).get("mem"):
+            return None
+        workers = self._workers_cached()
         if not workers:
             return None
         for w in workers.values():
@@ -171,14 +194,44 @@ class Executor:
         )
 
     # ------------------------------------------------------------------ Dask submission
-    def submit_attempt(self, run: ExecutionRun, path: str, attempt_id: int, payload: dict[str, Any],
-                       spec: dict[str, Any], overrides: dict[str, Any]) -> None:
+    def submit_future(self, run: ExecutionRun, path: str, payload: dict[str, Any],
+                      spec: dict[str, Any], overrides: dict[str, Any]) -> Any:
         from .worker import run_attempt
 
-        fut = self.client.submit(run_attempt, payload, key=f"{run.id}/{path}/{payload['attempt']}",
-                                 pure=False, resources=self.dask_resources(spec, overrides) or None)
+        key = f"{run.id}/{path}/{payload['attempt']}-{uuid.uuid4().hex[:8]}"
+        return self.client.submit(run_attempt, payload, key=key,
+                                  pure=False, resources=self.dask_resources(spec, overrides) or None)
+
+    def watch_attempt(self, run: ExecutionRun, path: str, number: int, fut: Any) -> None:
+        fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _answer(f))))
+
+    def submit_attempt(self, run: ExecutionRun, path: str, number: int, payload: dict[str, Any],
+                       spec: dict[str, Any], overrides: dict[str, Any]) -> None:
+        fut = self.submit_future(run, path, payload, spec, overrides)
         run.futures[path] = fut
-        fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, attempt_id, f)))
+        self.watch_attempt(run, path, number, fut)
+
+    # ------------------------------------------------------------------ the journal
+    def write(self, op: Any) -> None:
+        """Queue a database write; the loop commits the queue in one transaction per turn."""
+        self._journal.append(op)
+
+    def flush(self) -> None:
+        if not self._journal:
+            return
+        ops, self._journal = self._journal, []
+        try:
+            with self.db.session() as s:
+                for op in ops:
+                    op(s)
+        except Exception:  # noqa: BLE001 - isolate the failing write, keep the others
+            log.warning("a batched write failed; writing one by one", exc_info=True)
+            for op in ops:
+                try:
+                    with self.db.session() as s:
+                        op(s)
+                except Exception:  # noqa: BLE001
+                    log.exception("a write failed")
 
     def submit_items(self, run: ExecutionRun, state: MapState, indices: list[int]) -> None:
         from .worker import run_items
@@ -190,7 +243,7 @@ class Executor:
         key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{uuid.uuid4().hex[:6]}"
         fut = self.client.submit(run_items, payload, key=key, pure=False,
                                  resources=self.dask_resources(spec, {}) or None)
-        fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, f)))
+        fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _answer(f))))
 
     def map_window(self, concurrency: int) -> int:
         slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
@@ -221,6 +274,7 @@ class Executor:
         while not self._stopping.is_set():
             now = time.monotonic()
             if now - last_claim >= CLAIM_EVERY_S:
+                self.flush()
                 self._claim()
                 last_claim = now
             if now - last_renew >= LEASE_S / 3:
@@ -243,6 +297,8 @@ class Executor:
                         run.retry_cache_waits()
             except Exception:  # noqa: BLE001 - one bad event must not stop the executor
                 log.exception("executor event failed")
+            self.flush()
+        self.flush()
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
@@ -256,7 +312,7 @@ class Executor:
                 run.abort()
                 self._forget(run)
         elif kind == "attempt":
-            _, run_id, path, attempt_id, fut = event
+            _, run_id, path, number, fut = event
             run = self.runs.get(run_id)
             if run is None:
                 return
@@ -264,7 +320,7 @@ class Executor:
             result, error = self._outcome(fut)
             if error == "cancelled":
                 return
-            run.on_attempt_done(path, attempt_id, result, error)
+            run.on_attempt_done(path, number, result, error)
             if run.done:
                 self._forget(run)
         elif kind == "child":
@@ -290,15 +346,15 @@ class Executor:
                 self._forget(run)
 
     @staticmethod
-    def _outcome(fut: Any) -> tuple[dict[str, Any] | None, str | None]:
-        if fut.cancelled():
+    def _outcome(answer: Any) -> tuple[dict[str, Any] | None, str | None]:
+        if answer is _CANCELLED:
             return None, "cancelled"
-        try:
-            return fut.result(), None
-        except Exception as exc:  # noqa: BLE001 - a lost worker or a killed process: SYSTEM
-            return None, _system_error(exc)
+        if isinstance(answer, BaseException):  # a lost worker or a killed process: SYSTEM
+            return None, _system_error(answer)
+        return answer, None
 
     def _claim(self, execution_id: str | None = None) -> None:
+        self.flush()
         try:
             with self.db.session() as s:
                 claimed = q.claim_executions(s, self.owner, LEASE_S)
@@ -331,11 +387,8 @@ class Executor:
 
     def _forget(self, run: ExecutionRun) -> None:
         self.runs.pop(run.id, None)
-        try:
-            with self.db.session() as s:
-                q.release_lease(s, self.owner, [run.id])
-        except Exception:  # noqa: BLE001
-            log.exception("releasing a lease failed")
+        owner, eid = self.owner, run.id
+        self.write(lambda s: q.release_lease(s, owner, [eid]))
 
     def execution_finished(self, run: ExecutionRun, phase: str, outputs: Any, error: Any) -> None:
         """Tell the parent (if any) on a later turn of the loop, outside the caller's transaction."""

@@ -9,6 +9,7 @@ not finished.
 
 from __future__ import annotations
 
+import logging
 import math
 import pickle
 import time
@@ -24,6 +25,8 @@ from .store.errors import NotFound
 
 if TYPE_CHECKING:
     from .executor import Executor
+
+log = logging.getLogger("plait.backend.executor")
 
 DONE = ("SUCCEEDED", "CACHE_HIT", "SKIPPED")
 SYSTEM_RETRIES = 3
@@ -110,6 +113,8 @@ class ExecutionRun:
         self.inputs_of: dict[str, dict[str, Any]] = {}
         self.maps: dict[str, MapState] = {}
         self.futures: dict[str, Any] = {}
+        self.presubmitted: dict[str, tuple[Any, int]] = {}  # path -> (future, attempt number)
+        self.attempt_ids: dict[tuple[str, int], int] = {}  # (path, number) -> attempt row id
         self.waiting_children: dict[str, str] = {}  # child execution id -> node path
         self.waiting_cache: dict[str, tuple[str, float]] = {}  # path -> (cache key, retry at)
         self.done = False
@@ -195,7 +200,10 @@ class ExecutionRun:
                 return parent.entities[name]
             parent = parent.parent
         kind = {"dynamic": "task", "map": "task", "branch": "task"}.get(node["kind"], node["kind"])
-        with self.ex.db.session() as s:
+        cached = self.ex.spec_cache.get((self.project, self.domain, f"{kind}:{name}", self.version))
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        with self.ex.db.session(readonly=True) as s:
             return self.entity_spec(s, kind, name, None)
 
     # ------------------------------------------------------------------ scopes
@@ -278,9 +286,27 @@ class ExecutionRun:
 
     def _record_node(self, path: str, phase: str, **kw: Any) -> None:
         node = self.spec_of[path]
-        with self.ex.db.session() as s:
-            q.upsert_node(s, self.id, path, entity_name=node["entity"], kind=node["kind"], phase=phase,
-                          inputs=self.inputs_of.get(path), **kw)
+        eid, inputs = self.id, self.inputs_of.get(path, q.UNSET)
+        self.ex.write(lambda s: q.node_transition(s, eid, path, phase, entity_name=node["entity"],
+                                                  kind=node["kind"], inputs=inputs, **kw))
+
+    def _start_attempt_record(self, path: str, number: int, inputs: dict[str, Any]) -> None:
+        node, eid, ids = self.spec_of[path], self.id, self.attempt_ids
+
+        def write(s: Any) -> None:
+            q.node_transition(s, eid, path, "RUNNING", entity_name=node["entity"], kind=node["kind"], inputs=inputs)
+            ids[(path, number)] = q.attempt_begin(s, eid, path, number)
+
+        self.ex.write(write)
+
+    def _finish_attempt_record(self, path: str, number: int, phase: str, **kw: Any) -> None:
+        ids = self.attempt_ids
+
+        def write(s: Any) -> None:
+            if not q.attempt_end(s, ids.pop((path, number)), phase, **kw):
+                log.warning("attempt %s of %s was already ended; not recorded again", number, path)
+
+        self.ex.write(write)
 
     # ---- tasks
     def _task_payload(self, path: str, spec: dict[str, Any], inputs: dict[str, Any], attempt: int) -> dict[str, Any]:
@@ -348,25 +374,109 @@ class ExecutionRun:
             self._start_task(scope, path, node, self.inputs_of[path])
 
     def _submit(self, path: str, spec: dict[str, Any], inputs: dict[str, Any]) -> None:
+        pre = self.presubmitted.pop(path, None)
+        if pre is not None:
+            # Already on Dask behind its upstream futures: it runs now that they succeeded.
+            fut, number = pre
+            self.attempts[path] = number
+            self._start_attempt_record(path, number, inputs)
+            self.futures[path] = fut
+            self.ex.watch_attempt(self, path, number, fut)
+            self._presubmit_after(path)
+            return
         attempt = self.attempts.get(path, 0) + 1
         self.attempts[path] = attempt
-        with self.ex.db.session() as s:
-            node = self.spec_of[path]
-            q.upsert_node(s, self.id, path, entity_name=node["entity"], kind=node["kind"], phase="RUNNING", inputs=inputs)
-            att = q.start_attempt(s, self.id, path, attempt)
+        self._start_attempt_record(path, attempt, inputs)
         payload = self._task_payload(path, spec, inputs, attempt)
-        self.ex.submit_attempt(self, path, att.id, payload, spec, self.spec_of[path].get("overrides") or {})
+        self.ex.submit_attempt(self, path, attempt, payload, spec, self.spec_of[path].get("overrides") or {})
+        self._presubmit_after(path)
 
-    def on_attempt_done(self, path: str, attempt_id: int, result: dict[str, Any] | None, system_error: str | None) -> None:
-        if self.done or path not in self.spec_of:
+    # Plain task nodes whose upstream tasks are still running are handed to Dask
+    # at once, with the upstream futures as arguments: Dask then starts each as
+    # soon as its inputs exist, without a round trip through the executor.
+    PRESUBMIT_WINDOW = 1000
+
+    def _presubmit_after(self, path: str) -> None:
+        scope = self.scope_of.get(path)
+        if scope is None or not scope.fail_fast:
+            return
+        nid = path[len(scope.prefix):]
+        for child in scope.children(nid):
+            if len(self.presubmitted) >= self.PRESUBMIT_WINDOW:
+                return
+            self._presubmit(scope, child)
+
+    def _presubmit(self, scope: Scope, nid: str) -> None:
+        path = self.path_of(scope, nid)
+        node = scope.nodes[nid]
+        if (node["kind"] != "task" or path in self.presubmitted or path in self.futures
+                or nid in scope.results or path in self.known or path in self.recover):
+            return
+        upstream = [u for u in node.get("upstream", []) if u in scope.nodes]
+        futures: dict[str, Any] = {}
+        for u in upstream:
+            up = self.path_of(scope, u)
+            if u in scope.results:
+                continue
+            if scope.nodes[u]["kind"] != "task":
+                return  # a dynamic node's answer is a graph, not outputs
+            fut = self.futures.get(up) or (self.presubmitted.get(up) or (None,))[0]
+            if fut is None:
+                return
+            futures[u] = fut
+        try:
+            spec = self.spec_for_node(scope, node)
+        except (UserError, NotFound):
+            return
+        overrides = node.get("overrides") or {}
+        settings = {**spec.get("settings", {}), **{k: v for k, v in overrides.items() if k in ("retries", "timeout", "cache")}}
+        if settings.get("cache"):
+            return
+
+        def lookup(node_id: str | None, output: str) -> dict[str, Any]:
+            if node_id in futures:
+                return {"future": futures[node_id], "output": output}
+            return scope.lookup(node_id, output)
+
+        try:
+            inputs = {k: values.resolve(b, lookup) for k, b in node["inputs"].items()}
+        except (UserError, KeyError):
+            return
+        spec = {**spec, "settings": settings}
+        number = self.attempts.get(path, 0) + 1
+        payload = self._task_payload(path, spec, inputs, number)
+        payload["after"] = list(futures.values())
+        fut = self.ex.submit_future(self, path, payload, spec, overrides)
+        self.presubmitted[path] = (fut, number)
+        self.scope_of[path] = scope
+        self._presubmit_after(path)
+
+    def _drop_presubmitted(self, path: str) -> None:
+        """An upstream attempt failed: what was queued behind it must wait for the retry."""
+        scope = self.scope_of.get(path)
+        if scope is None:
+            return
+        stack = [path[len(scope.prefix):]]
+        while stack:
+            for child in scope.children(stack.pop()):
+                cp = self.path_of(scope, child)
+                pre = self.presubmitted.pop(cp, None)
+                if pre is not None:
+                    pre[0].cancel()
+                    stack.append(child)
+
+    def on_attempt_done(self, path: str, number: int, result: dict[str, Any] | None, system_error: str | None) -> None:
+        if self.done or path not in self.spec_of or self.attempts.get(path) != number:
             return
         node = self.spec_of[path]
         spec = node["_entity"]
         usage = (result or {}).get("usage") or {}
+        if result is not None and result.get("status") == "UPSTREAM_FAILED":
+            return  # an upstream attempt failed first; its handling reschedules this node
         if system_error is not None:
-            with self.ex.db.session() as s:
-                q.finish_attempt(s, attempt_id, "FAILED", error_kind="SYSTEM",
-                                 error={"message": system_error}, **_usage(usage))
+            self._drop_presubmitted(path)
+            self._finish_attempt_record(path, number, "FAILED", error_kind="SYSTEM",
+                                        error={"message": system_error}, **_usage(usage))
             self.system_failures[path] = self.system_failures.get(path, 0) + 1
             if self.system_failures[path] <= SYSTEM_RETRIES:
                 self._submit(path, spec, self.inputs_of[path])
@@ -379,25 +489,30 @@ class ExecutionRun:
         logs = result.get("logs_uri")
         if status == "SUCCEEDED":
             outputs = result.get("outputs") or {}
-            with self.ex.db.session() as s:
-                q.finish_attempt(s, attempt_id, "SUCCEEDED", outputs=outputs, logs_uri=logs,
-                                 worker=result.get("worker"), **_usage(usage))
+            self._finish_attempt_record(path, number, "SUCCEEDED", outputs=outputs, logs_uri=logs,
+                                        worker=result.get("worker"), **_usage(usage))
             if "dynamic" in result:
                 self._expand_dynamic(path, result["dynamic"])
                 return
             key = node.get("_cache_key")
             if key:
-                with self.ex.db.session() as s:
-                    q.cache_put(s, self.project, self.domain, key, outputs, execution_id=self.id, node_path=path)
-                    if spec["settings"]["cache"].get("serialize"):
-                        q.cache_release(s, self.project, self.domain, key, self.ex.owner + "/" + self.id + "/" + path)
+                project, domain, eid = self.project, self.domain, self.id
+                owner = self.ex.owner + "/" + self.id + "/" + path
+                serialize = spec["settings"]["cache"].get("serialize")
+
+                def write(s: Any) -> None:
+                    q.cache_put(s, project, domain, key, outputs, execution_id=eid, node_path=path)
+                    if serialize:
+                        q.cache_release(s, project, domain, key, owner)
+
+                self.ex.write(write)
             self._node_succeeded(path, outputs)
             return
         error = result.get("error") or {"message": status}
         phase = "TIMED_OUT" if status == "TIMED_OUT" else "FAILED"
-        with self.ex.db.session() as s:
-            q.finish_attempt(s, attempt_id, phase, error_kind="USER", error=error, logs_uri=logs,
-                             worker=result.get("worker"), **_usage(usage))
+        self._drop_presubmitted(path)
+        self._finish_attempt_record(path, number, phase, error_kind="USER", error=error, logs_uri=logs,
+                                    worker=result.get("worker"), **_usage(usage))
         self.user_failures[path] = self.user_failures.get(path, 0) + 1
         retries = int(spec.get("settings", {}).get("retries") or 0)
         if error.get("recoverable") and self.user_failures[path] <= retries:
@@ -405,8 +520,8 @@ class ExecutionRun:
             return
         key = node.get("_cache_key")
         if key and spec["settings"]["cache"].get("serialize"):
-            with self.ex.db.session() as s:
-                q.cache_release(s, self.project, self.domain, key, self.ex.owner + "/" + self.id + "/" + path)
+            project, domain, owner = self.project, self.domain, self.ex.owner + "/" + self.id + "/" + path
+            self.ex.write(lambda s: q.cache_release(s, project, domain, key, owner))
         self._node_failed(path, {**error, "phase": phase})
 
     # ---- dynamic
@@ -724,10 +839,12 @@ class ExecutionRun:
         if self.done:
             return
         self.done = True
-        for fut in self.futures.values():
+        for fut in [*self.futures.values(), *(f for f, _ in self.presubmitted.values())]:
             fut.cancel()
         self.futures.clear()
-        q.set_execution_phase(s, self.id, phase, outputs=outputs, error=error)
+        self.presubmitted.clear()
+        eid = self.id
+        self.ex.write(lambda s: q.set_execution_phase(s, eid, phase, outputs=outputs, error=error))
         self.ex.execution_finished(self, phase, outputs, error)
 
     def abort(self) -> None:

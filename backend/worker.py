@@ -133,14 +133,29 @@ def load_entity(store: Any, code: dict[str, Any], name: str) -> Any:
 # ------------------------------------------------------------------ values
 
 
+class UpstreamFailed(Exception):
+    """A node queued behind an upstream attempt that did not succeed: nothing to run."""
+
+
+def _upstream(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict) or result.get("status") != "SUCCEEDED":
+        raise UpstreamFailed()
+    return result
+
+
 def materialize(store: Any, ref: dict[str, Any], tp: Any) -> Any:
     """A value ref as a Python value of annotation `tp`."""
+    if "future" in ref:  # Dask put the upstream attempt's answer here
+        inner = dict(_upstream(ref["future"])["outputs"][ref["output"]])
+        if ref.get("path"):
+            inner["path"] = [*inner.get("path", []), *ref["path"]]
+        return materialize(store, inner, tp)
     if "literal" in ref:
         value = from_literal(tp, ref["literal"])
     elif "uri" in ref:
         value = pickle.loads(store.get_bytes(ref["uri"]))
     elif "collection" in ref:
-        import typing
+        import typing  # noqa: F811
 
         args = typing.get_args(tp)
         item = args[0] if args else Any
@@ -218,74 +233,111 @@ def _install_routers() -> tuple[_Router, _Router]:
         return _routers
 
 
+class _Ticker:
+    """One background thread per worker process: flushes logs and samples usage of the
+    attempts running now, so an attempt costs no thread of its own."""
+
+    INTERVAL_S = 0.25
+
+    def __init__(self) -> None:
+        self.sinks: set[LogSink] = set()
+        self.usages: set[Usage] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._loop, daemon=True, name="plait-ticker").start()
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL_S)
+            with self.lock:
+                sinks, usages = list(self.sinks), list(self.usages)
+            for sink in sinks:
+                try:
+                    sink.flush()
+                except Exception:  # noqa: BLE001 - a log write failing must not stop the others
+                    pass
+            for usage in usages:
+                usage.sample()
+
+
+_ticker: _Ticker | None = None
+
+
+def ticker() -> _Ticker:
+    global _ticker
+    with _router_lock:
+        if _ticker is None:
+            _ticker = _Ticker()
+        return _ticker
+
+
 class LogSink:
-    """Buffers an attempt's output and appends it to the object store every half second."""
+    """Buffers an attempt's output; the ticker appends it to the object store."""
 
     def __init__(self, store: Any, path: str) -> None:
         self.store = store
         self.path = path
         self._buffer: list[str] = []
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="plait-logs")
-        store.append_text(path, "")
-        self._thread.start()
+        self._started = False
+        with ticker().lock:
+            ticker().sinks.add(self)
 
     def write(self, text: str) -> None:
         with self._lock:
             self._buffer.append(text)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         with self._lock:
             text, self._buffer = "".join(self._buffer), []
-        if text:
-            self.store.append_text(self.path, text)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(0.5):
-            self._flush()
+            if text or not self._started:
+                self.store.append_text(self.path, text)
+                self._started = True
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._flush()
+        with ticker().lock:
+            ticker().sinks.discard(self)
+        self.flush()
 
 
 class Usage:
-    """Samples this worker process's CPU and memory while an attempt runs."""
+    """CPU and memory of this worker process while an attempt runs (sampled by the ticker)."""
 
-    def __init__(self, interval: float = 0.2) -> None:
-        import psutil
+    _proc: Any = None
 
-        self.proc = psutil.Process()
-        self.proc.cpu_percent(None)
+    def __init__(self) -> None:
+        if Usage._proc is None:
+            import psutil
+
+            Usage._proc = psutil.Process()
         self.cpu: list[float] = []
-        self.mem: list[int] = [self.proc.memory_info().rss]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
-        self._thread.start()
+        self.mem: list[int] = []
+        self._cpu_start = self._cpu_time()
+        self._t0 = time.perf_counter()
+        with ticker().lock:
+            ticker().usages.add(self)
 
-    def _loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                self.cpu.append(self.proc.cpu_percent(None) / 100.0)
-                self.mem.append(self.proc.memory_info().rss)
-            except Exception:  # noqa: BLE001 - sampling is best effort
-                return
+    @staticmethod
+    def _cpu_time() -> float:
+        t = Usage._proc.cpu_times()
+        return float(t.user + t.system)
+
+    def sample(self) -> None:
+        try:
+            now, cpu = time.perf_counter(), self._cpu_time()
+            self.cpu.append((cpu - self._cpu_start) / max(now - self._t0, 1e-6))
+            self.mem.append(Usage._proc.memory_info().rss)
+        except Exception:  # noqa: BLE001 - sampling is best effort
+            pass
 
     def close(self) -> dict[str, float]:
-        self._stop.set()
-        self._thread.join(timeout=1)
-        try:
-            self.cpu.append(self.proc.cpu_percent(None) / 100.0)
-            self.mem.append(self.proc.memory_info().rss)
-        except Exception:  # noqa: BLE001
-            pass
+        with ticker().lock:
+            ticker().usages.discard(self)
+        self.sample()
         return {
             "cpu_peak": max(self.cpu, default=0.0),
-            "cpu_avg": sum(self.cpu) / len(self.cpu) if self.cpu else 0.0,
-            "mem_peak": float(max(self.mem)),
-            "mem_avg": float(sum(self.mem) / len(self.mem)),
+            "cpu_avg": (self._cpu_time() - self._cpu_start) / max(time.perf_counter() - self._t0, 1e-6),
+            "mem_peak": float(max(self.mem, default=0)),
+            "mem_avg": float(sum(self.mem) / len(self.mem)) if self.mem else 0.0,
         }
 
 
@@ -350,9 +402,14 @@ class _Captured:
 
 
 def _run(store: Any, payload: dict[str, Any], sink: LogSink) -> dict[str, Any]:
-    entity = load_entity(store, payload["code"], payload["name"])
-    types = entity.interface.input_types
-    inputs = {n: materialize(store, ref, types.get(n, Any)) for n, ref in payload["inputs"].items()}
+    try:
+        for answer in payload.get("after") or ():
+            _upstream(answer)
+        entity = load_entity(store, payload["code"], payload["name"])
+        types = entity.interface.input_types
+        inputs = {n: materialize(store, ref, types.get(n, Any)) for n, ref in payload["inputs"].items()}
+    except UpstreamFailed:
+        return {"status": "UPSTREAM_FAILED"}
     exe = Execution(name=payload["execution_id"], project=payload.get("project", "default"),
                     domain=payload.get("domain", "development"))
     exe.data_dir = lambda path: _files_dir(store, payload["output_prefix"])  # type: ignore[method-assign]

@@ -39,6 +39,7 @@ from .executions import (
     request_abort,
     set_execution_phase,
 )
+from .journal import attempt_begin, attempt_end, node_transition
 from .nodes import (
     finish_attempt,
     get_attempt,
@@ -50,6 +51,9 @@ from .nodes import (
 )
 
 __all__ = [
+    "attempt_begin",
+    "attempt_end",
+    "node_transition",
     "EXECUTION_FILTERS",
     "MAX_LIMIT",
     "UNSET",
