@@ -1,4 +1,5 @@
-# Quick start: `make run` (JupyterLab on notebooks/ with plait installed) and
+# Quick start: `make run` (the plait backend on SQLite with a local Dask cluster,
+# and JupyterLab on notebooks/) and
 # `make test` (the whole suite). Both create and fill the virtual environment
 # themselves on a fresh machine.
 PYTHON ?= python3
@@ -6,7 +7,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS ?= server,notebook,dataframe,dev
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
 .PHONY: install run test lint typecheck bench clean
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml setup.py
 install: $(STAMP)
 
 run: install
-	cd notebooks && ../$(VENV)/bin/jupyter lab --ip 127.0.0.1 $(ROOT_FLAG)
+	VENV=$(VENV) scripts/run.sh
 
 # The backend tests run against a real PostgreSQL: install it first if missing.
 test: install
@@ -32,6 +32,8 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/notebook.py
+	$(PY) benchmarks/backend.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -80,6 +80,11 @@ class Executor:
         if self.dask_address:
             self.client = Client(self.dask_address, timeout=30)
         else:
+            import dask
+
+            # A lost worker's task comes back to the executor as a failure at once, to be
+            # recorded and retried as SYSTEM, instead of being re-run quietly by Dask.
+            dask.config.set({"distributed.scheduler.allowed-failures": 0})
             options: dict[str, Any] = {"n_workers": 2, "threads_per_worker": 1,
                                        "dashboard_address": ":0", "silence_logs": logging.WARNING}
             options.update(self.cluster_options)

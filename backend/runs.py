@@ -696,6 +696,20 @@ class ExecutionRun:
                 else:
                     state.results[index] = None
                     state.errors[index] = err
+        lost = [i for i, _, err in results if err is not None]
+        if lost:
+            # A lost batch is a SYSTEM failure of the map node: recorded as an attempt.
+            number = self.attempts.get(path, 0) + 1
+            self.attempts[path] = number
+            node, eid = self.spec_of[path], self.id
+            message = f"items {lost[0]}..{lost[-1]} lost their worker: {results[0][2]}"
+
+            def write(s: Any) -> None:
+                q.node_transition(s, eid, path, "RUNNING", entity_name=node["entity"], kind=node["kind"])
+                attempt = q.attempt_begin(s, eid, path, number)
+                q.attempt_end(s, attempt, "FAILED", error_kind="SYSTEM", error={"message": message})
+
+            self.ex.write(write)
         if retry:
             sys_key = f"{path}-system"
             self.system_failures[sys_key] = self.system_failures.get(sys_key, 0) + 1

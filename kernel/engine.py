@@ -35,7 +35,7 @@ from .settings import TaskSettings, effective
 from .typesys import ValueTypeError, checker, describe, strip_annotated, value_hash
 
 DEFAULT_MAX_PARALLELISM = 16
-_UNWIND_S = 5.0  # how long a timed-out attempt may take to clean up
+_UNWIND_S = 1.0  # how long a timed-out attempt may take to clean up
 _FAST_NODE_S = 0.0005  # tasks quicker than this run inline: a thread would cost more
 _FAST_TASKS: weakref.WeakSet[Any] = weakref.WeakSet()  # tasks last seen to run that quickly
 
