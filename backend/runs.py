@@ -500,8 +500,11 @@ class ExecutionRun:
                 owner = self.ex.owner + "/" + self.id + "/" + path
                 serialize = spec["settings"]["cache"].get("serialize")
 
+                overwrite = bool(self.settings.get("overwrite_cache"))
+
                 def write(s: Any) -> None:
-                    q.cache_put(s, project, domain, key, outputs, execution_id=eid, node_path=path)
+                    q.cache_put(s, project, domain, key, outputs, execution_id=eid, node_path=path,
+                                overwrite=overwrite)
                     if serialize:
                         q.cache_release(s, project, domain, key, owner)
 
@@ -569,7 +572,7 @@ class ExecutionRun:
             return
         if "fail" in chosen:
             self._node_failed(path, {"kind": "USER", "type": "UserError",
-                                     "message": f"conditional failed: {chosen['fail']}"})
+                                     "message": f"conditional `{node['entity']}` failed: {chosen['fail']}"})
             return
         outputs = {k: v for k, v in (chosen.get("outputs") or {}).items() if v}
         case_scope = Scope(scope.prefix, {n["id"]: n for n in chosen["nodes"]}, {}, outputs, path,
@@ -578,9 +581,6 @@ class ExecutionRun:
 
     def _start_child(self, scope: Scope, path: str, node: dict[str, Any], inputs: dict[str, Any]) -> None:
         spec = self.spec_for_node(scope, node)
-        merged = {**{k: values.literal_ref(v) for k, v in (spec.get("default_inputs") or {}).items()},
-                  **inputs,
-                  **{k: values.literal_ref(v) for k, v in (spec.get("fixed_inputs") or {}).items()}}
         child_id = f"{self.id}-{path}"
         with self.ex.db.session() as s:
             try:
@@ -590,14 +590,23 @@ class ExecutionRun:
                     self.ex.events.put(("child", self.id, child_id, child.phase, child.outputs, child.error))
                     return
             except NotFound:
-                q.create_execution(
-                    s, id=child_id, project=self.project, domain=self.domain, entity_kind="launch_plan",
-                    entity_name=spec["name"], entity_version=spec.get("version") or self.version,
-                    inputs=merged, settings={k: v for k, v in self.settings.items() if k in ("envs", "overwrite_cache")},
-                    parent_execution_id=self.id, parent_node_path=path)
+                self._create_child(s, child_id, spec, inputs, path)
             q.upsert_node(s, self.id, path, entity_name=node["entity"], kind=node["kind"], phase="RUNNING", inputs=inputs)
         self.waiting_children[child_id] = path
         self.ex.submit(child_id)
+
+    def _create_child(self, s: Any, child_id: str, lp: dict[str, Any], inputs: dict[str, Any], path: str) -> None:
+        """A child execution of a launch plan: its workflow, run with the plan's inputs."""
+        merged = {**{k: values.literal_ref(v) for k, v in (lp.get("default_inputs") or {}).items()},
+                  **inputs,
+                  **{k: values.literal_ref(v) for k, v in (lp.get("fixed_inputs") or {}).items()}}
+        version = lp.get("version") or self.version
+        q.create_execution(
+            s, id=child_id, project=self.project, domain=self.domain, entity_kind="workflow",
+            entity_name=lp.get("workflow") or lp["name"], entity_version=version,
+            launch_plan_name=lp["name"], launch_plan_version=version, inputs=merged,
+            settings={k: v for k, v in self.settings.items() if k in ("envs", "overwrite_cache")},
+            parent_execution_id=self.id, parent_node_path=path)
 
     def on_child_done(self, child_id: str, phase: str, outputs: dict[str, Any] | None, error: Any) -> None:
         path = self.waiting_children.pop(child_id, None)
@@ -626,6 +635,7 @@ class ExecutionRun:
             raise UserError(f"map over `{info['target']}`: mapped inputs have different lengths {lengths}")
         count = next(iter(lengths.values()), 0)
         fixed = {n: inputs[n] for n in inputs if n in bound}
+        fixed.update({n: values.literal_ref(v) for n, v in (info.get("bound_values") or {}).items()})
         if target_kind == "task":
             overrides = node.get("overrides") or {}
             settings = {**target.get("settings", {}), **{k: v for k, v in overrides.items() if k in ("retries", "timeout")}}
@@ -658,19 +668,12 @@ class ExecutionRun:
                 self.ex.submit_items(self, state, indices)
 
     def _start_map_child(self, state: MapState, index: int) -> None:
-        spec = state.target
         child_id = f"{self.id}-{state.path}-{index}"
-        merged = {**{k: values.literal_ref(v) for k, v in (spec.get("default_inputs") or {}).items()},
-                  **state.items[index],
-                  **{k: values.literal_ref(v) for k, v in (spec.get("fixed_inputs") or {}).items()}}
         with self.ex.db.session() as s:
             try:
                 q.get_execution(s, child_id)
             except NotFound:
-                q.create_execution(s, id=child_id, project=self.project, domain=self.domain,
-                                   entity_kind="launch_plan", entity_name=spec["name"],
-                                   entity_version=spec.get("version") or self.version, inputs=merged,
-                                   settings={}, parent_execution_id=self.id, parent_node_path=state.path)
+                self._create_child(s, child_id, state.target, state.items[index], f"{state.path}-{index}")
         self.waiting_children[child_id] = state.path
         self.ex.submit(child_id)
 

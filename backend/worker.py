@@ -203,6 +203,10 @@ class _Router(io.TextIOBase):
 
     def write(self, text: str) -> int:
         sink = self.sinks.get(threading.get_ident())
+        if sink is None and len(self.sinks) == 1:
+            # A thread the attempt started (a shell task's output pump, say) while it
+            # is the only attempt running in this worker: the output is its.
+            sink = next(iter(self.sinks.values()), None)
         if sink is not None:
             sink.write(text)
             return len(text)

@@ -205,8 +205,21 @@ class MapTask(Entity):
                 "concurrency": self.concurrency,
                 "min_success_ratio": self.min_success_ratio,
                 "bound_inputs": sorted(self.bound_names | set(self.bound_values)),
+                "bound_values": self._bound_literals(),
             }
         }
+
+    def _bound_literals(self) -> dict[str, Any]:
+        from .typesys import to_literal
+
+        types = self.target.interface.input_types
+        out = {}
+        for name, value in self.bound_values.items():
+            try:
+                out[name] = to_literal(types.get(name), value)
+            except TypeError:
+                out[name] = {"__unrepresentable__": type(value).__name__}
+        return out
 
     def sub_entities(self) -> list[Any]:
         return [self.target, *getattr(self.target, "sub_entities", lambda: [])()]
