@@ -867,6 +867,10 @@ class ExecutionRun:
     def abort(self) -> None:
         if self.done:
             return
+        from .worker import abort_marker
+
+        # Workers poll for this object and give their slots back.
+        self.ex.storage.put_bytes(abort_marker(self.id), b"aborted")
         for scope in list(self.scope_of.values()) + [self.scopes.get(None)]:
             if scope is not None:
                 self._cancel_scope(scope)

@@ -203,10 +203,12 @@ class _Router(io.TextIOBase):
 
     def write(self, text: str) -> int:
         sink = self.sinks.get(threading.get_ident())
-        if sink is None and len(self.sinks) == 1:
+        if sink is None and self.sinks:
             # A thread the attempt started (a shell task's output pump, say) while it
             # is the only attempt running in this worker: the output is its.
-            sink = next(iter(self.sinks.values()), None)
+            active = {id(v): v for v in list(self.sinks.values())}
+            if len(active) == 1:
+                sink = next(iter(active.values()))
         if sink is not None:
             sink.write(text)
             return len(text)
@@ -422,8 +424,12 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink) -> dict[str, Any]:
     ctx = _ctx.ExecutionParameters(exe.id, entity.name, payload.get("attempt", 1), payload["node_path"])
     env = {**entity.settings.environment, **payload.get("envs", {})} or None
     try:
-        raw = _call(entity, inputs, ctx, payload.get("timeout"), env)
+        call = lambda: _call(entity, inputs, ctx, payload.get("timeout"), env)  # noqa: E731
+        raw = call() if payload.get("batched") else _call_abortable(store, payload, sink, call)
         outputs = _convert_outputs(exe, payload["node_path"], entity, raw, ctx, inputs)
+    except AttemptAborted:
+        print("plait: the execution was aborted; this attempt was stopped", file=sys.stderr)
+        return {"status": "ABORTED", "error": {"kind": "USER", "type": "Aborted", "message": "aborted"}}
     except TaskTimeoutError as exc:
         print(f"plait: {exc}", file=sys.stderr)
         return {"status": "TIMED_OUT", "error": _error(exc)}
@@ -436,6 +442,54 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink) -> dict[str, Any]:
     iface = entity.interface.outputs
     refs = {n: to_ref(store, payload["output_prefix"], n, iface[n], v) for n, v in outputs.items()}
     return {"status": "SUCCEEDED", "outputs": refs}
+
+
+class AttemptAborted(Exception):
+    """The execution was aborted while this attempt ran."""
+
+
+ABORT_POLL_S = 0.5
+
+
+def abort_marker(execution_id: str) -> str:
+    """The object the executor writes when an execution is aborted."""
+    return f"executions/{execution_id}/ABORTED"
+
+
+def _call_abortable(store: Any, payload: dict[str, Any], sink: LogSink, call: Any) -> Any:
+    """Run `call` in its own thread and give the Dask slot back if the execution is aborted.
+
+    A thread cannot be killed: an aborted attempt is interrupted at its next Python
+    instruction and left to end on its own, while the worker takes new work.
+    """
+    from plait.engine import _interrupt
+
+    box: dict[str, Any] = {}
+    done = threading.Event()
+    out, err = _install_routers()
+
+    def target() -> None:
+        me = threading.get_ident()
+        out.sinks[me] = err.sinks[me] = sink
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+        finally:
+            out.sinks.pop(me, None)
+            err.sinks.pop(me, None)
+            done.set()
+
+    worker = threading.Thread(target=target, daemon=True, name=f"plait-{payload['node_path']}")
+    worker.start()
+    marker = abort_marker(payload["execution_id"])
+    while not done.wait(ABORT_POLL_S):
+        if store.exists(marker):
+            _interrupt(worker)
+            raise AttemptAborted()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 def _files_dir(store: Any, prefix: str) -> str:
@@ -454,7 +508,7 @@ def run_items(payload: dict[str, Any]) -> dict[str, Any]:
     with _Captured(store, f"{base}/items-{first}-{last}/logs.txt") as cap:
         for index, inputs in payload["items"]:
             item = {**payload, "inputs": inputs, "node_path": f"{payload['node_path']}-{index}",
-                    "output_prefix": f"{base}/{index}"}
+                    "output_prefix": f"{base}/{index}", "batched": True}
             try:
                 answer = _run(store, item, cap.sink)
             except Exception as exc:  # noqa: BLE001 - this item failed; the others go on

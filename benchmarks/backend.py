@@ -121,17 +121,27 @@ def main() -> None:
 
 
 def api_latencies(remote: object, *, clients: int, seconds: float) -> list[float]:
-    import httpx
+    """`clients` concurrent clients (5 per process, so the load is not one GIL's) doing list/get."""
+    import multiprocessing
+
     from plait.remote import discover
 
     conn = discover()
-    base = conn.endpoint
-    headers = {"Authorization": f"Bearer {conn.token}"}
+    procs = max(1, clients // 5)
+    with multiprocessing.get_context("spawn").Pool(procs) as pool:
+        parts = pool.starmap(_client_process, [(conn.endpoint, conn.token, 5, seconds)] * procs)
+    return [t for part in parts for t in part]
+
+
+def _client_process(base: str, token: str, threads: int, seconds: float) -> list[float]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
     lock = threading.Lock()
+    first = (httpx.get(f"{base}/api/v1/executions", headers=headers, params={"limit": 5}).json()
+             .get("items") or [{}])[0].get("id")
     stop = time.perf_counter() + seconds
-    executions = httpx.get(f"{base}/api/v1/executions", headers=headers, params={"limit": 5}).json()
-    first = (executions.get("items") or [{}])[0].get("id")
 
     def worker() -> None:
         with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
@@ -144,10 +154,10 @@ def api_latencies(remote: object, *, clients: int, seconds: float) -> list[float
                     latencies.append(time.perf_counter() - t)
                 i += 1
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for th in threads:
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for th in pool:
         th.start()
-    for th in threads:
+    for th in pool:
         th.join()
     return latencies
 

@@ -1,0 +1,92 @@
+"""An execution's life on a real backend: abort, relaunch, recover, live logs, resources."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from plait.remote import Remote
+from server_fixture import running_server
+
+PROGRAM = Path(__file__).parent.parent / "resources" / "lifecycle" / "steps.py"
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote]:
+    with running_server(tmp_path_factory.mktemp("lifecycle-home")) as server, server.remote() as client:
+        client.register(str(PROGRAM))
+        yield client
+
+
+def wait_for(predicate, timeout: float = 30.0, every: float = 0.2):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
+def test_abort_stops_a_running_execution(remote: Remote) -> None:
+    task = remote.fetch_task("steps.slow")
+    run = remote.execute(task, {"seconds": 60.0})
+    wait_for(lambda: any(n.phase == "RUNNING" for n in run.nodes()))
+    started = time.monotonic()
+    remote.abort(run.id)
+    run.wait(timeout=20)
+    assert run.phase == "ABORTED"
+    assert time.monotonic() - started < 10
+    assert [n.phase for n in run.nodes()] == ["ABORTED"]
+
+
+def test_relaunch_runs_the_same_inputs_again(remote: Remote) -> None:
+    task = remote.fetch_task("steps.slow")
+    first = remote.execute(task, {"seconds": 0.1}, wait=True)
+    again = remote.relaunch(first.id).wait(timeout=60)
+    assert again.id != first.id and again.phase == "SUCCEEDED"
+    assert again.outputs == first.outputs == {"o0": 0.1}
+
+
+def test_recover_reuses_what_succeeded(remote: Remote, tmp_path: Path) -> None:
+    wf = remote.fetch_workflow("steps.two_steps")
+    log, flag = tmp_path / "steps.log", tmp_path / "ready"
+    failed = remote.execute(wf, {"path": str(log), "flag": str(flag)}, wait=True)
+    assert failed.phase == "FAILED" and "not there yet" in str(failed.error)
+    flag.touch()  # the user fixes the cause...
+    recovered = remote.recover(failed.id).wait(timeout=60)  # ...and recovers
+    assert recovered.phase == "SUCCEEDED"
+    assert recovered.outputs == {"o0": "first+second"}
+    assert log.read_text().split() == ["first", "second"]  # `first` ran once
+
+
+def test_logs_are_readable_while_the_task_runs(remote: Remote) -> None:
+    task = remote.fetch_task("steps.chatty")
+    run = remote.execute(task, {"lines": 4, "pause": 1.0})
+    early = wait_for(lambda: "line 0" in (run.logs("n0") or "") and run.logs("n0"), timeout=30)
+    assert "line 3" not in early  # seen before the task printed its last line
+    run.wait(timeout=60)
+    assert [f"line {i}" for i in range(4)] == [ln for ln in run.logs("n0").splitlines() if ln.startswith("line")]
+
+
+def test_an_unsatisfiable_gpu_request_fails_at_once(remote: Remote) -> None:
+    task = remote.fetch_task("steps.needs_gpu")
+    started = time.monotonic()
+    run = remote.execute(task, {"x": 1}, wait=True, timeout=30)
+    assert run.phase == "FAILED"
+    assert time.monotonic() - started < 15
+    message = str(run.error)
+    assert "GPU=1" in message and "no Dask worker offers it" in message
+
+
+def test_each_attempt_records_its_resource_use(remote: Remote) -> None:
+    task = remote.fetch_task("steps.hungry")
+    run = remote.execute(task, {"megabytes": 64}, wait=True, timeout=60)
+    assert run.phase == "SUCCEEDED"
+    (node,) = run.nodes()
+    (attempt,) = node.attempts
+    usage = attempt.get("usage") or attempt
+    assert usage["mem_peak"] > 64 * 1024 * 1024
+    assert usage["cpu_avg"] is not None
