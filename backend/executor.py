@@ -384,6 +384,8 @@ class Executor:
     def _renew(self) -> None:
         if not self.runs:
             return
+        for run in list(self.runs.values()):
+            run.extend_reservations()
         try:
             with self.db.session() as s:
                 q.renew_lease(s, self.owner, list(self.runs), LEASE_S)

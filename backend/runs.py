@@ -117,6 +117,7 @@ class ExecutionRun:
         self.attempt_ids: dict[tuple[str, int], int] = {}  # (path, number) -> attempt row id
         self.waiting_children: dict[str, str] = {}  # child execution id -> node path
         self.waiting_cache: dict[str, tuple[str, float]] = {}  # path -> (cache key, retry at)
+        self.reservations: dict[str, str] = {}  # path -> cache key this run holds (serialize=True)
         self.done = False
         self.dyn_depth: dict[str, int] = {}  # path of a dynamic node -> how many dynamic levels deep
         self.known: dict[str, Any] = {}  # node path -> stored node record (resume)
@@ -356,12 +357,20 @@ class ExecutionRun:
                     self.waiting_cache[path] = (key, time.monotonic() + 0.2)
                     self._record_node(path, "QUEUED")
                     return
+                self.reservations[path] = key  # extended by the executor while it runs
             self.spec_of[path]["_cache_key"] = key
         problem = self.ex.unsatisfiable(spec, overrides)
         if problem:
             self._node_failed(path, {"kind": "USER", "type": "ResourceError", "message": problem})
             return
         self._submit(path, spec, inputs)
+
+    def extend_reservations(self) -> None:
+        """Heartbeat: keep the cache reservations of running serialized nodes alive."""
+        project, domain, ttl = self.project, self.domain, self.ex.reservation_ttl
+        for path, key in list(self.reservations.items()):
+            owner = self.ex.owner + "/" + self.id + "/" + path
+            self.ex.write(lambda s, key=key, owner=owner: q.cache_extend(s, project, domain, key, owner, ttl))
 
     def retry_cache_waits(self) -> None:
         now = time.monotonic()
@@ -508,6 +517,7 @@ class ExecutionRun:
                     if serialize:
                         q.cache_release(s, project, domain, key, owner)
 
+                self.reservations.pop(path, None)
                 self.ex.write(write)
             self._node_succeeded(path, outputs)
             return
@@ -524,6 +534,7 @@ class ExecutionRun:
         key = node.get("_cache_key")
         if key and spec["settings"]["cache"].get("serialize"):
             project, domain, owner = self.project, self.domain, self.ex.owner + "/" + self.id + "/" + path
+            self.reservations.pop(path, None)
             self.ex.write(lambda s: q.cache_release(s, project, domain, key, owner))
         self._node_failed(path, {**error, "phase": phase})
 
