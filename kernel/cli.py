@@ -521,15 +521,24 @@ def _ref_text(ref: Any) -> str:
 @click.pass_context
 def register_cmd(ctx: click.Context, paths: tuple[str, ...], project: str, domain: str,
                  version: str | None) -> None:
-    """Register the tasks, workflows and launch plans of PATHS (.py files or folders).
+    """Register the tasks, workflows and launch plans of PATHS (.py files, folders, notebooks).
 
     \b
     Names follow <folder>.<file>.<function>: `plait register ./workflows`
     registers `workflows.my_example.task_1` for task_1 in workflows/my_example.py.
+    A notebook is exported first (as `plait export` does): `plait register
+    analysis.ipynb` registers `analysis.<function>` for its %%task cells.
     """
+    import tempfile
+
+    from .export import for_registration
+
     try:
         remote = _remote(ctx, project, domain)
-        ids = remote.register(*paths, version=version)
+        with tempfile.TemporaryDirectory(prefix="plait-register-") as scratch:
+            items = [item for p in paths for item in
+                     (for_registration(p, Path(scratch)) if p.endswith(".ipynb") else [p])]
+            ids = remote.register(*items, version=version)
     except PlaitError as exc:
         _fail(exc, verbose=False)
     used = ids[0].version if ids else version

@@ -206,3 +206,39 @@ def _runs_entity(node: Any, names: set[str]) -> bool:
         isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names
         for n in ast.walk(node)
     )
+
+
+def for_registration(path: str | Path, folder: Path) -> list[Path]:
+    """What `plait register NOTEBOOK` registers: the notebook exported into `folder`.
+
+    The module is named after the notebook (`analysis.ipynb` -> `analysis`,
+    so its tasks are `analysis.<function>`, as after `plait export -o
+    analysis.py`). Modules and packages it imports from beside the notebook
+    come first, so that they are importable and travel in the bundle.
+    """
+    path = Path(path)
+    exported = export_notebook(path)
+    if not exported.entities:
+        raise ExportError(f"{path} has no %%task, %%dynamic or %%workflow cells to register")
+    name = re.sub(r"\W", "_", path.stem)
+    module = folder / f"{'_' + name if name[0].isdigit() else name}.py"
+    module.write_text(exported.source, encoding="utf-8")
+    return [*_local_imports(exported.source, path.resolve().parent), module]
+
+
+def _local_imports(source: str, beside: Path) -> list[Path]:
+    """Modules (.py files) and packages (folders) in `beside` that `source` imports."""
+    found: dict[str, Path] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            heads = [a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            heads = [node.module.split(".")[0]]
+        else:
+            continue
+        for head in heads:
+            if (beside / f"{head}.py").is_file():
+                found.setdefault(head, beside / f"{head}.py")
+            elif (beside / head / "__init__.py").is_file():
+                found.setdefault(head, beside / head)
+    return list(found.values())

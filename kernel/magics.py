@@ -7,7 +7,7 @@ progress widget as its observer. Errors that are the user's to fix show as
 one message and the cell line that caused it (`plait.notebook.tracebacks`).
 
 Remote commands (`%plait launch`, `executions`, `logs`, `outputs`) live in
-`plait.notebook.remote` and need the backend client `plait.remote`.
+`plait.notebook.remote`, over the backend client `plait.remote`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ USAGE = """\
     options (before WF): --out NAME  also bind the outputs to NAME
                          --overwrite-cache  --max-parallelism N  --name EXEC  --env K=V
                          --no-progress  print a text summary instead of the widget
-%plait launch WF --a 1 [--wait]   run on the plait backend (needs plait.remote)
-%plait executions | logs EXEC NODE | outputs EXEC
+%plait launch WF --a 1 [--wait] [--out NAME]
+                                  run on the plait backend: live node status and logs;
+                                  --wait returns the outputs (more: %plait launch --help)
+%plait executions [WF]            recent executions on the backend
+%plait logs EXEC [NODE]           a node's log (every node's without NODE)
+%plait outputs EXEC               the outputs of an execution, by name
 Cell magics: %%task [options], %%dynamic [options], %%workflow [options]
 """
 

@@ -1,4 +1,4 @@
-"""Notebook support behind `%load_ext plait`: cell parsing, DAG views, progress.
+"""Notebook support behind `%load_ext plait`: cell parsing, DAG views, progress, remote runs.
 
 Nothing here imports IPython or ipywidgets at module level except the view
 code that needs them, which does so inside functions; `plait.magics` is the

@@ -188,9 +188,10 @@ def test_run_parses_inputs_by_type_and_errors_are_short(kernel: Kernel) -> None:
 
 def test_remote_commands_say_what_they_need(kernel: Kernel) -> None:
     kernel.ok(ADD)
-    reply = kernel.run("%plait launch add --x 1")
-    assert reply.error["ename"] == "CellError" and "%plait run" in reply.error["evalue"]
-    assert "dag" in kernel.ok("%plait help").stdout
+    reply = kernel.run("%plait launch add --x 1")  # this kernel's PLAIT_HOME names no server
+    assert reply.error["ename"] == "ServerError" and is_short(reply)
+    assert reply.error["evalue"].startswith("no plait server is running: start one with `plait server`")
+    assert "launch" in kernel.ok("%plait help").stdout
 
 
 def test_dynamic_cells_and_workflow_options(kernel: Kernel) -> None:
