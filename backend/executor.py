@@ -346,7 +346,7 @@ class Executor:
             if error is not None:
                 run.on_items_done(path, [(i, None, error) for i in indices])
             else:
-                run.on_items_done(path, [(i, r, None) for i, r in (result or {}).get("items", [])])
+                run.on_items_done(path, [(i, r, None) for i, r in (result or {}).get("items", [])], batch=result)
             if run.done:
                 self._forget(run)
 

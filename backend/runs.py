@@ -688,11 +688,14 @@ class ExecutionRun:
         self.waiting_children[child_id] = state.path
         self.ex.submit(child_id)
 
-    def on_items_done(self, path: str, results: list[tuple[int, dict[str, Any] | None, str | None]]) -> None:
+    def on_items_done(self, path: str, results: list[tuple[int, dict[str, Any] | None, str | None]],
+                      batch: dict[str, Any] | None = None) -> None:
         state = self.maps.get(path)
         if state is None or self.done:
             return
         state.in_flight -= 1
+        if batch is not None and results:
+            self._record_batch(path, results, batch)
         retry: list[int] = []
         for index, result, system_error in results:
             if system_error is not None:
@@ -733,6 +736,28 @@ class ExecutionRun:
             state.in_flight += 1
             self.ex.submit_items(self, state, retry)
         self._map_progress(state)
+
+    def _record_batch(self, path: str, results: list[Any], batch: dict[str, Any]) -> None:
+        """A batch of map items is a child node `<map>-<first item>`, with its log, worker and usage."""
+        first, last = results[0][0], results[-1][0]
+        child = f"{path}-{first}"
+        number = self.attempts.get(child, 0) + 1
+        self.attempts[child] = number
+        node, eid = self.spec_of[path], self.id
+        failed = [i for i, r, _ in results if r is None or r.get("status") != "SUCCEEDED"]
+        phase = "FAILED" if failed else "SUCCEEDED"
+        error = {"message": f"items {failed} of {first}..{last} failed"} if failed else None
+        usage = _usage(batch.get("usage") or {})
+        entity = node.get("_entity", {}).get("name") or node["entity"]
+
+        def write(s: Any) -> None:
+            q.node_transition(s, eid, child, "RUNNING", entity_name=f"{entity}[{first}..{last}]", kind="task")
+            attempt = q.attempt_begin(s, eid, child, number)
+            q.attempt_end(s, attempt, phase, error_kind="USER" if failed else None, error=error,
+                          logs_uri=batch.get("logs_uri"), worker=batch.get("worker"), **usage)
+            q.node_transition(s, eid, child, phase, error=error if failed else q.UNSET)
+
+        self.ex.write(write)
 
     def _map_item_done(self, path: str, index: int, outputs: dict[str, Any] | None, error: Any) -> None:
         state = self.maps[path]

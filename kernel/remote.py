@@ -870,14 +870,14 @@ class RemoteExecution:
             return self._follow(path, attempt)
         parts, offset = [], 0
         while True:
-            chunk = self._log_chunk(path, attempt, offset)
+            chunk = self.log_chunk(path, attempt, offset)
             parts.append(str(chunk.get("text") or ""))
             nxt = int(chunk.get("next_offset", offset))
             if nxt <= offset:
                 return "".join(parts)
             offset = nxt
 
-    def _log_chunk(self, path: str, attempt: int | None, offset: int) -> dict[str, Any]:
+    def log_chunk(self, path: str, attempt: int | None, offset: int) -> dict[str, Any]:
         url = f"{API}/executions/{quote(self.id, safe='')}/nodes/{quote(path, safe='')}/logs"
         return dict(self.remote._json("GET", url, params={"attempt": attempt, "offset": offset}) or {})
 
@@ -885,7 +885,7 @@ class RemoteExecution:
         offset, reading, delay, last_look = 0, attempt, 0.2, False
         while True:
             try:
-                chunk = self._log_chunk(path, attempt, offset)
+                chunk = self.log_chunk(path, attempt, offset)
             except RemoteUserError as exc:
                 if exc.status != 404 or self.refresh().is_done:
                     raise

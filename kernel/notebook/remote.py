@@ -212,7 +212,7 @@ class Watch:
             tail.attempt = numbers[0]  # from the first attempt, even when the watch starts late
         changed = False
         while True:
-            chunk = self.run._log_chunk(node.path, tail.attempt, tail.offset)
+            chunk = self.run.log_chunk(node.path, tail.attempt, tail.offset)
             text = str(chunk.get("text") or "")
             nxt = int(chunk.get("next_offset", tail.offset))
             if text:
