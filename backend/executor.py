@@ -72,6 +72,7 @@ class Executor:
         self._stopping = threading.Event()
         self._workers_info: dict[str, Any] = {}
         self._journal: list[Any] = []
+        self.on_info: Any = None  # called with info() now and then (the server publishes it)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -97,8 +98,33 @@ class Executor:
                 options.pop("in_process", None)
                 self.cluster = LocalCluster(processes=True, **options)
             self.client = Client(self.cluster)
+        self._pokes = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._pokes.bind(("127.0.0.1", 0))
+        self._pokes.settimeout(0.5)
+        threading.Thread(target=self._listen, name="plait-pokes", daemon=True).start()
         self._thread = threading.Thread(target=self._loop, name="plait-executor", daemon=True)
         self._thread.start()
+
+    @property
+    def poke_port(self) -> int:
+        """Loopback UDP port where API processes announce new and aborted executions."""
+        return int(self._pokes.getsockname()[1])
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                data = self._pokes.recv(512).decode(errors="replace")
+            except (TimeoutError, OSError):
+                continue
+            verb, _, execution_id = data.partition(" ")
+            if verb in ("claim", "abort") and execution_id:
+                self.events.put((verb, execution_id))
+
+    def info(self) -> dict[str, Any]:
+        """What API processes need to know (see api/proxy.py)."""
+        return {"worker_python": self.worker_python(), "worker_resources": self.worker_resources(),
+                "scheduler": self.scheduler_address, "dashboard": self.dashboard_link,
+                "poke_port": self.poke_port, "pid": os.getpid()}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -114,6 +140,9 @@ class Executor:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        pokes = getattr(self, "_pokes", None)
+        if pokes is not None:
+            pokes.close()
 
     @property
     def scheduler_address(self) -> str | None:
@@ -382,6 +411,11 @@ class Executor:
                 self._forget(run)
 
     def _renew(self) -> None:
+        if self.on_info is not None:
+            try:
+                self.on_info(self.info())
+            except Exception:  # noqa: BLE001 - the next renewal tries again
+                log.exception("publishing executor info failed")
         if not self.runs:
             return
         for run in list(self.runs.values()):

@@ -27,6 +27,9 @@ class _Stop(BaseException):
     """A stop signal arrived while uvicorn was not yet (or no longer) handling signals."""
 
 
+DEFAULT_API_WORKERS = 2
+
+
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signum)
 
@@ -53,6 +56,7 @@ def serve(
     storage_url: str | None = None,
     dask_scheduler: str | None = None,
     home: str | None = None,
+    api_workers: int | None = None,
     echo: Any = print,
 ) -> None:
     """Run the server until SIGTERM or SIGINT; everything it started is stopped on the way out."""
@@ -81,17 +85,36 @@ def serve(
         bound_port = sock.getsockname()[1]
         executor = Executor(db, storage, dask_address=settings.dask_scheduler)
         executor.start()
-        app = create_app(settings, db, storage, executor, token=token)
         url = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{bound_port}"
-        config = uvicorn.Config(app, log_level="info", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=5)
-        server = uvicorn.Server(config)
+        workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
+        if workers > 1:
+            # API processes serve requests from the database; this one runs the executor.
+            from .api.proxy import write_info
+
+            write_info(settings.home, executor.info())
+            executor.on_info = lambda info: write_info(settings.home, info)
+            os.environ.update({"PLAIT_HOME": str(settings.home), "PLAIT_DATABASE_URL": settings.database_url,
+                               "PLAIT_STORAGE_URL": str(settings.storage_url)})
+            config = uvicorn.Config("plait.backend.api.proxy:app_from_env", factory=True, workers=workers,
+                                    log_level="warning", access_log=False, lifespan="off",
+                                    timeout_graceful_shutdown=5)
+            from uvicorn.supervisors import Multiprocess
+
+            runner: Any = Multiprocess(config, sockets=[sock])
+        else:
+            app = create_app(settings, db, storage, executor, token=token)
+            config = uvicorn.Config(app, log_level="info", access_log=False, lifespan="off",
+                                    timeout_graceful_shutdown=5)
+            runner = uvicorn.Server(config)
         write_endpoint(settings.home, url)
-        echo(f"plait server: {url}")
+        echo(f"plait server: {url} ({workers} API process{'es' if workers > 1 else ''})")
         echo(f"  token: {settings.token_file} (send it as `Authorization: Bearer <token>`)")
         echo(f"  database: {db!r}; storage: {storage.url}")
         sys.stdout.flush()
-        server.run(sockets=[sock])
+        if workers > 1:
+            runner.run()
+        else:
+            runner.run(sockets=[sock])
     except _Stop:
         pass
     finally:

@@ -424,6 +424,8 @@ def _print_outputs(entity: Any, outputs: dict[str, Any], as_json: bool) -> None:
 @click.option("--storage-url", default=None, help="Object store URL (default --home/data).")
 @click.option("--dask-scheduler", default=None, help="Dask scheduler address (default: a LocalCluster).")
 @click.option("--home", default=None, help="State folder (default $PLAIT_HOME or ~/.plait).")
+@click.option("--api-workers", type=int, default=None,
+              help="Processes serving the HTTP API (default 2; 1 serves it beside the executor).")
 @click.pass_context
 def server_cmd(ctx: click.Context, **options: Any) -> None:
     """Run the plait backend: the HTTP API and an executor on Dask."""
