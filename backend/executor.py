@@ -72,6 +72,8 @@ class Executor:
         self._stopping = threading.Event()
         self._workers_info: dict[str, Any] = {}
         self._journal: list[Any] = []
+        self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
+        self._attempts: dict[tuple[str, str, int], dict[str, Any]] = {}
         self.on_info: Any = None  # called with info() now and then (the server publishes it)
 
     # ------------------------------------------------------------------ lifecycle
@@ -246,26 +248,75 @@ class Executor:
         self.watch_attempt(run, path, number, fut)
 
     # ------------------------------------------------------------------ the journal
+    # Transitions are noted during a turn of the loop and written at its end in one
+    # transaction: node moves and attempt rows in a few multi-row statements, then
+    # the other writes in order. A node's several moves in one turn become one.
+
     def write(self, op: Any) -> None:
-        """Queue a database write; the loop commits the queue in one transaction per turn."""
+        """Queue any database write (a function of a session), run after the notes."""
         self._journal.append(op)
 
+    def note_node(self, execution_id: str, path: str, phase: str, **fields: Any) -> None:
+        key = (execution_id, path)
+        row = self._nodes.get(key)
+        if row is None:
+            row = self._nodes[key] = {"execution_id": execution_id, "path": path}
+        row["phase"] = phase
+        for name, value in fields.items():
+            if value is not q.UNSET and value is not None:
+                row[name] = value
+
+    def note_attempt(self, execution_id: str, path: str, number: int, phase: str = "RUNNING", **fields: Any) -> None:
+        """An attempt starts (RUNNING) or ends (any other phase, with its fields)."""
+        key = (execution_id, path, number)
+        row = self._attempts.setdefault(key, {"number": number, "begin": False})
+        if phase == "RUNNING":
+            row["begin"] = True
+        else:
+            row["phase"] = phase
+            row.update(fields)
+
     def flush(self) -> None:
-        if not self._journal:
+        if not (self._journal or self._nodes or self._attempts):
             return
         ops, self._journal = self._journal, []
+        nodes, self._nodes = self._nodes, {}
+        attempts, self._attempts = self._attempts, {}
         try:
             with self.db.session() as s:
+                self._write_notes(s, nodes, attempts)
                 for op in ops:
                     op(s)
         except Exception:  # noqa: BLE001 - isolate the failing write, keep the others
             log.warning("a batched write failed; writing one by one", exc_info=True)
-            for op in ops:
+            single = [lambda s, k=k, v=v: self._write_notes(s, {k: v}, {}) for k, v in nodes.items()]
+            single += [lambda s, k=k, v=v: self._write_notes(s, {}, {k: v}) for k, v in attempts.items()]
+            for op in [*single, *ops]:
                 try:
                     with self.db.session() as s:
                         op(s)
                 except Exception:  # noqa: BLE001
                     log.exception("a write failed")
+
+    @staticmethod
+    def _write_notes(s: Any, nodes: dict[Any, Any], attempts: dict[Any, Any]) -> None:
+        q.nodes_upsert(s, list(nodes.values()))
+        if not attempts:
+            return
+        ids = q.node_ids(s, list({(e, p) for e, p, _ in attempts}))
+        fresh, ended = [], []
+        for (eid, path, number), row in attempts.items():
+            nid = ids.get((eid, path))
+            if nid is None:
+                continue
+            fields = {k: v for k, v in row.items() if k not in ("begin", "number")}
+            if row["begin"]:
+                fresh.append({"node_execution_id": nid, "number": number,
+                              **{"phase": "RUNNING", **fields}})
+            else:
+                ended.append({"node_execution_id": nid, "number": number, **fields})
+        q.attempts_insert(s, fresh)
+        q.attempts_end(s, ended)
 
     def submit_items(self, run: ExecutionRun, state: MapState, indices: list[int]) -> None:
         from .worker import run_items

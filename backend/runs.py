@@ -114,7 +114,6 @@ class ExecutionRun:
         self.maps: dict[str, MapState] = {}
         self.futures: dict[str, Any] = {}
         self.presubmitted: dict[str, tuple[Any, int]] = {}  # path -> (future, attempt number)
-        self.attempt_ids: dict[tuple[str, int], int] = {}  # (path, number) -> attempt row id
         self.waiting_children: dict[str, str] = {}  # child execution id -> node path
         self.waiting_cache: dict[str, tuple[str, float]] = {}  # path -> (cache key, retry at)
         self.reservations: dict[str, str] = {}  # path -> cache key this run holds (serialize=True)
@@ -287,27 +286,16 @@ class ExecutionRun:
 
     def _record_node(self, path: str, phase: str, **kw: Any) -> None:
         node = self.spec_of[path]
-        eid, inputs = self.id, self.inputs_of.get(path, q.UNSET)
-        self.ex.write(lambda s: q.node_transition(s, eid, path, phase, entity_name=node["entity"],
-                                                  kind=node["kind"], inputs=inputs, **kw))
+        self.ex.note_node(self.id, path, phase, entity_name=node["entity"], kind=node["kind"],
+                          inputs=self.inputs_of.get(path), **kw)
 
     def _start_attempt_record(self, path: str, number: int, inputs: dict[str, Any]) -> None:
-        node, eid, ids = self.spec_of[path], self.id, self.attempt_ids
-
-        def write(s: Any) -> None:
-            q.node_transition(s, eid, path, "RUNNING", entity_name=node["entity"], kind=node["kind"], inputs=inputs)
-            ids[(path, number)] = q.attempt_begin(s, eid, path, number)
-
-        self.ex.write(write)
+        node = self.spec_of[path]
+        self.ex.note_node(self.id, path, "RUNNING", entity_name=node["entity"], kind=node["kind"], inputs=inputs)
+        self.ex.note_attempt(self.id, path, number)
 
     def _finish_attempt_record(self, path: str, number: int, phase: str, **kw: Any) -> None:
-        ids = self.attempt_ids
-
-        def write(s: Any) -> None:
-            if not q.attempt_end(s, ids.pop((path, number)), phase, **kw):
-                log.warning("attempt %s of %s was already ended; not recorded again", number, path)
-
-        self.ex.write(write)
+        self.ex.note_attempt(self.id, path, number, phase, **kw)
 
     # ---- tasks
     def _task_payload(self, path: str, spec: dict[str, Any], inputs: dict[str, Any], attempt: int) -> dict[str, Any]:

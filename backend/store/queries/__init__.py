@@ -39,7 +39,15 @@ from .executions import (
     request_abort,
     set_execution_phase,
 )
-from .journal import attempt_begin, attempt_end, node_transition
+from .journal import (
+    attempt_begin,
+    attempt_end,
+    attempts_end,
+    attempts_insert,
+    node_ids,
+    node_transition,
+    nodes_upsert,
+)
 from .nodes import (
     finish_attempt,
     get_attempt,
@@ -53,7 +61,11 @@ from .nodes import (
 __all__ = [
     "attempt_begin",
     "attempt_end",
+    "attempts_end",
+    "attempts_insert",
+    "node_ids",
     "node_transition",
+    "nodes_upsert",
     "EXECUTION_FILTERS",
     "MAX_LIMIT",
     "UNSET",

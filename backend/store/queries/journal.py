@@ -107,3 +107,124 @@ def attempt_end(session: Session, attempt_id: int, phase: str, *, error_kind: st
         ).execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+# --- batches: one executemany per kind of write for a whole turn of the executor ---------
+# Plain SQL (the same on SQLite and PostgreSQL) with typed bind parameters: compiled
+# once, so a turn costs a few round trips instead of an ORM compilation per row.
+
+_T = "','".join(_TERMINAL)
+
+_NODES_SQL = f"""
+INSERT INTO node_executions (execution_id, path, phase, entity_name, kind, inputs, outputs, error,
+                             created_at, started_at, ended_at)
+VALUES (:execution_id, :path, :phase, :entity_name, :kind, :inputs, :outputs, :error,
+        :created_at, :started_at, :ended_at)
+ON CONFLICT (execution_id, path) DO UPDATE SET
+    phase = excluded.phase,
+    entity_name = COALESCE(excluded.entity_name, node_executions.entity_name),
+    kind = COALESCE(excluded.kind, node_executions.kind),
+    inputs = COALESCE(excluded.inputs, node_executions.inputs),
+    outputs = COALESCE(excluded.outputs, node_executions.outputs),
+    error = COALESCE(excluded.error, node_executions.error),
+    started_at = COALESCE(node_executions.started_at, excluded.started_at),
+    ended_at = COALESCE(node_executions.ended_at, excluded.ended_at)
+WHERE node_executions.phase NOT IN ('{_T}') OR node_executions.phase = excluded.phase
+"""
+
+_ATTEMPT_FIELDS = ("error_kind", "error", "outputs", "worker", "logs_uri", "cpu_peak", "cpu_avg",
+                   "mem_peak", "mem_avg")
+
+_ATTEMPTS_INSERT_SQL = f"""
+INSERT INTO attempts (node_execution_id, number, phase, started_at, ended_at, {", ".join(_ATTEMPT_FIELDS)})
+VALUES (:node_execution_id, :number, :phase, :started_at, :ended_at, {", ".join(":" + f for f in _ATTEMPT_FIELDS)})
+ON CONFLICT (node_execution_id, number) DO NOTHING
+"""
+
+_ATTEMPTS_END_SQL = f"""
+UPDATE attempts SET phase = :phase, ended_at = :ended_at, {", ".join(f"{f} = :{f}" for f in _ATTEMPT_FIELDS)}
+WHERE node_execution_id = :node_execution_id AND number = :number AND phase = 'RUNNING'
+"""
+
+_statements: dict[str, Any] = {}
+
+
+def _stmt(name: str) -> Any:
+    from sqlalchemy import Float, Integer, String, bindparam, text
+
+    from ..models import Json, UTCDateTime
+
+    found = _statements.get(name)
+    if found is None:
+        when = [bindparam(n, type_=UTCDateTime()) for n in ("created_at", "started_at", "ended_at")]
+        json = [bindparam(n, type_=Json) for n in ("inputs", "outputs", "error")]
+        if name == "nodes":
+            found = text(_NODES_SQL).bindparams(*when, *json)
+        else:
+            sql = _ATTEMPTS_INSERT_SQL if name == "attempts_insert" else _ATTEMPTS_END_SQL
+            params = [bindparam("started_at", type_=UTCDateTime()), bindparam("ended_at", type_=UTCDateTime()),
+                      bindparam("error", type_=Json), bindparam("outputs", type_=Json),
+                      bindparam("node_execution_id", type_=Integer()), bindparam("number", type_=Integer()),
+                      bindparam("phase", type_=String())]
+            params += [bindparam(f, type_=Float()) for f in ("cpu_peak", "cpu_avg", "mem_peak", "mem_avg")]
+            if name == "attempts_end":
+                params = [p for p in params if p.key != "started_at"]
+            found = text(sql).bindparams(*params)
+        _statements[name] = found
+    return found
+
+
+def nodes_upsert(session: Session, rows: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
+    """Move many nodes at once (each row: execution_id, path, phase, entity_name, kind,
+    inputs, outputs, error; None leaves a field as it is). Ended nodes keep their phase."""
+    if not rows:
+        return
+    now = now_or(now)
+    params = []
+    for row in rows:
+        phase = row["phase"]
+        params.append({
+            "execution_id": row["execution_id"], "path": row["path"], "phase": phase,
+            "entity_name": row.get("entity_name"), "kind": row.get("kind"),
+            "inputs": row.get("inputs"), "outputs": row.get("outputs"), "error": row.get("error"),
+            "created_at": now,
+            "started_at": now if phase in (r.RUNNING, *_TERMINAL) else None,
+            "ended_at": now if phase in _TERMINAL else None,
+        })
+    session.connection().execute(_stmt("nodes"), params)
+
+
+def node_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Row ids of nodes by (execution id, path)."""
+    if not keys:
+        return {}
+    from sqlalchemy import tuple_
+
+    rows = session.execute(
+        select(NodeExecution.id, NodeExecution.execution_id, NodeExecution.path)
+        .where(tuple_(NodeExecution.execution_id, NodeExecution.path).in_(keys))
+    )
+    return {(eid, path): nid for nid, eid, path in rows}
+
+
+def attempts_insert(session: Session, rows: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
+    """Insert attempts (node_execution_id, number, phase and, when ended, its fields)."""
+    if not rows:
+        return
+    now = now_or(now)
+    session.connection().execute(_stmt("attempts_insert"), [{
+        "node_execution_id": row["node_execution_id"], "number": row["number"], "phase": row["phase"],
+        "started_at": now, "ended_at": None if row["phase"] == r.RUNNING else now,
+        **{f: row.get(f) for f in _ATTEMPT_FIELDS},
+    } for row in rows])
+
+
+def attempts_end(session: Session, rows: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
+    """End RUNNING attempts, each named by (node_execution_id, number)."""
+    if not rows:
+        return
+    now = now_or(now)
+    session.connection().execute(_stmt("attempts_end"), [{
+        "node_execution_id": row["node_execution_id"], "number": row["number"], "phase": row["phase"],
+        "ended_at": now, **{f: row.get(f) for f in _ATTEMPT_FIELDS},
+    } for row in rows])
