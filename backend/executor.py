@@ -24,6 +24,7 @@ log = logging.getLogger("plait.backend.executor")
 
 LEASE_S = 15.0
 CLAIM_EVERY_S = 2.0
+FLUSH_EVERY_S = 0.05  # longest a noted transition waits for its commit while events keep coming
 RESERVATION_TTL_S = 30.0
 
 
@@ -72,6 +73,7 @@ class Executor:
         self._stopping = threading.Event()
         self._workers_info: dict[str, Any] = {}
         self._journal: list[Any] = []
+        self._flushed_at = 0.0
         self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self._attempts: dict[tuple[str, str, int], dict[str, Any]] = {}
         self.on_info: Any = None  # called with info() now and then (the server publishes it)
@@ -277,6 +279,7 @@ class Executor:
             row.update(fields)
 
     def flush(self) -> None:
+        self._flushed_at = time.monotonic()
         if not (self._journal or self._nodes or self._attempts):
             return
         ops, self._journal = self._journal, []
@@ -382,7 +385,10 @@ class Executor:
                         run.retry_cache_waits()
             except Exception:  # noqa: BLE001 - one bad event must not stop the executor
                 log.exception("executor event failed")
-            self.flush()
+            # Commit at most every FLUSH_EVERY_S while events keep coming (each commit
+            # then carries several transitions), and at once when things go quiet.
+            if event is None or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+                self.flush()
         self.flush()
 
     def _handle(self, event: tuple[Any, ...]) -> None:

@@ -79,12 +79,12 @@ def main() -> None:
         remote.execute(bp.short_chain, {"x": 0}, wait=True)
 
         t0 = time.perf_counter()
-        ex = remote.execute(bp.chain, {"x": 0}, wait=True)
+        ex = remote.execute(bp.chain, {"x": 0}).wait(poll=0.02)
         plait_chain = time.perf_counter() - t0
         assert ex.outputs["o0"] == CHAIN, ex.outputs
 
         t0 = time.perf_counter()
-        ex = remote.execute(bp.mapped, {"xs": list(range(ITEMS))}, wait=True)
+        ex = remote.execute(bp.mapped, {"xs": list(range(ITEMS))}).wait(poll=0.02)
         plait_map = time.perf_counter() - t0
         assert ex.outputs["o0"][:3] == [1, 2, 3]
 

@@ -65,7 +65,12 @@ def test_recover_reuses_what_succeeded(remote: Remote, tmp_path: Path) -> None:
 def test_logs_are_readable_while_the_task_runs(remote: Remote) -> None:
     task = remote.fetch_task("steps.chatty")
     run = remote.execute(task, {"lines": 4, "pause": 1.0})
-    early = wait_for(lambda: "line 0" in (run.logs("n0") or "") and run.logs("n0"), timeout=30)
+    def log_so_far() -> str:
+        if not any(n.path == "n0" for n in run.nodes()):
+            return ""  # the node is not recorded yet
+        return run.logs("n0") or ""
+
+    early = wait_for(lambda: "line 0" in log_so_far() and log_so_far(), timeout=30)
     assert "line 3" not in early  # seen before the task printed its last line
     run.wait(timeout=60)
     assert [f"line {i}" for i in range(4)] == [ln for ln in run.logs("n0").splitlines() if ln.startswith("line")]
