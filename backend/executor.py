@@ -31,6 +31,19 @@ RESERVATION_TTL_S = 30.0
 _CANCELLED = object()
 
 
+_UNSET_ANSWER = object()
+
+
+class _Pending:
+    """A finished future whose answer the loop fetches (in batches) before handling it."""
+
+    __slots__ = ("future", "answer")
+
+    def __init__(self, future: Any) -> None:
+        self.future = future
+        self.answer: Any = _UNSET_ANSWER
+
+
 def _answer(fut: Any) -> Any:
     """A finished future's answer, fetched on Dask's callback thread, not the executor's."""
     if fut.cancelled():
@@ -241,7 +254,7 @@ class Executor:
                                   pure=False, resources=self.dask_resources(spec, overrides) or None)
 
     def watch_attempt(self, run: ExecutionRun, path: str, number: int, fut: Any) -> None:
-        fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _answer(f))))
+        fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _Pending(f))))
 
     def submit_attempt(self, run: ExecutionRun, path: str, number: int, payload: dict[str, Any],
                        spec: dict[str, Any], overrides: dict[str, Any]) -> None:
@@ -331,7 +344,7 @@ class Executor:
         key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{uuid.uuid4().hex[:6]}"
         fut = self.client.submit(run_items, payload, key=key, pure=False,
                                  resources=self.dask_resources(spec, {}) or None)
-        fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _answer(f))))
+        fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _Pending(f))))
 
     def map_window(self, concurrency: int) -> int:
         slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
@@ -374,12 +387,15 @@ class Executor:
                 event = None
             try:
                 if event is not None:
-                    self._handle(event)
+                    batch = [event]
                     while True:  # drain what arrived meanwhile
                         try:
-                            self._handle(self.events.get_nowait())
+                            batch.append(self.events.get_nowait())
                         except queue.Empty:
                             break
+                    self._fetch_answers(batch)
+                    for item in batch:
+                        self._handle(item)
                 for run in list(self.runs.values()):
                     if run.waiting_cache:
                         run.retry_cache_waits()
@@ -390,6 +406,24 @@ class Executor:
             if event is None or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
                 self.flush()
         self.flush()
+
+    def _fetch_answers(self, batch: list[tuple[Any, ...]]) -> None:
+        """Fetch the answers of all finished attempts in a batch with one gather."""
+        pending = [e[-1] for e in batch if e[0] in ("attempt", "items") and isinstance(e[-1], _Pending)]
+        finished = [p for p in pending if p.future.status == "finished"]
+        if finished:
+            try:
+                answers = self.client.gather([p.future for p in finished])
+            except Exception:  # noqa: BLE001 - fall back to one by one
+                answers = [_answer(p.future) for p in finished]
+            for p, answer in zip(finished, answers, strict=True):
+                p.answer = answer
+        for p in pending:
+            if p.answer is _UNSET_ANSWER:
+                p.answer = _answer(p.future)
+        for i, e in enumerate(batch):
+            if e[0] in ("attempt", "items") and isinstance(e[-1], _Pending):
+                batch[i] = (*e[:-1], e[-1].answer)
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
