@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plait.remote import pid_alive
+
 # 8742 is unassigned at IANA and clear of Jupyter (8888), Dask (8786/8787),
 # code-server (8080), Panel (5006) and the usual dev servers.
 DEFAULT_PORT = 8742
@@ -210,7 +212,7 @@ def read_endpoint(home: str | os.PathLike[str]) -> Endpoint | None:
         endpoint = Endpoint(url=str(data["url"]), pid=int(data["pid"]))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
-    return endpoint if _alive(endpoint.pid) else None
+    return endpoint if pid_alive(endpoint.pid) else None
 
 
 def remove_endpoint(home: str | os.PathLike[str], pid: int | None = None) -> None:
@@ -224,15 +226,3 @@ def remove_endpoint(home: str | os.PathLike[str], pid: int | None = None) -> Non
     if isinstance(data, dict) and data.get("pid") == pid:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True

@@ -24,8 +24,6 @@ from .typesys import (
     is_assignable,
     strip_annotated,
     to_literal,
-    type_spec,
-    value_type_name,
 )
 
 # ------------------------------------------------------------------- bindings
@@ -402,14 +400,3 @@ def collect_outputs(
                 entity=owner, name=name, expected=describe(tp), found=exc.found,
             ) from None
     return bindings
-
-
-def output_spec_types(interface: Interface) -> dict[str, Any]:
-    return {n: type_spec(t) for n, t in interface.outputs.items()}
-
-
-def describe_value_mismatch(entity: str, name: str, tp: Any, value: Any, role: str) -> str:
-    return (
-        f"`{entity}` {role} `{name}` expects `{describe(tp)}`, got {_short(value)} "
-        f"of type `{value_type_name(value)}`"
-    )

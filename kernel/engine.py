@@ -320,7 +320,8 @@ def _cached(
     def hit(outputs: dict[str, Any]) -> dict[str, Any]:
         if rec is not None:
             exe.set_phase(rec, CACHE_HIT)
-        _remember_hashes(exe, entity.interface, outputs)
+        for name in _output_plan(entity)[2]:
+            _remember_hash(exe, entity.interface.outputs[name], outputs[name])
         return outputs
 
     found = lookup()
@@ -552,13 +553,6 @@ def _remember_hash(exe: Execution, tp: Any, value: Any) -> None:
         exe.hashes[id(value)] = (value, value_hash(tp, value))
 
 
-def _remember_hashes(exe: Execution, interface: Interface, outputs: dict[str, Any]) -> None:
-    for name, tp in interface.outputs.items():
-        _, meta = strip_annotated(tp)
-        if meta and name in outputs and any(type(m).__name__ == "HashMethod" for m in meta):
-            _remember_hash(exe, tp, outputs[name])
-
-
 # ----------------------------------------------------------------------- graphs
 
 
@@ -579,10 +573,6 @@ def resolve(binding: Any, wf_inputs: dict[str, Any], results: dict[str, dict[str
     if cls is DictOf:
         return {k: resolve(b, wf_inputs, results) for k, b in binding.items}
     raise PlaitError(f"unknown binding {binding!r}")
-
-
-class GraphFailed(PlaitError):
-    """Raised after FAIL_AFTER_EXECUTABLE_NODES_COMPLETE when some nodes failed."""
 
 
 def run_graph(

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from .compiler import current_builder
-from .errors import CompileError, InputError
+from .errors import InputError
 from .interface import Interface
 
 
@@ -92,7 +92,3 @@ class Entity:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
-
-
-def reject_bool_in_definition(owner: str, exc: BaseException) -> CompileError:
-    return CompileError(f"{owner}: {exc}")

@@ -20,7 +20,6 @@ from typing import Any
 from .entity import Entity, content_version
 from .errors import InputError, UserError
 from .interface import Interface, Param
-from .typesys import describe
 
 # Items faster than this run in one loop: threads cannot speed up work that
 # holds the GIL, and the loop keeps per-item overhead to a few microseconds.
@@ -248,7 +247,3 @@ def map(  # noqa: A001 - the SDK's name
 
 
 map_task = map
-
-
-def describe_map(m: MapTask) -> str:
-    return ", ".join(f"{n}: {describe(p.type)}" for n, p in m.interface.inputs.items())

@@ -123,10 +123,11 @@ def running_server(home: Path) -> str | None:
         url, pid = str(data["url"]), int(data["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return url if _alive(pid) else None
+    return url if pid_alive(pid) else None
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is process `pid` running (on this machine)?"""
     if pid <= 0:
         return False
     try:
