@@ -6,6 +6,10 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from plait.notebook.dag import MIME as DAG_MIME
+from plait.notebook.dag import dag_from_spec
+from sqlalchemy.orm import Session
 
 from ..store import queries
 from ..store.errors import NotFound
@@ -14,6 +18,7 @@ from . import registration
 from . import schemas as S
 from .deps import Svc
 from .errors import InvalidField
+from .routes_executions import duration_s
 
 router = APIRouter(prefix="/api/v1", responses={401: S.ERROR_RESPONSES[401]})
 
@@ -179,6 +184,43 @@ def _next(count: int, limit: int, offset: int) -> int | None:
     return offset + limit if count > limit else None
 
 
+RECENT_EXECUTIONS = 10
+
+
+def _recent(found: list[queries.RecentRecord]) -> list[S.RecentExecution]:
+    return [S.RecentExecution(id=e.id, phase=e.phase, created_at=e.created_at,  # type: ignore[arg-type]
+                              duration_s=duration_s(e)) for e in found]
+
+
+class DagResponse(JSONResponse):
+    """A DAG bundle of plait.notebook.dag, under its own media type."""
+
+    media_type = DAG_MIME
+
+
+# Errors stay application/json; with a `model`, FastAPI would list them under the route's media type.
+_DAG_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The DAG bundle."},
+    **{code: {"description": S.ERROR_RESPONSES[code]["description"],
+              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+       for code in (401, 404, 422)},
+}
+
+
+def _dag(s: Session, record: EntityRecord) -> dict[str, Any]:
+    """The DAG of a registered entity; what its nodes use is looked up as the executor does."""
+
+    def resolve(kind: str, name: str, version: str | None) -> dict[str, Any] | None:
+        for wanted in (version, None):  # the entity's own version, else the newest
+            try:
+                return queries.get_entity(s, kind, record.project, record.domain, name, wanted).spec
+            except NotFound:
+                continue
+        return None
+
+    return dag_from_spec(record.spec, resolve, version=record.version)
+
+
 def _add_kind_routes(plural: str, kind: str) -> None:
     label = kind.replace("_", " ")
     tags: list[str | Any] = ["entities"]
@@ -198,9 +240,14 @@ def _add_kind_routes(plural: str, kind: str) -> None:
                 s, kind, project, domain, name_contains=name_contains, archived=archived,
                 limit=limit + 1, offset=offset,
             )
-        items = [S.EntityListItem(**_summary(f.latest), version_count=f.version_count) for f in found]
-        return S.EntityList(items=items[:limit], limit=limit, offset=offset,
-                            next_offset=_next(len(items), limit, offset))
+            recent = queries.recent_executions(s, kind, project, domain, [f.latest.name for f in found[:limit]],
+                                               per_name=RECENT_EXECUTIONS)
+        items = []
+        for f in found[:limit]:
+            runs = _recent(recent.get(f.latest.name, []))
+            items.append(S.EntityListItem(**_summary(f.latest), version_count=f.version_count, recent=runs,
+                                          last_execution_at=runs[0].created_at if runs else None))
+        return S.EntityList(items=items, limit=limit, offset=offset, next_offset=_next(len(found), limit, offset))
 
     def get_kind(
         name: EntityName, svc: Svc, project: ProjectQ = "default", domain: DomainQ = "development",
@@ -208,6 +255,14 @@ def _add_kind_routes(plural: str, kind: str) -> None:
     ) -> S.Entity:
         with svc.db.session(readonly=True) as s:
             return _entity(queries.get_entity(s, kind, project, domain, name, version))
+
+    def get_kind_dag(
+        name: EntityName, svc: Svc, project: ProjectQ = "default", domain: DomainQ = "development",
+        version: VersionQ = None,
+    ) -> Response:
+        with svc.db.session(readonly=True) as s:
+            dag = _dag(s, queries.get_entity(s, kind, project, domain, name, version))
+        return DagResponse(dag)
 
     def list_kind_versions(
         name: EntityName, svc: Svc, project: ProjectQ = "default", domain: DomainQ = "development",
@@ -237,6 +292,16 @@ def _add_kind_routes(plural: str, kind: str) -> None:
                          responses=errors, summary=f"Get a {label}",
                          description=f"One version of a {label} (the newest unless `version` is given), "
                                      "with its spec.")
+    router.add_api_route(base + "/{name}/dag", get_kind_dag, methods=["GET"], name=f"get_{kind}_dag",
+                         tags=tags, response_model=S.Dag, response_class=DagResponse,
+                         responses=_DAG_RESPONSES,
+                         summary=f"Get the DAG of a {label}",
+                         description=f"The graph of one version of a {label} (the newest unless `version` "
+                                     "is given), as `%plait dag` draws it (media type "
+                                     f"`{DAG_MIME}`, version 1): subworkflows, launch plans and "
+                                     "branch cases nested, the entities its nodes use looked up at "
+                                     f"the {label}'s version (else their newest)."
+                                     + (" A task's DAG is one node." if kind == "task" else ""))
     router.add_api_route(base + "/{name}/versions", list_kind_versions, methods=["GET"],
                          name=f"list_{kind}_versions", tags=tags, responses=errors,
                          summary=f"List versions of a {label}", description="Newest first.")

@@ -28,7 +28,8 @@ _ERRORS = {404: S.ERROR_RESPONSES[404], 409: S.ERROR_RESPONSES[409], 422: S.ERRO
 # ------------------------------------------------------------------ views
 
 
-def _duration(record: Any) -> float | None:
+def duration_s(record: Any) -> float | None:
+    """Seconds from start to end (or to now while running); None before it starts."""
     if record.started_at is None:
         return None
     end = record.ended_at or dt.datetime.now(dt.timezone.utc)
@@ -49,7 +50,7 @@ def execution_view(record: ExecutionRecord) -> S.Execution:
         inputs=record.inputs, outputs=record.outputs, error=record.error, settings=record.settings,
         parent_execution_id=record.parent_execution_id, parent_node_path=record.parent_node_path,
         abort_requested=record.abort_requested, created_at=record.created_at,
-        started_at=record.started_at, ended_at=record.ended_at, duration_s=_duration(record),
+        started_at=record.started_at, ended_at=record.ended_at, duration_s=duration_s(record),
     )
 
 
@@ -61,9 +62,9 @@ def _attempt_view(a: AttemptRecord) -> S.Attempt:
     )
 
 
-def _node_view(n: NodeRecord, attempts: list[AttemptRecord]) -> S.NodeExecution:
+def _node_view(n: NodeRecord, attempts: list[AttemptRecord], version: str | None) -> S.NodeExecution:
     return S.NodeExecution(
-        path=n.path, parent_path=n.parent_path, entity_name=n.entity_name, kind=n.kind,
+        path=n.path, parent_path=n.parent_path, entity_name=n.entity_name, entity_version=version, kind=n.kind,
         phase=n.phase, inputs=n.inputs, outputs=n.outputs, error=n.error,  # type: ignore[arg-type]
         created_at=n.created_at, started_at=n.started_at, ended_at=n.ended_at,
         attempts=[_attempt_view(a) for a in attempts],
@@ -213,10 +214,12 @@ def list_nodes(id: ExecutionId, svc: Svc) -> S.NodeExecutionList:
     with svc.db.session(readonly=True) as s:
         nodes = queries.list_nodes(s, id)
         attempts = queries.list_attempts(s, id)
+        versions = queries.node_entity_versions(s, queries.get_execution(s, id), nodes)
     by_path: dict[str, list[AttemptRecord]] = {}
     for a in attempts:
         by_path.setdefault(a.node_path, []).append(a)
-    return S.NodeExecutionList(execution_id=id, nodes=[_node_view(n, by_path.get(n.path, [])) for n in nodes])
+    return S.NodeExecutionList(execution_id=id, nodes=[_node_view(n, by_path.get(n.path, []), versions[n.path])
+                                                      for n in nodes])
 
 
 def _store_path(storage: Any, uri: str) -> str:

@@ -200,10 +200,29 @@ class Entity(EntitySummary):
     spec: dict[str, Any] = Field(description="The spec, as plait.model reads it.")
 
 
+class RecentExecution(Response):
+    """One of the latest executions of an entity, for a sparkline in a listing."""
+
+    id: str = Field(description="The execution's name; GET /api/v1/executions/{id} has the rest.")
+    phase: ExecutionPhase
+    created_at: dt.datetime
+    duration_s: float | None = Field(
+        description="Seconds from start to end (or to now while running); null before it starts."
+    )
+
+
 class EntityListItem(EntitySummary):
-    """The newest version of an entity, and how many versions it has."""
+    """The newest version of an entity, how many versions it has, and its latest executions."""
 
     version_count: int
+    recent: list[RecentExecution] = Field(
+        description="Up to 10 latest executions, newest first, of any version: for a task or "
+        "workflow those that run it (launched directly, through a launch plan, or as a child "
+        "execution), for a launch plan those launched from it."
+    )
+    last_execution_at: dt.datetime | None = Field(
+        description="When the newest of those executions was created; null if there is none."
+    )
 
 
 class EntityList(Response):
@@ -311,6 +330,13 @@ class NodeExecution(Response):
     path: str = Field(description="Node path as the local engine spells it: `n0`, `n2-n1`, `n3-7`.")
     parent_path: str | None
     entity_name: str | None
+    entity_version: str | None = Field(
+        description="Registered version of that entity the node ran (fetch it with "
+        "GET /api/v1/{tasks|workflows|launch_plans}/{entity_name}?version=...): the execution's "
+        "version when the entity has it, else its newest version registered before the node "
+        "was created, as the executor chose; null for branches, map nodes and their item batches, "
+        "and entities that are not registered."
+    )
     kind: str | None
     phase: NodePhase
     inputs: dict[str, ValueRef] | None
@@ -337,3 +363,112 @@ class LogChunk(Response):
     next_offset: int = Field(description="Byte offset to ask for next.")
     text: str
     complete: bool = Field(description="True when the attempt has ended and all its text was read.")
+
+
+# ------------------------------------------------------------------ DAGs
+
+# The bundle of plait.notebook.dag (MIME application/vnd.plait.dag+json, version 1),
+# the one `%plait dag` sends to notebook frontends. Optional fields are absent
+# (never null) where they do not apply.
+
+
+class DagParam(Response):
+    """A named value with its type: a workflow input, or a node's output."""
+
+    name: str
+    type: str = Field(description="The declared type as Python spells it, e.g. `list[int]`; `?` when unknown.")
+
+
+class DagSource(Response):
+    """Where a value comes from; exactly one of `input`, `node`, `literal`, `collection` is present."""
+
+    input: str | None = Field(None, description="The workflow input of this name.")
+    node: str | None = Field(None, description="The node (`id` in the same graph) whose output it is.")
+    output: str | None = Field(None, description="With `node`: which output.")
+    path: list[str] | None = Field(None, description="Fields or list indices read from that value, in order.")
+    literal: str | None = Field(
+        None, description="A constant as Python's repr writes it, cut to 40 characters; `?` when unknown."
+    )
+    collection: list[DagSource] | None = Field(
+        None, description="A list or dict literal built from these sources (dict keys are not shown)."
+    )
+
+
+class DagInput(Response):
+    """A node input: its declared type and what it is bound to."""
+
+    name: str
+    type: str = Field(description="The callee's declared type; `?` when the callee is unknown.")
+    source: DagSource
+
+
+class DagOutput(Response):
+    """A graph output: its declared type and the value it is."""
+
+    name: str
+    type: str = Field(description="The declared type; `?` in branch cases, which declare none.")
+    source: DagSource
+
+
+class DagEdge(Response):
+    """An edge between two nodes of the same graph."""
+
+    source: str = Field(description="`id` of the upstream node.")
+    target: str = Field(description="`id` of the downstream node.")
+    kind: Literal["data", "order"] = Field(
+        description="`data`: the target reads the source's outputs; `order`: only runs after it (`a >> b`)."
+    )
+    label: str = Field(description="The bindings the edge carries, e.g. `o0 → x, o1 → y`; empty for order.")
+
+
+class DagCase(Response):
+    """One case of a branch node, in order; the first whose condition holds runs."""
+
+    condition: str | None = Field(description="The condition as text; null for `else_()`.")
+    fail: str | None = Field(description="The message of a case that fails the branch (`.fail(...)`).")
+    graph: DagGraph = Field(description="The nodes the case runs; their paths share the branch's prefix.")
+
+
+class DagNode(Response):
+    """A node of a graph."""
+
+    id: str = Field(description="Unique in its graph; edges name it.")
+    path: str = Field(description="The node's path in execution records (`n2-n0` inside node `n2`); empty "
+                      "for the single node of a task's DAG.")
+    label: str = Field(description="Short name to show: the entity's (or the override's) last dotted part, "
+                       "`map(task)` for a map.")
+    entity: str = Field(description="Full name of the entity the node runs.")
+    kind: str = Field(description="task, dynamic, workflow, launch_plan, map or branch.")
+    inputs: list[DagInput]
+    outputs: list[DagParam]
+    overrides: list[str] | None = Field(None, description="Names of the settings `with_overrides` changed.")
+    graph: DagGraph | None = Field(
+        None, description="A workflow or launch plan node: the graph it runs (nested at most 8 deep)."
+    )
+    cases: list[DagCase] | None = Field(None, description="A branch node: its cases.")
+    target: str | None = Field(None, description="A map node: the full name of the mapped task or launch plan.")
+
+
+class DagGraph(Response):
+    """A graph: inputs, outputs, nodes and the edges between them."""
+
+    name: str | None = Field(None, description="The workflow it is (absent in branch cases).")
+    inputs: list[DagParam]
+    outputs: list[DagOutput]
+    nodes: list[DagNode]
+    edges: list[DagEdge]
+
+
+class Dag(Response):
+    """The DAG of a task, workflow or launch plan, as `%plait dag` shows it (media type
+    `application/vnd.plait.dag+json`, version 1)."""
+
+    version: Literal[1] = Field(description="Version of this format.")
+    name: str = Field(description="Full name of the entity.")
+    label: str = Field(description="Its last dotted part.")
+    kind: str = Field(description="task, dynamic, workflow or launch_plan.")
+    workflow: str | None = Field(None, description="A launch plan: the workflow whose graph this is.")
+    inputs: list[DagParam]
+    outputs: list[DagOutput]
+    nodes: list[DagNode] = Field(description="A task's DAG has one node, fed by the task's inputs.")
+    edges: list[DagEdge]

@@ -25,7 +25,6 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -38,8 +37,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# JSON documents; SQL NULL (not JSON null) for None. JSONB on PostgreSQL.
-Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+# JSON documents; SQL NULL (not JSON null) for None. Plain JSON on PostgreSQL
+# too: JSONB reorders object keys, and the order of a spec's inputs and outputs
+# (and of an execution's values) is what the user declared. Nothing queries
+# inside these documents, so JSONB's operators are not missed.
+Json = JSON(none_as_null=True)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -117,6 +119,9 @@ class Execution(Base):
     __tablename__ = "executions"
     __table_args__ = (
         Index(None, "project", "domain", "created_at"),
+        # The lab's "last runs" per entity and per launch plan.
+        Index(None, "project", "domain", "entity_name", "created_at"),
+        Index(None, "project", "domain", "launch_plan_name", "created_at"),
         Index(None, "phase"),
         Index(None, "parent_execution_id"),
     )

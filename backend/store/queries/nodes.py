@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from .. import records as r
 from ..errors import Conflict, InvalidRequest, NotFound
-from ..models import Attempt, NodeExecution
+from ..models import Attempt, Entity, NodeExecution
 from ._common import UNSET, dialect_insert, nonempty, now_or, one_of, rowcount
 from .executions import execution_row
 
@@ -102,6 +103,50 @@ def upsert_node(
             setattr(row, field, value)
     session.flush()
     return _node(row)
+
+
+# Node kinds -> the kinds entities are registered as (map and branch nodes are not registered).
+_REGISTERED_AS = {"task": "task", "dynamic": "task", "workflow": "workflow", "launch_plan": "launch_plan"}
+
+
+def node_entity_versions(
+    session: Session, execution: r.ExecutionRecord, nodes: Sequence[r.NodeRecord]
+) -> dict[str, str | None]:
+    """Node path -> the registered version of the entity the node ran, or None.
+
+    The executor looks an entity up at the execution's version and, when it
+    has none, takes its newest version; nodes do not store what it found, so
+    this chooses the same: the execution's version if the entity has it, else
+    the newest registered by the time the node was created.
+    """
+    wanted = {(_REGISTERED_AS[n.kind], n.entity_name) for n in nodes
+              if n.kind in _REGISTERED_AS and n.entity_name}
+    if not wanted:
+        return {n.path: None for n in nodes}
+    latest = max(n.created_at for n in nodes)
+    rows = session.execute(
+        select(Entity.kind, Entity.name, Entity.version, Entity.created_at)
+        .where(
+            Entity.project == execution.project,
+            Entity.domain == execution.domain,
+            Entity.kind.in_(sorted({kind for kind, _ in wanted})),
+            Entity.name.in_(sorted({name for _, name in wanted})),
+            or_(Entity.version == execution.entity_version, Entity.created_at <= latest),
+        )
+        .order_by(Entity.id)
+    )
+    versions: dict[tuple[str, str], list[tuple[str, dt.datetime]]] = {}
+    for kind, name, version, created_at in rows:
+        versions.setdefault((kind, name), []).append((version, created_at))
+    out: dict[str, str | None] = {}
+    for n in nodes:
+        known = versions.get((_REGISTERED_AS.get(n.kind or "", ""), n.entity_name or ""), [])
+        if any(v == execution.entity_version for v, _ in known):
+            out[n.path] = execution.entity_version
+        else:
+            before = [v for v, at in known if at <= n.created_at]
+            out[n.path] = before[-1] if before else None
+    return out
 
 
 def get_node(session: Session, execution_id: str, path: str) -> r.NodeRecord:
