@@ -32,7 +32,7 @@ def load_resource(relative: str) -> ModuleType:
     return module
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def resource() -> object:
     """`resource("workflows/regression.py")` imports that program."""
     return load_resource

@@ -1,0 +1,454 @@
+/**
+ * One execution, as the Flyte console shows it: a header (phase, entity,
+ * timings, inputs, outputs, error, Relaunch and Abort), then Nodes, Graph and
+ * Timeline tabs; a node opens a side panel with its attempts, values, logs,
+ * task and resource use. Follows the execution live until it ends.
+ */
+import * as React from 'react';
+
+import type { Execution, PlaitClient, Schemas } from '../api/client';
+import { DagView } from '../dag/DagView';
+import type { DagBundle } from '../dag/types';
+import { abort, getDag, getExecution, getNodes, messageOf, relaunch } from './api';
+import {
+  errorView,
+  executionDuration,
+  follow,
+  Follower,
+  formatDuration,
+  formatTime,
+  isHiddenElement,
+  isTerminal,
+  nodeTree,
+  NodeRun,
+  phaseByPath,
+  phaseClass,
+  progressKey,
+  visibleRows
+} from './model';
+import { ErrorBox, NodePanel } from './NodePanel';
+import { NodeTable } from './NodeTable';
+import { Timeline } from './Timeline';
+import { Values } from './Values';
+
+export interface ExecutionViewProps {
+  client: PlaitClient;
+  executionId: string;
+  onOpenExecution?: (id: string) => void;
+  onOpenWorkflow?: (name: string, version?: string) => void;
+}
+
+const TABS = ['Nodes', 'Graph', 'Timeline'] as const;
+type Tab = (typeof TABS)[number];
+
+/** The clock for live durations: ticks every second while `live`. */
+function useNow(live: boolean): number {
+  const [now, setNow] = React.useState(() => Date.now());
+  React.useEffect(() => {
+    if (!live) {
+      setNow(Date.now());
+      return;
+    }
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [live]);
+  return now;
+}
+
+export function ExecutionView(props: ExecutionViewProps): JSX.Element {
+  const { client, executionId } = props;
+  const [execution, setExecution] = React.useState<Execution | null>(null);
+  const [nodes, setNodes] = React.useState<NodeRun[]>([]);
+  const [loadError, setLoadError] = React.useState<string | null>(null);
+  const [tab, setTab] = React.useState<Tab>('Nodes');
+  const [selected, setSelected] = React.useState<string | null>(null);
+  const [toggled, setToggled] = React.useState<ReadonlySet<string>>(new Set());
+  const follower = React.useRef<Follower | null>(null);
+  const root = React.useRef<HTMLDivElement>(null);
+
+  React.useEffect(() => {
+    setExecution(null);
+    setNodes([]);
+    setSelected(null);
+    setLoadError(null);
+    const f = follow({
+      name: `plait:execution:${executionId}`,
+      fetch: () => Promise.all([getExecution(client, executionId), getNodes(client, executionId)]),
+      onData: ([e, n]) => {
+        setExecution(e);
+        setNodes(n);
+        setLoadError(null);
+      },
+      done: ([e]) => isTerminal(e.phase),
+      key: ([e, n]) => progressKey(e, n),
+      onError: error => setLoadError(messageOf(error)),
+      hidden: () => isHiddenElement(root.current)
+    });
+    follower.current = f;
+    return () => {
+      f.dispose();
+      follower.current = null;
+    };
+  }, [client, executionId]);
+
+  const live = execution !== null && !isTerminal(execution.phase);
+  const now = useNow(live);
+  const tree = React.useMemo(() => nodeTree(nodes), [nodes]);
+  const rows = React.useMemo(() => visibleRows(tree, toggled), [tree, toggled]);
+  const selectedNode = selected === null ? undefined : nodes.find(n => n.path === selected);
+
+  if (!execution) {
+    return (
+      <div className="plait-ExecutionView" ref={root}>
+        {loadError ? (
+          <p role="alert" className="plait-ExecutionView-error">
+            Execution {executionId}: {loadError}
+          </p>
+        ) : (
+          <p className="plait-ExecutionView-muted">Loading execution {executionId}…</p>
+        )}
+      </div>
+    );
+  }
+
+  const toggle = (path: string) =>
+    setToggled(prev => {
+      const next = new Set(prev);
+      if (!next.delete(path)) {
+        next.add(path);
+      }
+      return next;
+    });
+
+  return (
+    <div className="plait-ExecutionView" ref={root}>
+      <div className="plait-ExecutionView-main">
+        <Header
+          {...props}
+          execution={execution}
+          now={now}
+          onAborted={() => follower.current?.refresh()}
+        />
+        {loadError && (
+          <p role="alert" className="plait-ExecutionView-error-text">
+            Could not refresh: {loadError}
+          </p>
+        )}
+        <Tabs tab={tab} onTab={setTab}>
+          {tab === 'Nodes' && (
+            <NodeTable
+              rows={rows}
+              toggled={toggled}
+              onToggle={toggle}
+              selected={selected}
+              onSelect={setSelected}
+              now={now}
+            />
+          )}
+          {tab === 'Graph' && (
+            <Graph
+              client={client}
+              execution={execution}
+              nodes={nodes}
+              selected={selected}
+              onSelect={setSelected}
+            />
+          )}
+          {tab === 'Timeline' && (
+            <Timeline execution={execution} rows={rows} now={now} selected={selected} onSelect={setSelected} />
+          )}
+        </Tabs>
+      </div>
+      {selectedNode && (
+        <NodePanel
+          key={selectedNode.path}
+          client={client}
+          execution={execution}
+          node={selectedNode}
+          now={now}
+          onClose={() => setSelected(null)}
+        />
+      )}
+    </div>
+  );
+}
+
+// ------------------------------------------------------------------ header
+
+function entityText(ref: Schemas['EntityRef']): string {
+  return `${ref.name}${ref.version ? ` @ ${ref.version}` : ''}`;
+}
+
+function Header(
+  props: ExecutionViewProps & { execution: Execution; now: number; onAborted: () => void }
+): JSX.Element {
+  const { client, execution, onOpenExecution, onOpenWorkflow } = props;
+  const terminal = isTerminal(execution.phase);
+  const [busy, setBusy] = React.useState<'relaunch' | 'abort' | null>(null);
+  const [confirming, setConfirming] = React.useState(false);
+  const [actionError, setActionError] = React.useState<string | null>(null);
+  const confirmButton = React.useRef<HTMLButtonElement>(null);
+  const error = errorView(execution.error);
+  React.useEffect(() => {
+    if (confirming) {
+      confirmButton.current?.focus();
+    }
+  }, [confirming]);
+
+  const doRelaunch = async () => {
+    setBusy('relaunch');
+    setActionError(null);
+    try {
+      const fresh = await relaunch(client, execution.id);
+      onOpenExecution?.(fresh.id);
+    } catch (e) {
+      setActionError(`Relaunch failed: ${messageOf(e)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const doAbort = async () => {
+    setConfirming(false);
+    setBusy('abort');
+    setActionError(null);
+    try {
+      await abort(client, execution.id);
+      props.onAborted();
+    } catch (e) {
+      setActionError(`Abort failed: ${messageOf(e)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const { entity } = execution;
+  return (
+    <section className="plait-ExecutionView-header" aria-label={`Execution ${execution.id}`}>
+      <div className="plait-ExecutionView-title">
+        <h2>{execution.id}</h2>
+        <span
+          className={`plait-Badge plait-ExecutionView-badge plait-ExecutionView-status ${phaseClass(execution.phase)}`}
+          role="status"
+          aria-label="Execution phase"
+        >
+          {execution.phase}
+        </span>
+        {execution.abort_requested && !terminal && <span className="plait-ExecutionView-muted">aborting…</span>}
+        <span className="plait-ExecutionView-actions">
+          <button
+            type="button"
+            className="jp-Button jp-mod-styled jp-mod-reject"
+            disabled={terminal || busy !== null || execution.abort_requested}
+            onClick={() => setConfirming(true)}
+          >
+            Abort
+          </button>
+          <button
+            type="button"
+            className="jp-Button jp-mod-styled jp-mod-accept"
+            disabled={busy !== null}
+            onClick={() => void doRelaunch()}
+          >
+            Relaunch
+          </button>
+        </span>
+      </div>
+      {confirming && !terminal && (
+        <div role="alertdialog" aria-label={`Abort ${execution.id}?`} className="plait-ExecutionView-confirm">
+          <span>Abort {execution.id}? Running nodes are stopped and the rest are not started.</span>
+          <button ref={confirmButton} type="button" className="jp-Button jp-mod-styled jp-mod-warn" onClick={() => void doAbort()}>
+            Confirm
+          </button>
+          <button type="button" className="jp-Button jp-mod-styled" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {actionError && (
+        <p role="alert" className="plait-ExecutionView-error-text">
+          {actionError}
+        </p>
+      )}
+      <dl className="plait-ExecutionView-facts">
+        <dt>{entity.kind === 'task' ? 'Task' : 'Workflow'}</dt>
+        <dd>
+          {entity.kind === 'workflow' && onOpenWorkflow ? (
+            <button
+              type="button"
+              className="plait-ExecutionView-link"
+              title={`Open workflow ${entity.name}`}
+              onClick={() => onOpenWorkflow(entity.name, entity.version || undefined)}
+            >
+              {entityText(entity)}
+            </button>
+          ) : (
+            entityText(entity)
+          )}
+        </dd>
+        <dt>Launch plan</dt>
+        <dd>{execution.launch_plan ? entityText(execution.launch_plan) : '—'}</dd>
+        <dt>Project</dt>
+        <dd>
+          {execution.project} / {execution.domain}
+        </dd>
+        <dt>Started</dt>
+        <dd>{formatTime(execution.started_at)}</dd>
+        <dt>Duration</dt>
+        <dd>{formatDuration(executionDuration(execution, props.now))}</dd>
+        {execution.parent_execution_id && (
+          <>
+            <dt>Parent</dt>
+            <dd>
+              {onOpenExecution ? (
+                <button
+                  type="button"
+                  className="plait-ExecutionView-link"
+                  onClick={() => onOpenExecution(execution.parent_execution_id as string)}
+                >
+                  {execution.parent_execution_id}
+                </button>
+              ) : (
+                execution.parent_execution_id
+              )}
+              {execution.parent_node_path ? ` (node ${execution.parent_node_path})` : ''}
+            </dd>
+          </>
+        )}
+      </dl>
+      {error && <ErrorBox error={error} />}
+      <div className="plait-ExecutionView-io">
+        <Values client={client} title="Inputs" values={execution.inputs} />
+        <Values
+          client={client}
+          title="Outputs"
+          values={execution.outputs}
+          empty={terminal ? 'none' : 'not yet'}
+        />
+      </div>
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ tabs
+
+function Tabs(props: { tab: Tab; onTab: (tab: Tab) => void; children: React.ReactNode }): JSX.Element {
+  const id = React.useId();
+  const refs = React.useRef<Array<HTMLButtonElement | null>>([]);
+  const onKey = (e: React.KeyboardEvent, i: number) => {
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    const to = e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : (i + step + TABS.length) % TABS.length;
+    if (step || e.key === 'Home' || e.key === 'End') {
+      e.preventDefault();
+      props.onTab(TABS[to]);
+      refs.current[to]?.focus();
+    }
+  };
+  return (
+    <div className="plait-ExecutionView-tabs">
+      <div role="tablist" aria-label="Execution details" className="plait-ExecutionView-tablist">
+        {TABS.map((t, i) => (
+          <button
+            key={t}
+            ref={el => {
+              refs.current[i] = el;
+            }}
+            type="button"
+            role="tab"
+            id={`${id}-tab-${t}`}
+            aria-selected={props.tab === t}
+            aria-controls={`${id}-panel`}
+            tabIndex={props.tab === t ? 0 : -1}
+            className={props.tab === t ? 'plait-ExecutionView-tab plait-mod-current' : 'plait-ExecutionView-tab'}
+            onClick={() => props.onTab(t)}
+            onKeyDown={e => onKey(e, i)}
+          >
+            {t}
+          </button>
+        ))}
+      </div>
+      <div
+        role="tabpanel"
+        id={`${id}-panel`}
+        aria-labelledby={`${id}-tab-${props.tab}`}
+        className="plait-ExecutionView-tabpanel"
+      >
+        {props.children}
+      </div>
+    </div>
+  );
+}
+
+// ------------------------------------------------------------------ graph
+
+type DagState = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; dag: DagBundle };
+
+/** A task execution's graph: its nodes, side by side. */
+function taskDag(execution: Execution, nodes: readonly NodeRun[]): DagBundle {
+  const top = nodes.filter(n => !n.parent_path);
+  return {
+    version: 1,
+    name: execution.entity.name,
+    label: execution.entity.name,
+    kind: 'task',
+    inputs: [],
+    outputs: [],
+    edges: [],
+    nodes: (top.length ? top : [{ path: 'n0', kind: 'task', entity_name: execution.entity.name }]).map(n => ({
+      id: n.path,
+      path: n.path,
+      label: n.entity_name ?? execution.entity.name,
+      entity: n.entity_name ?? undefined,
+      kind: n.kind ?? 'task',
+      inputs: [],
+      outputs: []
+    }))
+  };
+}
+
+function Graph(props: {
+  client: PlaitClient;
+  execution: Execution;
+  nodes: readonly NodeRun[];
+  selected: string | null;
+  onSelect: (path: string) => void;
+}): JSX.Element {
+  const { client, execution } = props;
+  const { kind, name, version } = execution.entity;
+  const { project, domain } = execution;
+  const [dag, setDag] = React.useState<DagState>({ state: 'loading' });
+  React.useEffect(() => {
+    if (kind === 'task') {
+      return;
+    }
+    let live = true;
+    setDag({ state: 'loading' });
+    getDag(client, name, version || undefined, { project, domain })
+      .then(bundle => live && setDag({ state: 'done', dag: bundle }))
+      .catch(error => live && setDag({ state: 'error', message: messageOf(error) }));
+    return () => {
+      live = false;
+    };
+  }, [client, kind, name, version, project, domain]);
+
+  const phases = React.useMemo(() => phaseByPath(props.nodes), [props.nodes]);
+  const bundle = kind === 'task' ? taskDag(execution, props.nodes) : dag.state === 'done' ? dag.dag : null;
+  if (!bundle) {
+    return dag.state === 'error' ? (
+      <p role="alert" className="plait-ExecutionView-error-text">
+        Could not load the graph of {name}: {dag.message}
+      </p>
+    ) : (
+      <p className="plait-ExecutionView-muted">Loading the graph of {name}…</p>
+    );
+  }
+  return (
+    <div className="plait-ExecutionView-graph">
+      <DagView
+        dag={bundle}
+        phases={phases}
+        selected={props.selected ?? undefined}
+        onSelectNode={props.onSelect}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,206 @@
+/** The side panel of one node: attempts, inputs, outputs, logs, its task and resource use. */
+import * as React from 'react';
+
+import type { Entity, Execution, PlaitClient } from '../api/client';
+import { getTask, messageOf } from './api';
+import { LogView } from './LogView';
+import {
+  elapsed,
+  errorView,
+  formatDuration,
+  formatTime,
+  NodeRun,
+  phaseClass,
+  taskNameOf,
+  taskSummary,
+  usageRows
+} from './model';
+import { Values } from './Values';
+
+export interface NodePanelProps {
+  client: PlaitClient;
+  execution: Execution;
+  node: NodeRun;
+  now: number;
+  onClose: () => void;
+}
+
+export function NodePanel({ client, execution, node, now, onClose }: NodePanelProps): JSX.Element {
+  const heading = React.useRef<HTMLHeadingElement>(null);
+  React.useEffect(() => heading.current?.focus(), [node.path]);
+  const error = errorView(node.error);
+  const usage = usageRows(node.attempts);
+
+  return (
+    <aside
+      className="plait-ExecutionView-panel"
+      aria-label={`Node ${node.path}`}
+      onKeyDown={e => {
+        if (e.key === 'Escape') {
+          onClose();
+        }
+      }}
+    >
+      <div className="plait-ExecutionView-panel-head">
+        <h3 ref={heading} tabIndex={-1}>
+          {node.path}
+          {node.entity_name && <span className="plait-ExecutionView-muted"> {node.entity_name}</span>}
+        </h3>
+        <span className={`plait-Badge plait-ExecutionView-badge ${phaseClass(node.phase)}`}>{node.phase}</span>
+        <button type="button" className="plait-ExecutionView-close" aria-label="Close node panel" onClick={onClose}>
+          ×
+        </button>
+      </div>
+      <p className="plait-ExecutionView-muted">
+        {node.kind ?? 'node'} · started {formatTime(node.started_at)} · {formatDuration(elapsed(node.started_at, node.ended_at, now))}
+      </p>
+      {error && <ErrorBox error={error} />}
+
+      <section>
+        <h4>Attempts</h4>
+        {node.attempts.length === 0 ? (
+          <p className="plait-ExecutionView-muted">none{node.phase === 'CACHE_HIT' ? ' (outputs from the cache)' : ''}</p>
+        ) : (
+          <table aria-label={`Attempts of ${node.path}`} className="plait-ExecutionView-grid">
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Phase</th>
+                <th scope="col">Error</th>
+                <th scope="col">Worker</th>
+                <th scope="col">Start</th>
+                <th scope="col">End</th>
+              </tr>
+            </thead>
+            <tbody>
+              {node.attempts.map(a => {
+                const err = errorView(a.error);
+                return (
+                  <tr key={a.number}>
+                    <td>{a.number}</td>
+                    <td>
+                      <span className={`plait-Badge plait-ExecutionView-badge ${phaseClass(a.phase)}`}>{a.phase}</span>
+                    </td>
+                    <td>
+                      {a.error_kind && <span className="plait-ExecutionView-errkind">{a.error_kind}</span>}{' '}
+                      {err && <span title={err.traceback ?? undefined}>{err.type ? `${err.type}: ` : ''}{err.message}</span>}
+                    </td>
+                    <td>{a.worker ?? '—'}</td>
+                    <td>{formatTime(a.started_at)}</td>
+                    <td>{formatTime(a.ended_at)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <Values client={client} title="Inputs" of={node.path} values={node.inputs} />
+      <Values client={client} title="Outputs" of={node.path} values={node.outputs} />
+      <LogView client={client} executionId={execution.id} node={node} />
+      <TaskDefinition client={client} execution={execution} node={node} />
+
+      <section>
+        <h4>Resource use</h4>
+        {usage.length === 0 ? (
+          <p className="plait-ExecutionView-muted">not measured</p>
+        ) : (
+          <table aria-label={`Resource use of ${node.path}`} className="plait-ExecutionView-grid">
+            <thead>
+              <tr>
+                <th scope="col">Attempt</th>
+                <th scope="col">CPU avg</th>
+                <th scope="col">CPU peak</th>
+                <th scope="col">Memory avg</th>
+                <th scope="col">Memory peak</th>
+              </tr>
+            </thead>
+            <tbody>
+              {usage.map(u => (
+                <tr key={u.attempt}>
+                  <td>{u.attempt}</td>
+                  <td>{u.cpuAvg}</td>
+                  <td>{u.cpuPeak}</td>
+                  <td>{u.memAvg}</td>
+                  <td>{u.memPeak}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </aside>
+  );
+}
+
+export function ErrorBox({ error }: { error: NonNullable<ReturnType<typeof errorView>> }): JSX.Element {
+  return (
+    <div role="alert" className="plait-ExecutionView-error">
+      <strong>
+        {error.kind ? `${error.kind} error` : 'Error'}
+        {error.type ? ` (${error.type})` : ''}:
+      </strong>{' '}
+      {error.message}
+      {error.traceback && (
+        <details>
+          <summary>Traceback</summary>
+          <pre>{error.traceback}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
+type TaskState = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; entity: Entity };
+
+function TaskDefinition(props: { client: PlaitClient; execution: Execution; node: NodeRun }): JSX.Element | null {
+  const { client, execution, node } = props;
+  const name = taskNameOf(node);
+  const version = node.entity_version ?? undefined;
+  const [task, setTask] = React.useState<TaskState>({ state: 'loading' });
+  const project = execution.project;
+  const domain = execution.domain;
+  React.useEffect(() => {
+    if (!name) {
+      return;
+    }
+    let live = true;
+    setTask({ state: 'loading' });
+    getTask(client, name, version, { project, domain })
+      .then(entity => live && setTask({ state: 'done', entity }))
+      .catch(error => live && setTask({ state: 'error', message: messageOf(error) }));
+    return () => {
+      live = false;
+    };
+  }, [client, name, version, project, domain]);
+
+  if (!name) {
+    return null;
+  }
+  return (
+    <section>
+      <h4>Task</h4>
+      {task.state === 'loading' && <p className="plait-ExecutionView-muted">Loading {name}…</p>}
+      {task.state === 'error' && <p className="plait-ExecutionView-muted">{task.message}</p>}
+      {task.state === 'done' && (
+        <table aria-label={`Task ${name}`} className="plait-ExecutionView-kv">
+          <tbody>
+            <tr>
+              <th scope="row">Name</th>
+              <td>
+                {task.entity.name} <span className="plait-ExecutionView-muted">{task.entity.version}</span>
+              </td>
+            </tr>
+            {taskSummary(task.entity.spec).map(([label, value]) => (
+              <tr key={label}>
+                <th scope="row">{label}</th>
+                <td>{value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

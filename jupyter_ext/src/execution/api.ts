@@ -1,0 +1,94 @@
+/** The calls the execution view makes, all through the one typed client. */
+import { ApiError, queryString } from '../api/client';
+import type { ApiPath, Entity, Execution, LogChunk, PlaitClient } from '../api/client';
+import type { DagBundle } from '../dag/types';
+import type { NodeRun } from './model';
+
+export function getExecution(client: PlaitClient, id: string): Promise<Execution> {
+  return client.request('get', 'executions/{id}', { path: { id } });
+}
+
+export async function getNodes(client: PlaitClient, id: string): Promise<NodeRun[]> {
+  const list = await client.request('get', 'executions/{id}/nodes', { path: { id } });
+  return list.nodes;
+}
+
+export function readLogs(
+  client: PlaitClient,
+  id: string,
+  path: string,
+  attempt: number | undefined,
+  offset: number
+): Promise<LogChunk> {
+  return client.request('get', 'executions/{id}/nodes/{path}/logs', {
+    path: { id, path },
+    query: { attempt, offset }
+  });
+}
+
+export function getTask(
+  client: PlaitClient,
+  name: string,
+  version: string | undefined,
+  execution: Pick<Execution, 'project' | 'domain'>
+): Promise<Entity> {
+  return client.request('get', 'tasks/{name}', {
+    path: { name },
+    query: { version, project: execution.project, domain: execution.domain }
+  });
+}
+
+export function relaunch(client: PlaitClient, id: string): Promise<Execution> {
+  return client.request('post', 'executions/{id}/relaunch', { path: { id } });
+}
+
+export function abort(client: PlaitClient, id: string): Promise<Execution> {
+  return client.request('post', 'executions/{id}/abort', { path: { id } });
+}
+
+async function failure(response: Response, route: string): Promise<ApiError> {
+  let body: ApiError['body'] = {};
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    // not JSON: keep the generic message
+  }
+  return new ApiError(response.status, body, route);
+}
+
+/**
+ * The DAG bundle of a registered workflow (`GET workflows/{name}/dag`).
+ *
+ * The route is newer than `schema.d.ts`; it goes through the same transport
+ * and errors as `request` until the schema is regenerated with it.
+ */
+export async function getDag(
+  client: PlaitClient,
+  name: string,
+  version: string | undefined,
+  execution: Pick<Execution, 'project' | 'domain'>
+): Promise<DagBundle> {
+  const url =
+    `workflows/${encodeURIComponent(name)}/dag` +
+    queryString({ version, project: execution.project, domain: execution.domain });
+  const response = await client.transport(url, { method: 'GET' });
+  if (!response.ok) {
+    throw await failure(response, 'GET workflows/{name}/dag');
+  }
+  return (await response.json()) as DagBundle;
+}
+
+const DATA: ApiPath = 'data';
+
+/** The stored bytes of an offloaded value (`GET data?uri=`): binary, so read as a blob. */
+export async function loadValue(client: PlaitClient, uri: string): Promise<Uint8Array> {
+  const response = await client.transport(DATA + queryString({ uri }), { method: 'GET' });
+  if (!response.ok) {
+    throw await failure(response, `GET ${DATA}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,470 @@
+/**
+ * The launch form: inputs from the entity's interface (with a launch plan's
+ * defaults and fixed inputs), execution settings, and a Launch button that
+ * POSTs `executions`. What is wrong shows under the field it concerns, both
+ * before sending (on blur and on submit) and after (a 422's problems).
+ */
+import * as React from 'react';
+
+import { ApiError, Execution, PlaitClient } from '../api/client';
+import { InputFieldView, KeyValueRows } from './fields';
+import { LaunchContext, LaunchTarget, loadLaunchContext } from './load';
+import {
+  ExecutionTarget,
+  InputField,
+  LaunchPlanInfo,
+  buildExecution,
+  fieldProblems,
+  initialValues,
+  inputFields,
+  parseInput
+} from './model';
+import {
+  KeyValueRow,
+  MAX_PARALLELISM,
+  SETTING_KEYS,
+  SettingsDraft,
+  addRow,
+  initialSettings,
+  readSettings,
+  rowKey
+} from './settings';
+
+export type { LaunchTarget } from './load';
+
+export interface LaunchFormProps {
+  client: PlaitClient;
+  target: LaunchTarget;
+  onLaunched: (execution: Execution) => void;
+  onCancel?: () => void;
+}
+
+const KIND_WORDS: Record<LaunchTarget['kind'], string> = {
+  task: 'task',
+  workflow: 'workflow',
+  launch_plan: 'launch plan'
+};
+
+type Errors = Record<string, string>;
+
+function withError(errors: Errors, key: string, message: string | undefined): Errors {
+  if (errors[key] === message) {
+    return errors;
+  }
+  const next = { ...errors };
+  if (message === undefined) {
+    delete next[key];
+  } else {
+    next[key] = message;
+  }
+  return next;
+}
+
+/**
+ * Run a blur check now, or, when focus moved to a button, once the pointer or
+ * key is released: a message appearing on mousedown would shift the button
+ * away before mouseup, and the click would be lost.
+ */
+function onBlurCheck(event: React.FocusEvent, check: () => void): void {
+  const next = event.relatedTarget;
+  if (!(next instanceof HTMLElement) || next.tagName !== 'BUTTON') {
+    check();
+    return;
+  }
+  const doc = event.currentTarget.ownerDocument;
+  let done = false;
+  const run = () => {
+    if (done) {
+      return;
+    }
+    done = true;
+    doc.removeEventListener('pointerup', run, true);
+    doc.removeEventListener('keyup', run, true);
+    clearTimeout(fallback);
+    setTimeout(check, 0); // after the click that the release completes
+  };
+  doc.addEventListener('pointerup', run, true);
+  doc.addEventListener('keyup', run, true);
+  const fallback = setTimeout(run, 1000);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function LaunchForm(props: LaunchFormProps): JSX.Element {
+  const { client, target, onLaunched, onCancel } = props;
+  const base = React.useId();
+  const formRef = React.useRef<HTMLFormElement>(null);
+
+  const [context, setContext] = React.useState<LaunchContext | null>(null);
+  const [loadError, setLoadError] = React.useState<string | null>(null);
+  const [planName, setPlanName] = React.useState<string | null>(null);
+  const [values, setValues] = React.useState<Record<string, string>>({});
+  const [edited, setEdited] = React.useState<ReadonlySet<string>>(new Set());
+  const [settings, setSettings] = React.useState<SettingsDraft>(initialSettings());
+  const [errors, setErrors] = React.useState<Errors>({});
+  const [banner, setBanner] = React.useState<string | null>(null);
+  const [submitting, setSubmitting] = React.useState(false);
+  const [focusTick, setFocusTick] = React.useState(0);
+  const [addedRow, setAddedRow] = React.useState<number | null>(null);
+
+  // The latest state, for checks that run after a click (see onBlurCheck).
+  const latest = React.useRef({ values, settings });
+  latest.current = { values, settings };
+
+  const plan: LaunchPlanInfo | null = context?.launchPlans.find(p => p.name === planName) ?? null;
+  const fields: InputField[] = React.useMemo(
+    () => (context ? inputFields(context.inputs, plan) : []),
+    [context, plan]
+  );
+
+  React.useEffect(() => {
+    const abort = new AbortController();
+    setContext(null);
+    setLoadError(null);
+    loadLaunchContext(client, target, abort.signal).then(
+      loaded => {
+        if (abort.signal.aborted) {
+          return; // the target changed while this one loaded
+        }
+        const first = loaded.launchPlans.find(p => p.name === loaded.defaultPlan) ?? null;
+        setContext(loaded);
+        setPlanName(first?.name ?? null);
+        setValues(initialValues(inputFields(loaded.inputs, first)));
+        setEdited(new Set());
+        setSettings(initialSettings(first));
+        setErrors({});
+      },
+      err => {
+        if (!abort.signal.aborted) {
+          setLoadError(`Could not read ${KIND_WORDS[target.kind]} ${target.name}: ${describe(err)}`);
+        }
+      }
+    );
+    return () => abort.abort();
+  }, [client, target.kind, target.name, target.version, target.project, target.domain]);
+
+  React.useEffect(() => {
+    if (focusTick) {
+      formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    }
+  }, [focusTick]);
+
+  if (loadError) {
+    return (
+      <div className="plait-LaunchForm">
+        <div className="plait-LaunchForm-banner" role="alert">
+          {loadError}
+        </div>
+        {onCancel && (
+          <div className="plait-LaunchForm-actions">
+            <button type="button" className="plait-LaunchForm-button" onClick={onCancel}>
+              Cancel
+            </button>
+          </div>
+        )}
+      </div>
+    );
+  }
+  if (!context) {
+    return (
+      <div className="plait-LaunchForm" role="status">
+        Loading {KIND_WORDS[target.kind]} {target.name}…
+      </div>
+    );
+  }
+
+  const entity = context.entity;
+  const executionTarget: ExecutionTarget = plan
+    ? { kind: 'launch_plan', name: plan.name, version: plan.version, project: entity.project, domain: entity.domain }
+    : { kind: entity.kind, name: entity.name, version: entity.version, project: entity.project, domain: entity.domain };
+
+  const choosePlan = (name: string) => {
+    const next = context.launchPlans.find(p => p.name === name) ?? null;
+    const nextFields = inputFields(context.inputs, next);
+    setPlanName(next?.name ?? null);
+    setValues(old =>
+      Object.fromEntries(
+        nextFields.map(f => [f.name, !f.fixed && edited.has(f.name) ? old[f.name] ?? f.initial : f.initial])
+      )
+    );
+    setSettings(s => ({ ...s, overwriteCache: next?.overwriteCache ?? false }));
+    setErrors(e => Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('settings.'))));
+  };
+
+  const setValue = (field: InputField, text: string) => {
+    setValues(v => ({ ...v, [field.name]: text }));
+    setEdited(e => (e.has(field.name) ? e : new Set(e).add(field.name)));
+    if (errors[field.name] !== undefined) {
+      const parsed = parseInput(field, text);
+      setErrors(e => withError(e, field.name, parsed.kind === 'error' ? parsed.message : undefined));
+    }
+  };
+
+  const checkField = (field: InputField) => {
+    const parsed = parseInput(field, latest.current.values[field.name] ?? field.initial);
+    setErrors(e => withError(e, field.name, parsed.kind === 'error' ? parsed.message : undefined));
+  };
+
+  /** Check the settings whose error keys `keys` picks, and show their messages. */
+  const checkSettings = (draft: SettingsDraft, picks: (key: string) => boolean) => {
+    const found = readSettings(draft).errors;
+    setErrors(e => {
+      const next = Object.fromEntries(Object.entries(e).filter(([k]) => !picks(k)));
+      for (const [k, message] of Object.entries(found)) {
+        if (picks(k)) {
+          next[k] = message;
+        }
+      }
+      return next;
+    });
+  };
+
+  const updateSettings = (patch: Partial<SettingsDraft>, picks?: (key: string) => boolean) => {
+    const next = { ...settings, ...patch };
+    setSettings(next);
+    if (picks && Object.keys(errors).some(picks)) {
+      checkSettings(next, picks);
+    }
+  };
+
+  const isKey = (key: string) => (k: string) => k === key;
+  const inGroup = (group: 'envs' | 'labels') => (k: string) => k.startsWith(SETTING_KEYS[group]);
+
+  const submit = async (event: React.FormEvent) => {
+    event.preventDefault();
+    if (submitting) {
+      return;
+    }
+    setBanner(null);
+    const { body, errors: found } = buildExecution(executionTarget, fields, values, settings);
+    setErrors(found);
+    if (!body) {
+      setFocusTick(t => t + 1);
+      return;
+    }
+    setSubmitting(true);
+    try {
+      const execution = await client.request('post', 'executions', { body });
+      setSubmitting(false);
+      onLaunched(execution);
+    } catch (err) {
+      setSubmitting(false);
+      if (err instanceof ApiError && err.status === 422) {
+        const { byField, other } = fieldProblems(err.problems, fields);
+        setErrors(byField);
+        if (other.length || !Object.keys(byField).length) {
+          setBanner(other.length ? other.join('\n') : err.message);
+        }
+        setFocusTick(t => t + 1);
+      } else if (err instanceof ApiError && err.status === 409 && body.settings?.name) {
+        setErrors({ [SETTING_KEYS.name]: err.message });
+        setFocusTick(t => t + 1);
+      } else {
+        setBanner(`Could not launch: ${describe(err)}`);
+      }
+    }
+  };
+
+  const id = (part: string) => `${base}-${part}`;
+  const rowErrors = (group: 'envs' | 'labels', rows: KeyValueRow[]) =>
+    Object.fromEntries(rows.map(r => [r.id, errors[rowKey(group, r)]]));
+  const groupError = (group: 'envs' | 'labels') => errors[SETTING_KEYS[group]];
+  const planLabels = plan ? Object.entries(plan.labels).map(([k, v]) => `${k}=${v}`) : [];
+  const headingId = id('title');
+
+  return (
+    <form ref={formRef} className="plait-LaunchForm" aria-labelledby={headingId} noValidate onSubmit={submit}>
+      <header className="plait-LaunchForm-header">
+        <h2 id={headingId} className="plait-LaunchForm-title">
+          Launch {target.name}
+        </h2>
+        <div className="plait-LaunchForm-meta">
+          {KIND_WORDS[target.kind]} · {entity.project}/{entity.domain} · version{' '}
+          {plan && target.kind === 'launch_plan' ? plan.version : entity.version}
+        </div>
+        {entity.description && <p className="plait-LaunchForm-description">{entity.description}</p>}
+      </header>
+
+      {banner && (
+        <div className="plait-LaunchForm-banner" role="alert">
+          {banner}
+        </div>
+      )}
+      {context.planProblem && <div className="plait-LaunchForm-hint">{context.planProblem}</div>}
+
+      {target.kind === 'workflow' && context.launchPlans.length > 0 && (
+        <div className="plait-LaunchForm-field">
+          <label htmlFor={id('plan')} className="plait-LaunchForm-name">
+            Launch plan
+          </label>
+          <select
+            id={id('plan')}
+            className="plait-LaunchForm-input"
+            value={planName ?? ''}
+            onChange={e => choosePlan(e.target.value)}
+          >
+            {context.launchPlans.map(p => (
+              <option key={p.name} value={p.name}>
+                {p.name === entity.name ? `${p.name} (default)` : p.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+
+      <section className="plait-LaunchForm-section" aria-labelledby={id('inputs')}>
+        <h3 id={id('inputs')} className="plait-LaunchForm-sectionTitle">
+          Inputs
+        </h3>
+        {fields.length === 0 && <p className="plait-LaunchForm-hint">This {KIND_WORDS[entity.kind]} takes no inputs.</p>}
+        {fields.map(field => (
+          <InputFieldView
+            key={`${planName ?? ''}:${field.name}`}
+            field={field}
+            id={id(`input-${field.name}`)}
+            value={values[field.name] ?? field.initial}
+            error={errors[field.name]}
+            launchPlan={plan?.name}
+            onChange={text => setValue(field, text)}
+            onBlur={e => onBlurCheck(e, () => checkField(field))}
+          />
+        ))}
+      </section>
+
+      <section className="plait-LaunchForm-section" aria-labelledby={id('settings')}>
+        <h3 id={id('settings')} className="plait-LaunchForm-sectionTitle">
+          Settings
+        </h3>
+        <SettingField id={id('name')} label="Execution name" error={errors[SETTING_KEYS.name]}
+          hint="A lowercase letter, then lowercase letters, digits or -; leave empty to generate one">
+          {common => (
+            <input
+              {...common}
+              type="text"
+              className="plait-LaunchForm-input"
+              spellCheck={false}
+              autoComplete="off"
+              placeholder="generated"
+              value={settings.name}
+              onChange={e => updateSettings({ name: e.target.value }, isKey(SETTING_KEYS.name))}
+              onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, isKey(SETTING_KEYS.name)))}
+            />
+          )}
+        </SettingField>
+        <div className="plait-LaunchForm-field plait-LaunchForm-checkRow">
+          <input
+            id={id('overwrite')}
+            type="checkbox"
+            className="plait-LaunchForm-checkbox"
+            checked={settings.overwriteCache}
+            aria-describedby={id('overwrite-hint')}
+            onChange={e => updateSettings({ overwriteCache: e.target.checked })}
+          />
+          <label htmlFor={id('overwrite')}>Overwrite cached outputs</label>
+          <span id={id('overwrite-hint')} className="plait-LaunchForm-hint">
+            Run cached nodes again and replace their entries
+          </span>
+        </div>
+        <SettingField id={id('parallelism')} label="Max parallelism" error={errors[SETTING_KEYS.maxParallelism]}
+          hint={`Most nodes running at once, 1 to ${MAX_PARALLELISM}${plan?.maxParallelism ? `; launch plan ${plan.name} sets ${plan.maxParallelism}` : ''}`}>
+          {common => (
+            <input
+              {...common}
+              type="text"
+              inputMode="numeric"
+              className="plait-LaunchForm-input plait-LaunchForm-integer"
+              autoComplete="off"
+              placeholder={plan?.maxParallelism ? String(plan.maxParallelism) : 'no limit'}
+              value={settings.maxParallelism}
+              onChange={e => updateSettings({ maxParallelism: e.target.value }, isKey(SETTING_KEYS.maxParallelism))}
+              onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, isKey(SETTING_KEYS.maxParallelism)))}
+            />
+          )}
+        </SettingField>
+        <KeyValueRows
+          title="Environment variables"
+          singular="environment variable"
+          keyWord="name"
+          idBase={id('envs')}
+          rows={settings.envs}
+          errors={rowErrors('envs', settings.envs)}
+          note={groupError('envs')}
+          focusRow={addedRow}
+          onChange={rows => updateSettings({ envs: rows }, inGroup('envs'))}
+          onAdd={() => {
+            const rows = addRow(settings.envs);
+            setAddedRow(rows[rows.length - 1].id);
+            updateSettings({ envs: rows });
+          }}
+          onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, inGroup('envs')))}
+        />
+        <KeyValueRows
+          title="Labels"
+          singular="label"
+          keyWord="key"
+          idBase={id('labels')}
+          rows={settings.labels}
+          errors={rowErrors('labels', settings.labels)}
+          note={groupError('labels') ?? (planLabels.length ? `Launch plan ${plan?.name} adds ${planLabels.join(', ')}` : undefined)}
+          focusRow={addedRow}
+          onChange={rows => updateSettings({ labels: rows }, inGroup('labels'))}
+          onAdd={() => {
+            const rows = addRow(settings.labels);
+            setAddedRow(rows[rows.length - 1].id);
+            updateSettings({ labels: rows });
+          }}
+          onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, inGroup('labels')))}
+        />
+      </section>
+
+      <div className="plait-LaunchForm-actions">
+        {onCancel && (
+          <button type="button" className="plait-LaunchForm-button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="plait-LaunchForm-button plait-mod-accept" aria-busy={submitting || undefined} disabled={submitting}>
+          Launch
+        </button>
+      </div>
+    </form>
+  );
+}
+
+interface ControlProps {
+  id: string;
+  'aria-describedby': string;
+  'aria-invalid'?: boolean;
+}
+
+/** A labelled settings control with a hint and an error under it. */
+function SettingField(props: {
+  id: string;
+  label: string;
+  hint: string;
+  error?: string;
+  children: (common: ControlProps) => JSX.Element;
+}): JSX.Element {
+  const { id, error } = props;
+  const describedBy = [`${id}-hint`, error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div className={`plait-LaunchForm-field${error ? ' plait-mod-invalid' : ''}`}>
+      <div className="plait-LaunchForm-fieldHead">
+        <label htmlFor={id} className="plait-LaunchForm-name">
+          {props.label}
+        </label>
+      </div>
+      {props.children({ id, 'aria-describedby': describedBy, 'aria-invalid': error ? true : undefined })}
+      <div id={`${id}-hint`} className="plait-LaunchForm-hint">
+        {props.hint}
+      </div>
+      {error && (
+        <div id={`${id}-error`} className="plait-LaunchForm-error">
+          {error}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,69 @@
+/** The plait sidebar: registered entities and executions, one tab each. */
+import * as React from 'react';
+
+import type { EntityKind, PlaitClient } from '../api/client';
+import { EntityList, KIND_LABEL } from './EntityList';
+import { ExecutionList } from './ExecutionList';
+
+type Tab = EntityKind | 'executions';
+const TABS: Tab[] = ['workflow', 'task', 'launch_plan', 'executions'];
+
+export interface SidebarProps {
+  client: PlaitClient;
+  onOpenEntity: (kind: EntityKind, name: string) => void;
+  onOpenExecution: (id: string) => void;
+}
+
+export function Sidebar(props: SidebarProps): JSX.Element {
+  const [tab, setTab] = React.useState<Tab>('workflow');
+  const [generation, setGeneration] = React.useState(0);
+  const label = (t: Tab) => (t === 'executions' ? 'Executions' : KIND_LABEL[t]);
+  return (
+    <div className="plait-Sidebar">
+      <header className="plait-SidebarHeader">
+        <h2>plait</h2>
+        <button className="plait-IconButton" aria-label="Refresh" title="Refresh" onClick={() => setGeneration(g => g + 1)}>
+          ⟳
+        </button>
+      </header>
+      <div role="tablist" aria-label="plait lists" className="plait-Tabs">
+        {TABS.map(t => (
+          <button
+            key={t}
+            role="tab"
+            id={`plait-tab-${t}`}
+            aria-selected={tab === t}
+            aria-controls={`plait-tabpanel-${t}`}
+            tabIndex={tab === t ? 0 : -1}
+            className={tab === t ? 'plait-Tab plait-mod-active' : 'plait-Tab'}
+            onClick={() => setTab(t)}
+            onKeyDown={e => {
+              const i = TABS.indexOf(tab);
+              if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+                const next = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
+                setTab(next);
+                document.getElementById(`plait-tab-${next}`)?.focus();
+              }
+            }}
+          >
+            {label(t)}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`plait-tabpanel-${tab}`} aria-labelledby={`plait-tab-${tab}`} className="plait-TabPanel">
+        {tab === 'executions' ? (
+          <ExecutionList client={props.client} generation={generation} onOpen={props.onOpenExecution} />
+        ) : (
+          <EntityList
+            key={tab}
+            client={props.client}
+            kind={tab}
+            generation={generation}
+            onOpen={props.onOpenEntity}
+            onOpenExecution={props.onOpenExecution}
+          />
+        )}
+      </div>
+    </div>
+  );
+}

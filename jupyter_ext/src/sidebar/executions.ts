@@ -1,0 +1,144 @@
+/**
+ * The executions list's model: pages loaded on demand as the list scrolls, and
+ * a refresh of the newest page that merges live changes into what is loaded.
+ * Framework-free; the React list renders it through `subscribe`.
+ */
+import type { Execution, PlaitClient } from '../api/client';
+
+export const PAGE = 200;
+
+export interface ExecutionFilter {
+  name?: string;
+  phase?: string[];
+  kind?: 'task' | 'workflow' | 'launch_plan';
+}
+
+export class ExecutionPages {
+  private items: Execution[] = [];
+  private byId = new Map<string, number>();
+  private nextOffset: number | null = 0;
+  private loading: Promise<void> | null = null;
+  private listeners = new Set<() => void>();
+  error: string | null = null;
+
+  constructor(
+    private readonly client: PlaitClient,
+    private filter: ExecutionFilter = {}
+  ) {}
+
+  get rows(): readonly Execution[] {
+    return this.items;
+  }
+
+  get complete(): boolean {
+    return this.nextOffset === null;
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  setFilter(filter: ExecutionFilter): void {
+    this.filter = filter;
+    this.items = [];
+    this.byId.clear();
+    this.nextOffset = 0;
+    this.loading = null;
+    this.emit();
+    void this.loadMore();
+  }
+
+  /** Load the next page (no-op while one is loading or when all are loaded). */
+  loadMore(): Promise<void> {
+    if (this.loading || this.nextOffset === null) {
+      return this.loading ?? Promise.resolve();
+    }
+    const offset = this.nextOffset;
+    const filter = this.filter;
+    this.loading = this.fetch(offset, PAGE)
+      .then(page => {
+        if (filter !== this.filter) {
+          return;
+        }
+        this.append(page.items);
+        this.nextOffset = page.next_offset ?? null;
+        this.error = null;
+      })
+      .catch((e: Error) => {
+        this.error = e.message;
+      })
+      .finally(() => {
+        this.loading = null;
+        this.emit();
+      });
+    return this.loading;
+  }
+
+  /**
+   * Fetch the newest page and merge it: changed rows update in place, new
+   * executions go on top. Resolves to true when anything changed (the poller
+   * backs off while nothing does).
+   */
+  async refresh(): Promise<boolean> {
+    const page = await this.fetch(0, Math.min(PAGE, Math.max(50, this.items.length)));
+    let changed = false;
+    const fresh: Execution[] = [];
+    for (const e of page.items) {
+      const at = this.byId.get(e.id);
+      if (at === undefined) {
+        fresh.push(e);
+      } else if (!same(this.items[at], e)) {
+        this.items[at] = e;
+        changed = true;
+      }
+    }
+    if (fresh.length) {
+      this.items = [...fresh, ...this.items];
+      this.reindex();
+      if (this.nextOffset !== null) {
+        this.nextOffset += fresh.length;
+      }
+      changed = true;
+    }
+    if (changed) {
+      this.items = [...this.items];
+      this.emit();
+    }
+    return changed;
+  }
+
+  private fetch(offset: number, limit: number) {
+    return this.client.request('get', 'executions', {
+      query: {
+        limit,
+        offset,
+        name: this.filter.name || undefined,
+        kind: this.filter.kind,
+        phase: this.filter.phase?.length ? (this.filter.phase as Execution['phase'][]) : undefined
+      } as never
+    });
+  }
+
+  private append(rows: Execution[]): void {
+    const add = rows.filter(r => !this.byId.has(r.id));
+    this.items = [...this.items, ...add];
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.byId.clear();
+    this.items.forEach((e, i) => this.byId.set(e.id, i));
+  }
+
+  private emit(): void {
+    for (const fn of this.listeners) {
+      fn();
+    }
+  }
+}
+
+function same(a: Execution, b: Execution): boolean {
+  return a.phase === b.phase && a.ended_at === b.ended_at && a.started_at === b.started_at &&
+    a.duration_s === b.duration_s;
+}

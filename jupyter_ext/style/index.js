@@ -1,0 +1,4 @@
+import './base.css';
+import './dag.css';
+import './launch.css';
+import './execution.css';

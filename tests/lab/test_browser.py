@@ -1,0 +1,184 @@
+"""The lab extension in headless Chromium, against a real JupyterLab and a real backend.
+
+What a user does: open the plait sidebar, find a registered workflow, see its
+DAG, launch it with typed inputs (a bad value gets a message by its field),
+watch the execution succeed, read a node's logs, look at the timeline and
+relaunch. Every step saves a screenshot (`make test` prints the folder).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser import Shots, launch
+from lab_fixture import LabProcess
+from playwright.sync_api import Browser, Page, expect
+from server_fixture import ServerProcess
+
+pytestmark = pytest.mark.slow
+RUN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch()
+
+
+@pytest.fixture(scope="module")
+def pipeline(backend: ServerProcess, resource) -> object:
+    module = resource("lab/pipeline.py")
+    backend.remote().register(module.report)
+    return module
+
+
+@pytest.fixture
+def page(browser: Browser, lab: LabProcess, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(lab.url(f"lab?reset&token={lab.token}"))  # each test starts from the default layout
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert not [e for e in errors if "plait" in e.lower()], f"errors in the page: {errors}"
+
+
+def open_sidebar(page: Page) -> None:
+    page.get_by_role("tab", name="plait: workflows and executions").click()
+    expect(page.get_by_role("tablist", name="plait lists")).to_be_visible()
+
+
+def open_workflow(page: Page, name: str) -> None:
+    open_sidebar(page)
+    page.get_by_role("tab", name="Workflows", exact=True).click()
+    page.get_by_role("searchbox", name="Search workflows").fill(name.rsplit(".", 1)[-1])
+    page.get_by_role("button", name=f"Open workflow {name}").click()
+
+
+def dag_node(page: Page, label: str):
+    return page.get_by_role("button", name=re.compile(rf"^node {re.escape(label)} \("))
+
+
+def test_find_a_workflow_and_see_its_dag(page: Page, pipeline) -> None:
+    open_sidebar(page)
+    page.get_by_role("searchbox", name="Search workflows").fill("report")
+    row = page.get_by_role("button", name=f"Open workflow {pipeline.report.name}")
+    expect(row).to_be_visible()
+    page.shots("sidebar-search")
+    row.click()
+    expect(page.get_by_role("group", name=re.compile(r"^DAG of .*report"))).to_be_visible()
+    expect(dag_node(page, "describe")).to_be_visible()
+    expect(dag_node(page, "summarise")).to_be_visible()
+    page.get_by_role("button", name="Expand summarise").click()
+    expect(dag_node(page, "clean")).to_be_visible()
+    expect(dag_node(page, "total")).to_be_visible()
+    page.shots("workflow-dag-expanded")
+
+
+def test_launch_with_typed_inputs_follow_logs_timeline_and_relaunch(page: Page, pipeline) -> None:
+    open_workflow(page, pipeline.report.name)
+    page.get_by_role("button", name="Launch", exact=True).click()
+    form = page.locator(".plait-View:visible")
+    values = form.get_by_role("textbox", name="values", exact=True)
+    values.fill("[3, x]")
+    form.get_by_role("textbox", name="label", exact=True).click()  # leaving the field checks it
+    expect(values).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_text(re.compile(r"values expects list\[int\]"))).to_be_visible()
+    page.shots("launch-form-field-error")
+
+    values.fill("[3, -1, 4]")
+    form.get_by_role("textbox", name="label", exact=True).fill("total")
+    form.get_by_role("textbox", name="Execution name").fill("lab-first-run")
+    form.get_by_role("button", name="Launch", exact=True).click()
+
+    status = page.get_by_role("status", name="Execution phase")
+    expect(status).to_have_text("SUCCEEDED", timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="lab-first-run")).to_be_visible()
+    expect(page.get_by_role("table", name="Outputs")).to_contain_text("total: 7")
+    page.shots("execution-succeeded")
+
+    nodes = page.get_by_role("table", name="Nodes")
+    nodes.get_by_role("row").filter(has_text="describe").first.click()
+    logs = page.get_by_label(re.compile(r"^Logs of n\d+$"))
+    expect(logs).to_contain_text("total: 7")
+    page.shots("node-logs")
+    page.get_by_role("button", name="Close node panel").click()
+
+    page.get_by_role("tab", name="Timeline").click()
+    expect(page.get_by_role("list", name="Timeline").get_by_role("button").first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r": SUCCEEDED, "))).not_to_have_count(0)
+    page.shots("timeline")
+
+    page.get_by_role("tab", name="Graph").click()
+    expect(dag_node(page, "describe")).to_have_attribute("aria-label", re.compile("SUCCEEDED"))
+    page.shots("graph-by-phase")
+
+    page.get_by_role("button", name="Relaunch").click()
+    expect(page.get_by_role("heading", name="lab-first-run")).to_be_hidden()  # a new tab, in front
+    relaunched = page.get_by_role("region", name=re.compile(r"^Execution "))
+    expect(relaunched.get_by_role("status", name="Execution phase")).to_have_text(
+        "SUCCEEDED", timeout=RUN_TIMEOUT_MS)
+    expect(relaunched.get_by_role("table", name="Outputs")).to_contain_text("total: 7")  # same inputs
+    page.shots("relaunched")
+
+
+def test_the_executions_list_shows_runs_as_they_happen(page: Page, pipeline, backend: ServerProcess) -> None:
+    open_sidebar(page)
+    page.get_by_role("tab", name="Executions", exact=True).click()
+    run = backend.remote().execute(pipeline.report, {"values": [1, 2]}, name="lab-listed-run")
+    row = page.get_by_role("button", name=re.compile(r"^Open execution lab-listed-run, "))
+    expect(row).to_be_visible(timeout=30_000)
+    run.wait(timeout=120)
+    expect(page.get_by_role("button", name="Open execution lab-listed-run, SUCCEEDED")).to_be_visible(
+        timeout=60_000)
+    page.shots("executions-list")
+
+
+def test_notebooks_render_the_dag_that_plait_dag_emits(page: Page, lab: LabProcess, pipeline) -> None:
+    from plait.notebook.dag import MIME, dag_of
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("%plait dag report")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        MIME: dag_of(pipeline.report), "text/plain": "report (3 nodes)"})]
+    notebook.cells = [cell]
+    nbformat.write(notebook, str(Path(lab.root) / "dag.ipynb"))
+    page.goto(lab.url(f"lab/tree/dag.ipynb?token={lab.token}"))
+    dag = page.locator(".jp-OutputArea-output .plait-DagView")
+    expect(dag).to_be_visible(timeout=60_000)
+    expect(dag.get_by_role("button", name=re.compile(r"^node describe \("))).to_be_visible()
+    page.shots("notebook-dag")
+
+
+def test_a_500_node_dag_is_drawn(page: Page, backend: ServerProcess, resource) -> None:
+    wide = resource("lab/wide.py")
+    backend.remote().register(wide.wide)
+    open_workflow(page, wide.wide.name)
+    nodes = page.locator(".jp-MainAreaWidget:visible .plait-DagView [aria-label^='node ']")
+    expect(nodes).to_have_count(500, timeout=30_000)
+    page.shots("dag-500-nodes")
+
+
+UNNAMED = """() => {
+  const named = el => (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') ||
+    el.getAttribute('title') || (el.labels && el.labels.length) || el.textContent.trim());
+  const controls = document.querySelectorAll(
+    '.plait-SidebarPanel :is(button, input, select, textarea, [role=button], [role=tab]),' +
+    '.plait-View :is(button, input, select, textarea, [role=button], [role=tab])');
+  return [...controls].filter(el => !named(el)).map(el => el.outerHTML.slice(0, 120));
+}"""
+
+
+def test_every_control_has_a_role_and_a_name(page: Page, pipeline) -> None:
+    open_workflow(page, pipeline.report.name)
+    page.get_by_role("button", name="Launch", exact=True).click()
+    expect(page.get_by_role("button", name="Cancel")).to_be_visible()
+    unnamed = page.evaluate(UNNAMED)
+    assert unnamed == [], "controls without an accessible name:\n" + json.dumps(unnamed, indent=1)
