@@ -5,10 +5,11 @@
 - the DAG of a 500-node workflow: from the click that opens it to every node
   drawn (goal: under 2 s), beside the same page's time to draw the 5-node DAG
   of a small workflow (the fixed cost of opening a view);
-- the executions list with 10,000 executions: time to the first rows, how many
-  rows are in the DOM (virtualized: a screenful, not 10,000), and the longest
-  main-thread task while scrolling from top to bottom (responsive: under 50 ms,
-  the browser's long-task threshold), beside the same list with 100 executions.
+- the executions list with 10,000 executions: time to the first rows, every
+  page loaded, how many rows are in the DOM (virtualized: a screenful, not
+  10,000), and the frames while scrolling from top to bottom (responsive: no
+  frame over 50 ms, the browser's long-task threshold), beside the same list
+  with 100 executions.
 
 Executions are written straight into the backend's database as finished runs:
 the benchmark measures the list, not 10,000 Dask runs.
@@ -37,6 +38,7 @@ def seed_executions(home: Path, entity: str, version: str, count: int) -> None:
     """`count` finished executions of `entity`, newest last, written in one transaction."""
     from plait.backend.store.db import Database
     from plait.backend.store.models import Execution
+    from plait.backend.values import literal_ref
     from sqlalchemy import insert
 
     db = Database(f"sqlite:///{home / 'plait.db'}")
@@ -47,7 +49,7 @@ def seed_executions(home: Path, entity: str, version: str, count: int) -> None:
         rows.append({
             "id": f"bench{i:07d}", "project": "default", "domain": "development", "entity_kind": "workflow",
             "entity_name": entity, "entity_version": version, "phase": ("SUCCEEDED", "FAILED")[i % 7 == 0],
-            "inputs": {"values": [i]}, "outputs": None, "error": None, "settings": {},
+            "inputs": {"values": literal_ref([i])}, "outputs": None, "error": None, "settings": {},
             "abort_requested": False, "created_at": created, "started_at": created,
             "ended_at": created + dt.timedelta(seconds=3 + i % 40),
         })
@@ -74,28 +76,43 @@ def dag_time(page, name: str, nodes: int) -> float:
     return (page.evaluate("performance.now()") - t0) / 1000
 
 
+SCROLL_AND_WATCH_FRAMES = """async () => {
+  const s = document.querySelector('.plait-VirtualScroll');
+  const gaps = [];
+  let last = performance.now(), running = true;
+  const tick = now => { gaps.push(now - last); last = now; if (running) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  const steps = 200;
+  for (let i = 1; i <= steps; i++) {
+    s.scrollTop = (s.scrollHeight - s.clientHeight) * i / steps;
+    await new Promise(r => setTimeout(r, 16));
+  }
+  running = false;
+  await new Promise(r => setTimeout(r, 50));
+  gaps.sort((a, b) => a - b);
+  return {max: gaps[gaps.length - 1], p95: gaps[Math.floor(gaps.length * 0.95)], frames: gaps.length,
+          rows: document.querySelectorAll('.plait-ExecRow').length};
+}"""
+
+
 def list_figures(page) -> dict[str, float]:
-    page.evaluate("""() => { window.__long = 0; new PerformanceObserver(l => { for (const e of l.getEntries())
-        window.__long = Math.max(window.__long, e.duration); }).observe({type: 'longtask', buffered: false}); }""")
     t0 = page.evaluate("performance.now()")
     page.get_by_role("tab", name="Executions", exact=True).click()
     page.get_by_role("button", name="Open execution").first.wait_for(timeout=60_000)
     first = (page.evaluate("performance.now()") - t0) / 1000
-    page.evaluate("window.__long = 0")
+    scroller = page.locator(".plait-VirtualScroll")
     t1 = time.perf_counter()
-    steps = 0
-    while True:  # scroll to the end, letting each page load as a user's scrolling would
-        done = page.evaluate("""() => { const s = document.querySelector('.plait-VirtualScroll');
-            s.scrollTop = s.scrollHeight; return document.querySelectorAll('.plait-ExecRow').length &&
-            !document.querySelector('.plait-ExecRow .plait-Muted'); }""")
-        steps += 1
-        if done or steps > 400:
-            break
-        page.wait_for_timeout(50)
-    scroll_s = time.perf_counter() - t1
-    dom_rows = page.evaluate("document.querySelectorAll('.plait-ExecRow').length")
-    return {"first_rows_s": first, "scroll_s": scroll_s, "dom_rows": dom_rows,
-            "longest_task_ms": page.evaluate("window.__long")}
+    while scroller.get_attribute("aria-busy") == "true":  # load every page, as scrolling would
+        loaded = int(scroller.get_attribute("data-loaded") or 0)
+        page.evaluate("() => { const s = document.querySelector('.plait-VirtualScroll'); s.scrollTop = s.scrollHeight; }")
+        page.wait_for_function(
+            "n => { const s = document.querySelector('.plait-VirtualScroll');"
+            " return +s.dataset.loaded > n || s.getAttribute('aria-busy') !== 'true'; }", arg=loaded, timeout=60_000)
+    load_s = time.perf_counter() - t1
+    frames = page.evaluate(SCROLL_AND_WATCH_FRAMES)
+    return {"first_rows_s": first, "load_all_s": load_s, "dom_rows": frames["rows"],
+            "loaded": int(scroller.get_attribute("data-loaded") or 0),
+            "frame_max_ms": frames["max"], "frame_p95_ms": frames["p95"]}
 
 
 def main() -> None:
@@ -128,10 +145,13 @@ def main() -> None:
     print(f"{'  5-node DAG drawn, s (a view opening)':48} {results['dag_small_s']:12.3f}")
     print(f"{'executions list: first rows, s (10k vs 100)':48} {big['first_rows_s']:12.3f} "
           f"{small['first_rows_s']:12.3f} {big['first_rows_s'] / small['first_rows_s']:8.2f}")
+    print(f"{'executions list: rows loaded (10k vs 100)':48} {big['loaded']:12.0f} {small['loaded']:12.0f}")
     print(f"{'executions list: rows in the DOM (10k vs 100)':48} {big['dom_rows']:12.0f} {small['dom_rows']:12.0f}")
-    print(f"{'executions list: longest task scrolling, ms':48} {big['longest_task_ms']:12.1f} "
-          f"{small['longest_task_ms']:12.1f}   (responsive: < {LONG_TASK_MS:.0f} ms)")
-    print(f"{'executions list: scroll through all, s':48} {big['scroll_s']:12.2f} {small['scroll_s']:12.2f}")
+    print(f"{'executions list: load every page, s':48} {big['load_all_s']:12.2f} {small['load_all_s']:12.2f}")
+    print(f"{'scrolling top to bottom: p95 frame, ms':48} {big['frame_p95_ms']:12.1f} {small['frame_p95_ms']:12.1f} "
+          f"{big['frame_p95_ms'] / small['frame_p95_ms']:8.2f}")
+    print(f"{'scrolling top to bottom: longest frame, ms':48} {big['frame_max_ms']:12.1f} "
+          f"{small['frame_max_ms']:12.1f}   (responsive: < {LONG_TASK_MS:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,19 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
+// One formatter for every row: `toLocaleString()` builds a new one per call.
+let dateTime: Intl.DateTimeFormat | null = null;
+
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) {
     return '—';
   }
   const d = new Date(iso);
-  return isNaN(d.getTime()) ? iso : d.toLocaleString();
+  if (isNaN(d.getTime())) {
+    return iso;
+  }
+  dateTime ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  return dateTime.format(d);
 }
 
 /** "3 minutes ago"-style text for list rows. */

@@ -93,7 +93,14 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
         </div>
       )}
       {pages.complete && rows.length === 0 && <div className="plait-Muted">No executions yet.</div>}
-      <div ref={scroller} className="plait-VirtualScroll" role="list" aria-label="Executions">
+      <div
+        ref={scroller}
+        className="plait-VirtualScroll"
+        role="list"
+        aria-label="Executions"
+        aria-busy={!pages.complete}
+        data-loaded={rows.length}
+      >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map(item => {
             const e = rows[item.index];
