@@ -38,6 +38,21 @@ class LabProcess:
     log: Path
     process: subprocess.Popen[bytes]
 
+    @property
+    def data_dir(self) -> Path:
+        """JUPYTER_DATA_DIR of this lab: where its notebook-signing secret lives."""
+        return self.root.parent / f"{self.root.name}-jupyter-config" / "data"
+
+    def trust(self, notebook: Path) -> None:
+        """Sign `notebook` as this lab's user would by running it: its HTML outputs stay as written."""
+        import nbformat
+        from nbformat.sign import NotebookNotary
+
+        nb = nbformat.read(str(notebook), as_version=4)
+        notary = NotebookNotary(data_dir=str(self.data_dir))
+        notary.sign(nb)
+        notary.store.close()
+
     def url(self, path: str = "") -> str:
         return f"{self.base}/{path.lstrip('/')}"
 
@@ -71,7 +86,7 @@ def running_lab(root: Path, *, plait_home: Path, env: dict[str, str] | None = No
     news.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # clean screenshots
     clean = {k: v for k, v in os.environ.items() if k not in ("PLAIT_ENDPOINT", "PLAIT_TOKEN")}
     lab_env = {**clean, "PLAIT_HOME": str(plait_home), "JUPYTER_CONFIG_DIR": str(config),
-               "JUPYTER_RUNTIME_DIR": str(config / "runtime"),
+               "JUPYTER_RUNTIME_DIR": str(config / "runtime"), "JUPYTER_DATA_DIR": str(config / "data"),
                "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(config / "ws"),
                **(env or {})}
     command = [
@@ -121,9 +136,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
     left = []
     for pid in family:
-        with contextlib.suppress(psutil.NoSuchProcess):
+        with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
             p = psutil.Process(pid)
-            if p.status() != psutil.STATUS_ZOMBIE:
+            # An embedded plait backend runs in a session of its own on purpose (it outlives
+            # the lab that started it); the lab's kernels and helpers are in the lab's session.
+            if p.status() != psutil.STATUS_ZOMBIE and os.getsid(pid) == process.pid:
                 left.append(p)
     for p in left:
         with contextlib.suppress(psutil.NoSuchProcess):

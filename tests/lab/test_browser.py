@@ -140,21 +140,42 @@ def test_the_executions_list_shows_runs_as_they_happen(page: Page, pipeline, bac
         timeout=60_000)
     page.shots("executions-list")
 
+    page.get_by_role("tab", name="Workflows", exact=True).click()
+    page.get_by_role("searchbox", name="Search workflows").fill("report")
+    strip = page.get_by_role("list", name="Last runs").first
+    expect(strip.get_by_role("listitem", name="Execution lab-listed-run: SUCCEEDED")).to_be_visible()
+    page.shots("last-runs-strip")
 
-def test_notebooks_render_the_dag_that_plait_dag_emits(page: Page, lab: LabProcess, pipeline) -> None:
+
+def test_notebooks_render_the_dag_and_link_launched_executions(
+    page: Page, lab: LabProcess, pipeline, backend: ServerProcess
+) -> None:
     from plait.notebook.dag import MIME, dag_of
 
+    run = backend.remote().execute(pipeline.report, {"values": [5]}, name="lab-notebook-run", wait=True)
     notebook = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("%plait dag report")
     cell.outputs = [nbformat.v4.new_output("display_data", data={
         MIME: dag_of(pipeline.report), "text/plain": "report (3 nodes)"})]
-    notebook.cells = [cell]
+    launched = nbformat.v4.new_code_cell("%plait launch report --values '[5]'")
+    launched.outputs = [nbformat.v4.new_output("display_data", data={  # what %plait launch shows
+        "text/html": f'execution <code data-plait-execution="{run.id}">{run.id}</code> of report',
+        "text/plain": f"execution {run.id}"})]
+    notebook.cells = [launched, cell]
     nbformat.write(notebook, str(Path(lab.root) / "dag.ipynb"))
+    lab.trust(Path(lab.root) / "dag.ipynb")  # outputs a kernel just produced are trusted
     page.goto(lab.url(f"lab/tree/dag.ipynb?token={lab.token}"))
+    expect(page.get_by_role("dialog")).to_be_visible()  # "Select Kernel": saved outputs need none
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
     dag = page.locator(".jp-OutputArea-output .plait-DagView")
     expect(dag).to_be_visible(timeout=60_000)
     expect(dag.get_by_role("button", name=re.compile(r"^node describe \("))).to_be_visible()
     page.shots("notebook-dag")
+    page.locator(f"[data-plait-execution='{run.id}']").click()
+    expect(page.get_by_role("heading", name="lab-notebook-run")).to_be_visible()
+    expect(page.get_by_role("status", name="Execution phase")).to_have_text("SUCCEEDED")
+    page.shots("notebook-link-opens-execution")
 
 
 def test_a_500_node_dag_is_drawn(page: Page, backend: ServerProcess, resource) -> None:
@@ -176,9 +197,20 @@ UNNAMED = """() => {
 }"""
 
 
-def test_every_control_has_a_role_and_a_name(page: Page, pipeline) -> None:
+def test_every_control_has_a_role_and_a_name(page: Page, pipeline, backend: ServerProcess) -> None:
+    backend.remote().execute(pipeline.report, {"values": [2]}, name="lab-a11y-run", wait=True)
     open_workflow(page, pipeline.report.name)
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.get_by_role("button", name="Cancel")).to_be_visible()
-    unnamed = page.evaluate(UNNAMED)
-    assert unnamed == [], "controls without an accessible name:\n" + json.dumps(unnamed, indent=1)
+    page.get_by_role("tab", name="Executions", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Open execution lab-a11y-run, ")).click()
+    expect(page.get_by_role("status", name="Execution phase")).to_have_text("SUCCEEDED")
+    for tab in ("Nodes", "Graph", "Timeline"):
+        page.get_by_role("tab", name=tab, exact=True).click()
+        unnamed = page.evaluate(UNNAMED)
+        assert unnamed == [], f"controls without an accessible name ({tab}):\n" + json.dumps(unnamed, indent=1)
+    page.get_by_role("tab", name="Nodes", exact=True).click()
+    page.get_by_role("table", name="Nodes").get_by_role("row").filter(has_text="describe").first.click()
+    expect(page.get_by_role("complementary", name=re.compile(r"^Node "))).to_be_visible()
+    assert page.evaluate(UNNAMED) == []
+    page.shots("execution-view-node-panel")
