@@ -7,6 +7,8 @@ crash another (or a restarted) executor takes them over and resumes them.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import os
 import queue
@@ -17,7 +19,7 @@ import time
 import uuid
 from typing import Any
 
-from .runs import ExecutionRun, MapState
+from .runs import ExecutionRun, MapState, QueuedAttempt
 from .store import queries as q
 
 log = logging.getLogger("plait.backend.executor")
@@ -25,6 +27,8 @@ log = logging.getLogger("plait.backend.executor")
 LEASE_S = 15.0
 CLAIM_EVERY_S = 2.0
 FLUSH_EVERY_S = 0.05  # longest a noted transition waits for its commit while events keep coming
+GATHER_EVERY_S = 0.05  # longest an answer nothing waits for (Dask runs what follows) waits for its gather
+POLL_EVERY_S = 0.05  # how often the loop looks for ended attempts it watches without a callback
 RESERVATION_TTL_S = 30.0
 
 
@@ -45,13 +49,21 @@ class _Pending:
 
 
 def _answer(fut: Any) -> Any:
-    """A finished future's answer, fetched on Dask's callback thread, not the executor's."""
+    """A future's answer when no gather fetched it: its error, its cancellation, or (when the
+    gather failed) the result fetched on its own."""
     if fut.cancelled():
         return _CANCELLED
+    if fut.status == "lost":  # its worker died after it ended: result() would wait for a re-run
+        return RuntimeError("the worker that held this attempt's answer was lost")
     try:
         return fut.result()
     except Exception as exc:  # noqa: BLE001 - handed to the loop as a SYSTEM failure
         return exc
+
+
+def _answer_of(pending: _Pending) -> Any:
+    """The answer a gather fetched, or the future's own (an error, a cancellation, a retry)."""
+    return pending.answer if pending.answer is not _UNSET_ANSWER else _answer(pending.future)
 
 
 def _system_error(exc: BaseException) -> str:
@@ -87,8 +99,16 @@ class Executor:
         self._workers_info: dict[str, Any] = {}
         self._journal: list[Any] = []
         self._flushed_at = 0.0
+        self._finished = False  # an execution ended since the last commit
         self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self._attempts: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self._key_token = uuid.uuid4().hex[:8]
+        self._key_seq = itertools.count()
+        self._awaiting: list[tuple[Any, ...]] = []  # finished attempts' events, in order, waiting for answers
+        self._gathering = False  # a gather is on its way; the next one waits for it (keeps the order)
+        self._awaiting_since = 0.0
+        self._polled: dict[Any, tuple[str, str, int, Any]] = {}  # Dask key -> (execution, path, attempt, future)
+        self._polled_at = 0.0
         self.on_info: Any = None  # called with info() now and then (the server publishes it)
 
     # ------------------------------------------------------------------ lifecycle
@@ -245,16 +265,49 @@ class Executor:
         )
 
     # ------------------------------------------------------------------ Dask submission
+    def attempt_key(self, execution_id: str, path: str, number: int) -> str:
+        # Keys must not repeat across executors (a restarted one resubmits what a killed one
+        # had running): this executor's token and a counter, cheaper than a uuid per key.
+        return f"{execution_id}/{path}/{number}-{self._key_token}{next(self._key_seq)}"
+
     def submit_future(self, run: ExecutionRun, path: str, payload: dict[str, Any],
                       spec: dict[str, Any], overrides: dict[str, Any]) -> Any:
         from .worker import run_attempt
 
-        key = f"{run.id}/{path}/{payload['attempt']}-{uuid.uuid4().hex[:8]}"
+        key = self.attempt_key(run.id, path, payload["attempt"])
         return self.client.submit(run_attempt, payload, key=key,
                                   pure=False, resources=self.dask_resources(spec, overrides) or None)
 
-    def watch_attempt(self, run: ExecutionRun, path: str, number: int, fut: Any) -> None:
-        fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _Pending(f))))
+    def submit_queued(self, queued: list[QueuedAttempt]) -> list[Any]:
+        """Hand attempts queued behind others to Dask: one graph per stretch of equal resources.
+
+        `queued` is in submission order (each after what it waits for); its futures, in order.
+        """
+        from dask.task_spec import Task
+
+        from .worker import run_attempt
+
+        futures: list[Any] = []
+        start = 0
+        while start < len(queued):
+            resources = queued[start].resources
+            end = start + 1
+            while end < len(queued) and queued[end].resources == resources:
+                end += 1
+            graph = {e.key: Task(e.key, run_attempt, e.payload, *e.upstream) for e in queued[start:end]}
+            futures += self.client.get(_untokenized(graph), list(graph), sync=False,
+                                       resources=resources or None, fifo_timeout="100 ms")
+            start = end
+        return futures
+
+    def watch_attempt(self, run: ExecutionRun, path: str, number: int, fut: Any, *, poll: bool = False) -> None:
+        """Have the loop learn when an attempt ends: from Dask's done callback, at once; or,
+        with `poll` (an attempt whose followers Dask already has, so nothing waits for the
+        executor), from its status every POLL_EVERY_S, without a callback and a wake-up each."""
+        if poll:
+            self._polled[fut.key] = (run.id, path, number, fut)
+        else:
+            fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _Pending(f))))
 
     def submit_attempt(self, run: ExecutionRun, path: str, number: int, payload: dict[str, Any],
                        spec: dict[str, Any], overrides: dict[str, Any]) -> None:
@@ -293,6 +346,7 @@ class Executor:
 
     def flush(self) -> None:
         self._flushed_at = time.monotonic()
+        self._finished = False
         if not (self._journal or self._nodes or self._attempts):
             return
         ops, self._journal = self._journal, []
@@ -317,20 +371,14 @@ class Executor:
     @staticmethod
     def _write_notes(s: Any, nodes: dict[Any, Any], attempts: dict[Any, Any]) -> None:
         q.nodes_upsert(s, list(nodes.values()))
-        if not attempts:
-            return
-        ids = q.node_ids(s, list({(e, p) for e, p, _ in attempts}))
         fresh, ended = [], []
         for (eid, path, number), row in attempts.items():
-            nid = ids.get((eid, path))
-            if nid is None:
-                continue
             fields = {k: v for k, v in row.items() if k not in ("begin", "number")}
             if row["begin"]:
-                fresh.append({"node_execution_id": nid, "number": number,
+                fresh.append({"execution_id": eid, "path": path, "number": number,
                               **{"phase": "RUNNING", **fields}})
             else:
-                ended.append({"node_execution_id": nid, "number": number, **fields})
+                ended.append({"execution_id": eid, "path": path, "number": number, **fields})
         q.attempts_insert(s, fresh)
         q.attempts_end(s, ended)
 
@@ -341,7 +389,7 @@ class Executor:
         payload = run._task_payload(state.path, spec, {}, 1)
         payload["items"] = [[i, state.items[i]] for i in indices]
         payload["output_prefix"] = f"executions/{run.id}/{state.path}"
-        key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{uuid.uuid4().hex[:6]}"
+        key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{self._key_token}{next(self._key_seq)}"
         fut = self.client.submit(run_items, payload, key=key, pure=False,
                                  resources=self.dask_resources(spec, {}) or None)
         fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _Pending(f))))
@@ -381,49 +429,113 @@ class Executor:
             if now - last_renew >= LEASE_S / 3:
                 self._renew()
                 last_renew = now
+            wait = 0.1
+            if self._nodes or self._attempts or self._journal:
+                # Noted transitions wait for the next event at most until their commit is due.
+                wait = min(wait, max(0.0, self._flushed_at + FLUSH_EVERY_S - time.monotonic()))
+            if self._awaiting and not self._gathering:
+                wait = min(wait, max(0.0, self._awaiting_since + GATHER_EVERY_S - time.monotonic()))
+            if self._polled:
+                wait = min(wait, max(0.0, self._polled_at + POLL_EVERY_S - time.monotonic()))
             try:
-                event = self.events.get(timeout=0.1)
+                event = self.events.get(timeout=wait) if wait > 0 else self.events.get_nowait()
             except queue.Empty:
                 event = None
+            if event is not None:
+                batch = [event]
+                while True:  # drain what arrived meanwhile
+                    try:
+                        batch.append(self.events.get_nowait())
+                    except queue.Empty:
+                        break
+                for item in batch:
+                    if item[0] == "answers":
+                        self._gathering = False
+                        for answered in item[1]:
+                            self._handle_safely((*answered[:-1], _answer_of(answered[-1])))
+                    elif item[0] in ("attempt", "items") and isinstance(item[-1], _Pending):
+                        if not self._awaiting:
+                            self._awaiting_since = time.monotonic()
+                        self._awaiting.append(item)
+                    else:
+                        self._handle_safely(item)
             try:
-                if event is not None:
-                    batch = [event]
-                    while True:  # drain what arrived meanwhile
-                        try:
-                            batch.append(self.events.get_nowait())
-                        except queue.Empty:
-                            break
-                    self._fetch_answers(batch)
-                    for item in batch:
-                        self._handle(item)
+                self._poll_watched()
+                self._fetch_answers()
                 for run in list(self.runs.values()):
                     if run.waiting_cache:
                         run.retry_cache_waits()
             except Exception:  # noqa: BLE001 - one bad event must not stop the executor
                 log.exception("executor event failed")
             # Commit at most every FLUSH_EVERY_S while events keep coming (each commit
-            # then carries several transitions), and at once when things go quiet.
-            if event is None or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+            # then carries several transitions), at once when things go quiet, and at once
+            # when an execution ended (its caller is waiting for that).
+            if event is None or self._finished or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
                 self.flush()
         self.flush()
 
-    def _fetch_answers(self, batch: list[tuple[Any, ...]]) -> None:
-        """Fetch the answers of all finished attempts in a batch with one gather."""
-        pending = [e[-1] for e in batch if e[0] in ("attempt", "items") and isinstance(e[-1], _Pending)]
-        finished = [p for p in pending if p.future.status == "finished"]
-        if finished:
+    def _poll_watched(self) -> None:
+        """The attempts watched by polling that ended: queued for their answers, in the order
+        they were watched (each after the attempts it waited for)."""
+        now = time.monotonic()
+        if not self._polled or now - self._polled_at < POLL_EVERY_S:
+            return
+        self._polled_at = now
+        ended = [key for key, watched in self._polled.items() if watched[3].status != "pending"]
+        if ended and not self._awaiting:
+            self._awaiting_since = now - GATHER_EVERY_S  # they waited for the poll: no more
+        for key in ended:
+            run_id, path, number, fut = self._polled.pop(key)
+            self._awaiting.append(("attempt", run_id, path, number, _Pending(fut)))
+
+    def _fetch_answers(self) -> None:
+        """Fetch the answers of finished attempts without waiting for them.
+
+        One gather at a time runs on Dask's event loop for all the attempts that finished
+        since the last one; its answers come back as one ("answers", events) event, handled
+        in the order the attempts finished. The loop meanwhile goes on with other events.
+        Each gather costs a few messages through the scheduler, which also runs the work:
+        while every finished attempt is followed by attempts Dask already has (a chain),
+        its answer is only to be recorded, and waits up to GATHER_EVERY_S for company.
+        """
+        if self._gathering or not self._awaiting:
+            return
+        if (time.monotonic() - self._awaiting_since < GATHER_EVERY_S
+                and not any(self._needed(e) for e in self._awaiting)):
+            return
+        batch, self._awaiting = self._awaiting, []
+        self._gathering = True
+        finished = [e[-1] for e in batch if e[-1].future.status == "finished"]
+        if not finished:
+            self.events.put(("answers", batch))
+            return
+        client, events = self.client, self.events
+
+        async def gather() -> None:
+            # Answers left unset are fetched one by one on the executor's thread.
             try:
-                answers = self.client.gather([p.future for p in finished])
-            except Exception:  # noqa: BLE001 - fall back to one by one
-                answers = [_answer(p.future) for p in finished]
-            for p, answer in zip(finished, answers, strict=True):
-                p.answer = answer
-        for p in pending:
-            if p.answer is _UNSET_ANSWER:
-                p.answer = _answer(p.future)
-        for i, e in enumerate(batch):
-            if e[0] in ("attempt", "items") and isinstance(e[-1], _Pending):
-                batch[i] = (*e[:-1], e[-1].answer)
+                answers = await client.gather([p.future for p in finished], asynchronous=True)
+                for p, answer in zip(finished, answers, strict=True):
+                    p.answer = answer
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - one was lost or cancelled meanwhile
+                pass
+            finally:
+                events.put(("answers", batch))
+
+        client.loop.add_callback(gather)
+
+    def _needed(self, event: tuple[Any, ...]) -> bool:
+        """Whether the executor must act on this answer for the execution to go on."""
+        if event[0] != "attempt" or event[-1].future.status != "finished":
+            return True
+        run = self.runs.get(event[1])
+        return run is None or not run.followed_on_dask(event[2])
+
+    def _handle_safely(self, event: tuple[Any, ...]) -> None:
+        try:
+            self._handle(event)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the executor
+            log.exception("executor event failed")
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
@@ -439,7 +551,7 @@ class Executor:
         elif kind == "attempt":
             _, run_id, path, number, fut = event
             run = self.runs.get(run_id)
-            if run is None:
+            if run is None or run.keep_early(path, number, event):
                 return
             run.futures.pop(path, None)
             result, error = self._outcome(fut)
@@ -524,9 +636,20 @@ class Executor:
 
     def execution_finished(self, run: ExecutionRun, phase: str, outputs: Any, error: Any) -> None:
         """Tell the parent (if any) on a later turn of the loop, outside the caller's transaction."""
+        self._finished = True
         parent_id = getattr(run.record, "parent_execution_id", None)
         if parent_id:
             self.events.put(("child", parent_id, run.id, phase, outputs, error))
+
+
+def _untokenized(graph: dict[str, Any]) -> Any:
+    """The graph as Client.submit wraps its one task: named by a random token, so Dask does
+    not hash every payload to name it (its keys are unique already)."""
+    try:
+        from dask._expr import LLGExpr
+    except ImportError:  # another Dask: a plain graph works, tokenized
+        return graph
+    return LLGExpr(graph, _determ_token=uuid.uuid4().hex)
 
 
 def _bytes(quantity: Any) -> float:

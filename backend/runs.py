@@ -9,6 +9,7 @@ not finished.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import pickle
@@ -56,11 +57,15 @@ class Scope:
     blocked: set[str] = field(default_factory=set)
     finished: set[str] = field(default_factory=set)
     closed: bool = False
+    downstream: dict[str, list[str]] = field(default_factory=dict)  # node id -> nodes that wait for it
 
     def __post_init__(self) -> None:
         known = set(self.nodes)
         for nid, spec in self.nodes.items():
-            self.pending[nid] = len([u for u in spec.get("upstream", []) if u in known])
+            upstream = [u for u in spec.get("upstream", []) if u in known]
+            self.pending[nid] = len(upstream)
+            for u in dict.fromkeys(upstream):
+                self.downstream.setdefault(u, []).append(nid)
 
     def lookup(self, node_id: str | None, output: str) -> dict[str, Any]:
         if node_id is None:
@@ -77,7 +82,24 @@ class Scope:
         raise UserError(f"node `{node_id}` has no recorded output `{output}`")
 
     def children(self, node_id: str) -> list[str]:
-        return [n for n, s in self.nodes.items() if node_id in s.get("upstream", [])]
+        return self.downstream.get(node_id, [])
+
+
+@dataclass
+class QueuedAttempt:
+    """An attempt queued on Dask behind the attempts `upstream` (futures or queued keys)."""
+
+    path: str
+    number: int
+    key: str
+    payload: dict[str, Any]
+    upstream: list[Any]
+    resources: dict[str, float]
+
+    def ref(self) -> Any:
+        from dask.task_spec import TaskRef
+
+        return TaskRef(self.key)
 
 
 @dataclass
@@ -114,6 +136,7 @@ class ExecutionRun:
         self.maps: dict[str, MapState] = {}
         self.futures: dict[str, Any] = {}
         self.presubmitted: dict[str, tuple[Any, int]] = {}  # path -> (future, attempt number)
+        self.early: dict[tuple[str, int], tuple[Any, ...]] = {}  # answers of queued attempts not yet started here
         self.waiting_children: dict[str, str] = {}  # child execution id -> node path
         self.waiting_cache: dict[str, tuple[str, float]] = {}  # path -> (cache key, retry at)
         self.reservations: dict[str, str] = {}  # path -> cache key this run holds (serialize=True)
@@ -377,9 +400,11 @@ class ExecutionRun:
             fut, number = pre
             self.attempts[path] = number
             self._start_attempt_record(path, number, inputs)
-            self.futures[path] = fut
-            self.ex.watch_attempt(self, path, number, fut)
+            self.futures[path] = fut  # watched since it was queued
             self._presubmit_after(path)
+            early = self.early.pop((path, number), None)
+            if early is not None:
+                self.ex.events.put(early)  # it ended before its upstream's answer was handled
             return
         attempt = self.attempts.get(path, 0) + 1
         self.attempts[path] = attempt
@@ -389,64 +414,106 @@ class ExecutionRun:
         self._presubmit_after(path)
 
     # Plain task nodes whose upstream tasks are still running are handed to Dask
-    # at once, with the upstream futures as arguments: Dask then starts each as
-    # soon as its inputs exist, without a round trip through the executor.
+    # at once, with the upstream attempts' answers as arguments: Dask then starts each
+    # as soon as its inputs exist, without a round trip through the executor. What can
+    # be queued behind one node (a whole chain, say) goes to Dask in one message.
     PRESUBMIT_WINDOW = 1000
 
     def _presubmit_after(self, path: str) -> None:
-        scope = self.scope_of.get(path)
-        if scope is None or not scope.fail_fast:
-            return
-        nid = path[len(scope.prefix):]
-        for child in scope.children(nid):
-            if len(self.presubmitted) >= self.PRESUBMIT_WINDOW:
-                return
-            self._presubmit(scope, child)
+        queued: list[QueuedAttempt] = []
+        try:
+            self._queue_children(path, queued)
+        finally:
+            if queued:
+                try:
+                    futures = self.ex.submit_queued(queued)
+                except Exception:
+                    for entry in queued:
+                        self.presubmitted.pop(entry.path, None)
+                    raise
+                for entry, fut in zip(queued, futures, strict=True):
+                    self.presubmitted[entry.path] = (fut, entry.number)
+                for entry, fut in zip(queued, futures, strict=True):
+                    self.ex.watch_attempt(self, entry.path, entry.number, fut, poll=self.followed_on_dask(entry.path))
 
-    def _presubmit(self, scope: Scope, nid: str) -> None:
+    def _queue_children(self, path: str, queued: list[QueuedAttempt]) -> None:
+        """Queue what waits for `path`, then what waits for those, and so on (each entry of
+        `queued` comes after the entries it waits for)."""
+        todo = collections.deque([path])
+        while todo:
+            current = todo.popleft()
+            scope = self.scope_of.get(current)
+            if scope is None or not scope.fail_fast:
+                continue
+            for child in scope.children(current[len(scope.prefix):]):
+                if len(self.presubmitted) >= self.PRESUBMIT_WINDOW:
+                    return
+                if self._queue(scope, child, queued):
+                    todo.append(self.path_of(scope, child))
+
+    def _queue(self, scope: Scope, nid: str, queued: list[QueuedAttempt]) -> bool:
         path = self.path_of(scope, nid)
         node = scope.nodes[nid]
         if (node["kind"] != "task" or path in self.presubmitted or path in self.futures
                 or nid in scope.results or path in self.known or path in self.recover):
-            return
+            return False
         upstream = [u for u in node.get("upstream", []) if u in scope.nodes]
-        futures: dict[str, Any] = {}
+        refs: dict[str, Any] = {}  # upstream node id -> its future (or the key queued for it)
         for u in upstream:
             up = self.path_of(scope, u)
             if u in scope.results:
                 continue
             if scope.nodes[u]["kind"] != "task":
-                return  # a dynamic node's answer is a graph, not outputs
+                return False  # a dynamic node's answer is a graph, not outputs
             fut = self.futures.get(up) or (self.presubmitted.get(up) or (None,))[0]
             if fut is None:
-                return
-            futures[u] = fut
+                return False
+            refs[u] = fut
         try:
             spec = self.spec_for_node(scope, node)
         except (UserError, NotFound):
-            return
+            return False
         overrides = node.get("overrides") or {}
         settings = {**spec.get("settings", {}), **{k: v for k, v in overrides.items() if k in ("retries", "timeout", "cache")}}
         if settings.get("cache"):
-            return
+            return False
+        order = {u: i for i, u in enumerate(refs)}
 
         def lookup(node_id: str | None, output: str) -> dict[str, Any]:
-            if node_id in futures:
-                return {"future": futures[node_id], "output": output}
+            if node_id in order:
+                return {"upstream": order[node_id], "output": output}
             return scope.lookup(node_id, output)
 
         try:
             inputs = {k: values.resolve(b, lookup) for k, b in node["inputs"].items()}
         except (UserError, KeyError):
-            return
+            return False
         spec = {**spec, "settings": settings}
         number = self.attempts.get(path, 0) + 1
-        payload = self._task_payload(path, spec, inputs, number)
-        payload["after"] = list(futures.values())
-        fut = self.ex.submit_future(self, path, payload, spec, overrides)
-        self.presubmitted[path] = (fut, number)
+        entry = QueuedAttempt(path, number, self.ex.attempt_key(self.id, path, number),
+                              self._task_payload(path, spec, inputs, number), list(refs.values()),
+                              self.ex.dask_resources(spec, overrides))
+        queued.append(entry)
+        self.presubmitted[path] = (entry.ref(), number)  # the future once the batch is on Dask
         self.scope_of[path] = scope
-        self._presubmit_after(path)
+        return True
+
+    def followed_on_dask(self, path: str) -> bool:
+        """Whether every node waiting for `path` is already on Dask behind it."""
+        scope = self.scope_of.get(path)
+        if scope is None:
+            return False
+        children = [self.path_of(scope, c) for c in scope.children(path[len(scope.prefix):])]
+        return bool(children) and all(c in self.presubmitted or c in self.futures for c in children)
+
+    def keep_early(self, path: str, number: int, event: tuple[Any, ...]) -> bool:
+        """Keep the answer of a queued attempt that ended before this run started it (its
+        upstream's answer is still on its way); `_submit` hands it back then."""
+        pre = self.presubmitted.get(path)
+        if pre is None or pre[1] != number:
+            return False
+        self.early[(path, number)] = event
+        return True
 
     def _drop_presubmitted(self, path: str) -> None:
         """An upstream attempt failed: what was queued behind it must wait for the retry."""
@@ -460,6 +527,7 @@ class ExecutionRun:
                 pre = self.presubmitted.pop(cp, None)
                 if pre is not None:
                     pre[0].cancel()
+                    self.early.pop((cp, pre[1]), None)
                     stack.append(child)
 
     def on_attempt_done(self, path: str, number: int, result: dict[str, Any] | None, system_error: str | None) -> None:

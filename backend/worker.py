@@ -14,6 +14,7 @@ import io
 import json
 import os
 import pickle
+import queue
 import sys
 import tarfile
 import tempfile
@@ -29,6 +30,7 @@ from plait.errors import FlyteRecoverableException, TaskTimeoutError
 from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
 
 LITERAL_LIMIT = 64 * 1024  # bigger values go to the object store as pickles
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _stores: dict[str, Any] = {}
 _code_lock = threading.Lock()
 _entities: dict[str, Any] = {}  # code key -> entity object
@@ -143,10 +145,11 @@ def _upstream(result: Any) -> dict[str, Any]:
     return result
 
 
-def materialize(store: Any, ref: dict[str, Any], tp: Any) -> Any:
-    """A value ref as a Python value of annotation `tp`."""
-    if "future" in ref:  # Dask put the upstream attempt's answer here
-        inner = dict(_upstream(ref["future"])["outputs"][ref["output"]])
+def materialize(store: Any, ref: dict[str, Any], tp: Any, upstream: tuple[Any, ...] = ()) -> Any:
+    """A value ref as a Python value of annotation `tp`; `upstream` are the answers of the
+    attempts this one was queued behind (a ref {"upstream": i, "output": name} names one)."""
+    if "upstream" in ref:
+        inner = dict(_upstream(upstream[ref["upstream"]])["outputs"][ref["output"]])
         if ref.get("path"):
             inner["path"] = [*inner.get("path", []), *ref["path"]]
         return materialize(store, inner, tp)
@@ -159,13 +162,13 @@ def materialize(store: Any, ref: dict[str, Any], tp: Any) -> Any:
 
         args = typing.get_args(tp)
         item = args[0] if args else Any
-        value = [materialize(store, r, item) for r in ref["collection"]]
+        value = [materialize(store, r, item, upstream) for r in ref["collection"]]
     elif "mapping" in ref:
         import typing
 
         args = typing.get_args(tp)
         val_tp = args[1] if len(args) == 2 else Any
-        value = {k: materialize(store, r, val_tp) for k, r in ref["mapping"].items()}
+        value = {k: materialize(store, r, val_tp, upstream) for k, r in ref["mapping"].items()}
     else:
         raise ValueError(f"unknown value ref {sorted(ref)}")
     for step in ref.get("path", ()):
@@ -277,14 +280,17 @@ def ticker() -> _Ticker:
 
 
 class LogSink:
-    """Buffers an attempt's output; the ticker appends it to the object store."""
+    """Buffers an attempt's output; the ticker appends it to the object store.
+
+    Nothing is written until the attempt prints: a silent attempt costs no file (its log
+    reads as empty, see ObjectStore.read_text).
+    """
 
     def __init__(self, store: Any, path: str) -> None:
         self.store = store
         self.path = path
         self._buffer: list[str] = []
         self._lock = threading.Lock()
-        self._started = False
         with ticker().lock:
             ticker().sinks.add(self)
 
@@ -295,9 +301,8 @@ class LogSink:
     def flush(self) -> None:
         with self._lock:
             text, self._buffer = "".join(self._buffer), []
-            if text or not self._started:
+            if text:
                 self.store.append_text(self.path, text)
-                self._started = True
 
     def close(self) -> None:
         with ticker().lock:
@@ -306,32 +311,46 @@ class LogSink:
 
 
 class Usage:
-    """CPU and memory of this worker process while an attempt runs (sampled by the ticker)."""
+    """CPU and memory of this worker process while an attempt runs.
+
+    CPU time is read from the process clock at the start and the end, which gives the
+    average at no cost. Memory (and the running CPU average, for the peak) is sampled by
+    the ticker every INTERVAL_S while the attempt runs, and once more at its end: an
+    attempt shorter than the interval records its end as both peak and average.
+    `samples` in the answer says how many samples there were.
+    """
 
     _proc: Any = None
 
     def __init__(self) -> None:
-        if Usage._proc is None:
-            import psutil
-
-            Usage._proc = psutil.Process()
         self.cpu: list[float] = []
         self.mem: list[int] = []
-        self._cpu_start = self._cpu_time()
+        self._cpu_start = time.process_time()
         self._t0 = time.perf_counter()
         with ticker().lock:
             ticker().usages.add(self)
 
     @staticmethod
-    def _cpu_time() -> float:
-        t = Usage._proc.cpu_times()
-        return float(t.user + t.system)
+    def _rss() -> int:
+        try:  # Linux: one small read, a fraction of psutil's cost
+            fd = os.open("/proc/self/statm", os.O_RDONLY)
+            try:
+                return int(os.read(fd, 128).split()[1]) * _PAGE
+            finally:
+                os.close(fd)
+        except (OSError, IndexError, ValueError):
+            pass
+        if Usage._proc is None:
+            import psutil
+
+            Usage._proc = psutil.Process()
+        return int(Usage._proc.memory_info().rss)
 
     def sample(self) -> None:
         try:
-            now, cpu = time.perf_counter(), self._cpu_time()
+            now, cpu = time.perf_counter(), time.process_time()
             self.cpu.append((cpu - self._cpu_start) / max(now - self._t0, 1e-6))
-            self.mem.append(Usage._proc.memory_info().rss)
+            self.mem.append(self._rss())
         except Exception:  # noqa: BLE001 - sampling is best effort
             pass
 
@@ -341,9 +360,10 @@ class Usage:
         self.sample()
         return {
             "cpu_peak": max(self.cpu, default=0.0),
-            "cpu_avg": (self._cpu_time() - self._cpu_start) / max(time.perf_counter() - self._t0, 1e-6),
+            "cpu_avg": self.cpu[-1] if self.cpu else 0.0,
             "mem_peak": float(max(self.mem, default=0)),
             "mem_avg": float(sum(self.mem) / len(self.mem)) if self.mem else 0.0,
+            "samples": len(self.mem),
         }
 
 
@@ -369,12 +389,16 @@ def _error(exc: BaseException, kind: str = "USER") -> dict[str, Any]:
     }
 
 
-def run_attempt(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one attempt; never raises for the task's own errors (they are in the answer)."""
+def run_attempt(payload: dict[str, Any], *upstream: Any) -> dict[str, Any]:
+    """Run one attempt; never raises for the task's own errors (they are in the answer).
+
+    `upstream`: the answers of the attempts it was queued behind (Dask passes them in); if
+    one of them did not succeed, there is nothing to run (UPSTREAM_FAILED).
+    """
     store = store_for(payload["storage_url"])
     with _Captured(store, f"{payload['output_prefix']}/logs.txt") as cap:
         try:
-            cap.result.update(_run(store, payload, cap.sink))
+            cap.result.update(_run(store, payload, cap.sink, upstream))
         except Exception as exc:  # noqa: BLE001 - loading code or inputs failed: a USER error
             cap.result.update({"status": "FAILED", "error": _error(exc)})
             print(cap.result["error"]["traceback"], file=sys.stderr)
@@ -407,13 +431,13 @@ class _Captured:
         self.result["ended"] = time.time()
 
 
-def _run(store: Any, payload: dict[str, Any], sink: LogSink) -> dict[str, Any]:
+def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any, ...] = ()) -> dict[str, Any]:
     try:
-        for answer in payload.get("after") or ():
+        for answer in upstream:
             _upstream(answer)
         entity = load_entity(store, payload["code"], payload["name"])
         types = entity.interface.input_types
-        inputs = {n: materialize(store, ref, types.get(n, Any)) for n, ref in payload["inputs"].items()}
+        inputs = {n: materialize(store, ref, types.get(n, Any), upstream) for n, ref in payload["inputs"].items()}
     except UpstreamFailed:
         return {"status": "UPSTREAM_FAILED"}
     exe = Execution(name=payload["execution_id"], project=payload.get("project", "default"),
@@ -457,39 +481,104 @@ def abort_marker(execution_id: str) -> str:
 
 
 def _call_abortable(store: Any, payload: dict[str, Any], sink: LogSink, call: Any) -> Any:
-    """Run `call` in its own thread and give the Dask slot back if the execution is aborted.
+    """Run `call` on an attempt thread and give the Dask slot back if the execution is aborted.
 
     A thread cannot be killed: an aborted attempt is interrupted at its next Python
     instruction and left to end on its own, while the worker takes new work.
     """
-    from plait.engine import _interrupt
+    runner = _Runner.take()
+    job = _Job(call, sink)
+    runner.jobs.put(job)
+    marker = abort_marker(payload["execution_id"])
+    while not job.finished.acquire(timeout=ABORT_POLL_S):
+        if store.exists(marker):
+            runner.abort(job)
+            raise AttemptAborted()
+    if job.error is not None:
+        raise job.error
+    return job.value
 
-    box: dict[str, Any] = {}
-    done = threading.Event()
-    out, err = _install_routers()
 
-    def target() -> None:
+class _Job:
+    """One call handed to an attempt thread; `finished` is released when it ends."""
+
+    __slots__ = ("call", "sink", "value", "error", "finished", "cancelled")
+
+    def __init__(self, call: Any, sink: LogSink) -> None:
+        self.call, self.sink = call, sink
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.finished = threading.Lock()  # a bare lock: the cheapest way to wait for a thread
+        self.finished.acquire()
+
+    def run(self) -> None:
+        out, err = _install_routers()
         me = threading.get_ident()
-        out.sinks[me] = err.sinks[me] = sink
+        out.sinks[me] = err.sinks[me] = self.sink
         try:
-            box["value"] = call()
+            self.value = self.call()
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            box["error"] = exc
+            self.error = exc
         finally:
             out.sinks.pop(me, None)
             err.sinks.pop(me, None)
-            done.set()
+            self.finished.release()
 
-    worker = threading.Thread(target=target, daemon=True, name=f"plait-{payload['node_path']}")
-    worker.start()
-    marker = abort_marker(payload["execution_id"])
-    while not done.wait(ABORT_POLL_S):
-        if store.exists(marker):
-            _interrupt(worker)
-            raise AttemptAborted()
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
+
+class _Runner:
+    """A thread that runs attempts one after another.
+
+    Handing a call to a waiting thread costs a fraction of starting a thread per attempt.
+    A runner whose attempt was interrupted (aborted) is never used again: the interruption
+    may land after the attempt ends, and must not hit the next one.
+    """
+
+    _idle: list[_Runner] = []
+    _idle_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.state = threading.Lock()  # guards current and retired
+        self.current: _Job | None = None
+        self.retired = False
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="plait-attempt")
+        self.thread.start()
+
+    @classmethod
+    def take(cls) -> _Runner:
+        with cls._idle_lock:
+            if cls._idle:
+                return cls._idle.pop()
+        return cls()
+
+    def abort(self, job: _Job) -> None:
+        """Interrupt `job` if it is running here; keep it from starting if it has not."""
+        from plait.engine import _interrupt
+
+        with self.state:
+            if self.current is job:
+                self.retired = True
+                _interrupt(self.thread)
+            job.cancelled = True
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                job = self.jobs.get()
+                with self.state:
+                    if not job.cancelled:
+                        self.current = job
+                if self.current is job:
+                    job.run()
+                with self.state:
+                    self.current = None
+                    if self.retired:
+                        return
+                with _Runner._idle_lock:
+                    _Runner._idle.append(self)
+        except BaseException:  # noqa: BLE001 - an interruption that landed as the attempt ended
+            return
 
 
 def _files_dir(store: Any, prefix: str) -> str:

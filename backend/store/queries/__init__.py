@@ -46,7 +46,6 @@ from .journal import (
     attempt_end,
     attempts_end,
     attempts_insert,
-    node_ids,
     node_transition,
     nodes_upsert,
 )
@@ -66,7 +65,6 @@ __all__ = [
     "attempt_end",
     "attempts_end",
     "attempts_insert",
-    "node_ids",
     "node_transition",
     "nodes_upsert",
     "EXECUTION_FILTERS",

@@ -135,15 +135,19 @@ WHERE node_executions.phase NOT IN ('{_T}') OR node_executions.phase = excluded.
 _ATTEMPT_FIELDS = ("error_kind", "error", "outputs", "worker", "logs_uri", "cpu_peak", "cpu_avg",
                    "mem_peak", "mem_avg")
 
+# Attempts name their node by (execution_id, path): the node's row id is looked up inside the
+# statement, so a turn needs no query of its own for it.
+_NODE_ID = "(SELECT id FROM node_executions WHERE execution_id = :execution_id AND path = :path)"
+
 _ATTEMPTS_INSERT_SQL = f"""
 INSERT INTO attempts (node_execution_id, number, phase, started_at, ended_at, {", ".join(_ATTEMPT_FIELDS)})
-VALUES (:node_execution_id, :number, :phase, :started_at, :ended_at, {", ".join(":" + f for f in _ATTEMPT_FIELDS)})
+VALUES ({_NODE_ID}, :number, :phase, :started_at, :ended_at, {", ".join(":" + f for f in _ATTEMPT_FIELDS)})
 ON CONFLICT (node_execution_id, number) DO NOTHING
 """
 
 _ATTEMPTS_END_SQL = f"""
 UPDATE attempts SET phase = :phase, ended_at = :ended_at, {", ".join(f"{f} = :{f}" for f in _ATTEMPT_FIELDS)}
-WHERE node_execution_id = :node_execution_id AND number = :number AND phase = 'RUNNING'
+WHERE node_execution_id = {_NODE_ID} AND number = :number AND phase = 'RUNNING'
 """
 
 _statements: dict[str, Any] = {}
@@ -164,7 +168,8 @@ def _stmt(name: str) -> Any:
             sql = _ATTEMPTS_INSERT_SQL if name == "attempts_insert" else _ATTEMPTS_END_SQL
             params = [bindparam("started_at", type_=UTCDateTime()), bindparam("ended_at", type_=UTCDateTime()),
                       bindparam("error", type_=Json), bindparam("outputs", type_=Json),
-                      bindparam("node_execution_id", type_=Integer()), bindparam("number", type_=Integer()),
+                      bindparam("execution_id", type_=String()), bindparam("path", type_=String()),
+                      bindparam("number", type_=Integer()),
                       bindparam("phase", type_=String())]
             params += [bindparam(f, type_=Float()) for f in ("cpu_peak", "cpu_avg", "mem_peak", "mem_avg")]
             if name == "attempts_end":
@@ -194,37 +199,25 @@ def nodes_upsert(session: Session, rows: list[dict[str, Any]], now: dt.datetime 
     session.connection().execute(_stmt("nodes"), params)
 
 
-def node_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Row ids of nodes by (execution id, path)."""
-    if not keys:
-        return {}
-    from sqlalchemy import tuple_
-
-    rows = session.execute(
-        select(NodeExecution.id, NodeExecution.execution_id, NodeExecution.path)
-        .where(tuple_(NodeExecution.execution_id, NodeExecution.path).in_(keys))
-    )
-    return {(eid, path): nid for nid, eid, path in rows}
-
-
 def attempts_insert(session: Session, rows: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
-    """Insert attempts (node_execution_id, number, phase and, when ended, its fields)."""
+    """Insert attempts (execution_id, path, number, phase and, when ended, its fields); the
+    node must exist."""
     if not rows:
         return
     now = now_or(now)
     session.connection().execute(_stmt("attempts_insert"), [{
-        "node_execution_id": row["node_execution_id"], "number": row["number"], "phase": row["phase"],
-        "started_at": now, "ended_at": None if row["phase"] == r.RUNNING else now,
+        "execution_id": row["execution_id"], "path": row["path"], "number": row["number"],
+        "phase": row["phase"], "started_at": now, "ended_at": None if row["phase"] == r.RUNNING else now,
         **{f: row.get(f) for f in _ATTEMPT_FIELDS},
     } for row in rows])
 
 
 def attempts_end(session: Session, rows: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
-    """End RUNNING attempts, each named by (node_execution_id, number)."""
+    """End RUNNING attempts, each named by (execution_id, path, number)."""
     if not rows:
         return
     now = now_or(now)
     session.connection().execute(_stmt("attempts_end"), [{
-        "node_execution_id": row["node_execution_id"], "number": row["number"], "phase": row["phase"],
-        "ended_at": now, **{f: row.get(f) for f in _ATTEMPT_FIELDS},
+        "execution_id": row["execution_id"], "path": row["path"], "number": row["number"],
+        "phase": row["phase"], "ended_at": now, **{f: row.get(f) for f in _ATTEMPT_FIELDS},
     } for row in rows])
