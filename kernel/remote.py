@@ -822,6 +822,8 @@ class RemoteExecution:
                 f"execution {self.id} {self.phase}" + (f": {detail}" if detail else ""),
                 execution_id=self.id, phase=self.phase, error=self.error,
             )
+        if "outputs" not in self.record:  # a row from a list: values come with the execution
+            self.refresh()
         types = self._output_types()
         refs = self.record.get("outputs") or {}
         return {n: self._value(ref, types.get(n)) for n, ref in refs.items()}

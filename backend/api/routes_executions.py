@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -36,22 +37,30 @@ def duration_s(record: Any) -> float | None:
     return max((end - record.started_at).total_seconds(), 0.0)
 
 
-def execution_view(record: ExecutionRecord) -> S.Execution:
+def _header(record: ExecutionRecord) -> dict[str, Any]:
     launch_plan = None
     if record.launch_plan_name:
         launch_plan = S.EntityRef(
             kind="launch_plan", name=record.launch_plan_name, version=record.launch_plan_version or ""
         )
-    return S.Execution(
-        id=record.id, project=record.project, domain=record.domain,  # type: ignore[arg-type]
+    return dict(
+        id=record.id, project=record.project, domain=record.domain,
         entity=S.EntityRef(kind=record.entity_kind, name=record.entity_name,  # type: ignore[arg-type]
                            version=record.entity_version),
-        launch_plan=launch_plan, phase=record.phase,  # type: ignore[arg-type]
-        inputs=record.inputs, outputs=record.outputs, error=record.error, settings=record.settings,
+        launch_plan=launch_plan, phase=record.phase, error=record.error,
         parent_execution_id=record.parent_execution_id, parent_node_path=record.parent_node_path,
         abort_requested=record.abort_requested, created_at=record.created_at,
         started_at=record.started_at, ended_at=record.ended_at, duration_s=duration_s(record),
     )
+
+
+def execution_view(record: ExecutionRecord) -> S.Execution:
+    return S.Execution(**_header(record), inputs=record.inputs, outputs=record.outputs,
+                       settings=record.settings)
+
+
+def summary_view(record: ExecutionRecord) -> S.ExecutionSummary:
+    return S.ExecutionSummary(**_header(record))
 
 
 def _attempt_view(a: AttemptRecord) -> S.Attempt:
@@ -190,22 +199,58 @@ async def list_executions(
     limit: Annotated[int, Query(ge=1, le=S.MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=S.MAX_OFFSET)] = 0,
 ) -> S.ExecutionList:
-    """Executions, newest first, filtered by any of the parameters."""
+    """Executions, newest first, filtered by any of the parameters; their values are in
+    `GET /executions/{id}`, so a list stays small however large they are."""
     with svc.db.session(readonly=True) as s:
         found = queries.list_executions(
             s, limit=limit + 1, offset=offset, project=project, domain=domain, name=name, kind=kind,
             launch_plan=launch_plan, phase=phase or None, parent_execution_id=parent_execution_id,
         )
-    items = [execution_view(e) for e in found]
+    items = [summary_view(e) for e in found]
     return _json(S.ExecutionList(items=items[:limit], limit=limit, offset=offset,  # type: ignore[return-value]
                                  next_offset=offset + limit if len(items) > limit else None))
+
+
+class _FinishedAnswers:
+    """Serialised answers of finished executions, which never change again: panels poll the
+    same finished run over and over, and one with large inline values costs far more to read
+    and serialise than to send. Least recently used first out, bounded by bytes."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes, self._max = 0, max_bytes
+
+    def get(self, key: str) -> bytes | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self._max // 8 or key in self._items:
+            return
+        self._items[key] = body
+        self._bytes += len(body)
+        while self._bytes > self._max:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= len(dropped)
+
+
+_finished = _FinishedAnswers()
 
 
 @router.get("/executions/{id}", name="get_execution", responses=_ERRORS, response_model=S.Execution)
 async def get_execution(id: ExecutionId, svc: Svc) -> S.Execution:
     """An execution's phase, timings, inputs, outputs and error."""
-    with svc.db.session(readonly=True) as s:
-        return _json(execution_view(queries.get_execution(s, id)))  # type: ignore[return-value]
+    key = f"{svc.db.url}#{id}"
+    body = _finished.get(key)
+    if body is None:
+        with svc.db.session(readonly=True) as s:
+            record = queries.get_execution(s, id)
+        body = execution_view(record).model_dump_json().encode()
+        if record.done:
+            _finished.put(key, body)
+    return Response(content=body, media_type="application/json")  # type: ignore[return-value]
 
 
 @router.get("/executions/{id}/nodes", name="list_execution_nodes", responses=_ERRORS)

@@ -282,8 +282,9 @@ class RelaunchRequest(Model):
     )
 
 
-class Execution(Response):
-    """An execution's header."""
+class ExecutionSummary(Response):
+    """An execution's header as lists show it: no input or output values (those can be large;
+    `GET /executions/{id}` has them)."""
 
     id: str
     project: str
@@ -291,10 +292,7 @@ class Execution(Response):
     entity: EntityRef = Field(description="The task or workflow that runs.")
     launch_plan: EntityRef | None = Field(description="The launch plan used, if any.")
     phase: ExecutionPhase
-    inputs: dict[str, ValueRef]
-    outputs: dict[str, ValueRef] | None
     error: dict[str, Any] | None
-    settings: dict[str, Any]
     parent_execution_id: str | None
     parent_node_path: str | None
     abort_requested: bool
@@ -304,8 +302,17 @@ class Execution(Response):
     duration_s: float | None = Field(description="Seconds from start to end (or to now while running).")
 
 
+class Execution(ExecutionSummary):
+    """An execution's header with its inputs, outputs and settings."""
+
+    inputs: dict[str, ValueRef]
+    outputs: dict[str, ValueRef] | None
+    settings: dict[str, Any]
+
+
 class ExecutionList(Response):
-    items: list[Execution] = Field(description="Executions, ordered by the `sort` key.")
+    items: list[ExecutionSummary] = Field(
+        description="Executions, newest first, without their values (see `GET /executions/{id}`).")
     limit: int
     offset: int
     next_offset: int | None

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Execution } from '../src/api/client';
+import type { ExecutionSummary as Execution } from '../src/api/client';
 import { PlaitClient, Transport } from '../src/api/client';
 import { ExecutionPages, PAGE } from '../src/sidebar/executions';
 
@@ -8,7 +8,7 @@ function execution(i: number, phase = 'SUCCEEDED'): Execution {
   return {
     id: `e${i}`, project: 'default', domain: 'development',
     entity: { kind: 'workflow', name: 'mod.wf', version: 'v1' }, launch_plan: null, phase,
-    inputs: {}, outputs: null, error: null, settings: {}, parent_execution_id: null, parent_node_path: null,
+    error: null, parent_execution_id: null, parent_node_path: null,
     abort_requested: false, created_at: new Date(1e12 - i * 1000).toISOString(), started_at: null,
     ended_at: null, duration_s: null
   } as Execution;

@@ -515,6 +515,9 @@ def test_executions_are_listed_newest_first_with_filters(registered: Api) -> Non
     _end(registered, ids[0], "SUCCEEDED")
     listing = registered.client.get("/api/v1/executions").json()
     assert [e["id"] for e in listing["items"]] == ids[::-1]
+    assert not {"inputs", "outputs", "settings"} & set(listing["items"][0])  # values: GET by id
+    one = registered.client.get(f"/api/v1/executions/{ids[0]}").json()
+    assert one["inputs"]["count"]["literal"] == 0 and "settings" in one
     queued = registered.client.get("/api/v1/executions", params={"phase": ["QUEUED", "RUNNING"]}).json()
     assert [e["id"] for e in queued["items"]] == ids[:0:-1]
     by_name = registered.client.get("/api/v1/executions", params={"name": report.name}).json()

@@ -10,6 +10,7 @@ import type { components, paths } from './schema';
 
 export type Schemas = components['schemas'];
 export type Execution = Schemas['Execution'];
+export type ExecutionSummary = Schemas['ExecutionSummary'];
 export type ExecutionCreate = Schemas['ExecutionCreate'];
 export type ExecutionSettings = Schemas['ExecutionSettings'];
 export type NodeExecution = Schemas['NodeExecution'];

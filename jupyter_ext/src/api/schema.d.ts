@@ -53,7 +53,8 @@ export interface paths {
         };
         /**
          * List Executions
-         * @description Executions, newest first, filtered by any of the parameters.
+         * @description Executions, newest first, filtered by any of the parameters; their values are in
+         *     `GET /executions/{id}`, so a list stays small however large they are.
          */
         get: operations["list_executions"];
         put?: never;
@@ -1153,7 +1154,7 @@ export interface components {
         };
         /**
          * Execution
-         * @description An execution's header.
+         * @description An execution's header with its inputs, outputs and settings.
          */
         Execution: {
             /** Abort Requested */
@@ -1256,9 +1257,9 @@ export interface components {
         ExecutionList: {
             /**
              * Items
-             * @description Executions, ordered by the `sort` key.
+             * @description Executions, newest first, without their values (see `GET /executions/{id}`).
              */
-            items: components["schemas"]["Execution"][];
+            items: components["schemas"]["ExecutionSummary"][];
             /** Limit */
             limit: number;
             /** Next Offset */
@@ -1312,6 +1313,55 @@ export interface components {
              * @description Where offloaded data goes.
              */
             raw_output_prefix?: string | null;
+        };
+        /**
+         * ExecutionSummary
+         * @description An execution's header as lists show it: no input or output values (those can be large;
+         *     `GET /executions/{id}` has them).
+         */
+        ExecutionSummary: {
+            /** Abort Requested */
+            abort_requested: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Domain
+             * @enum {string}
+             */
+            domain: "development" | "staging" | "production";
+            /**
+             * Duration S
+             * @description Seconds from start to end (or to now while running).
+             */
+            duration_s: number | null;
+            /** Ended At */
+            ended_at: string | null;
+            /** @description The task or workflow that runs. */
+            entity: components["schemas"]["EntityRef"];
+            /** Error */
+            error: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id: string;
+            /** @description The launch plan used, if any. */
+            launch_plan: components["schemas"]["EntityRef"] | null;
+            /** Parent Execution Id */
+            parent_execution_id: string | null;
+            /** Parent Node Path */
+            parent_node_path: string | null;
+            /**
+             * Phase
+             * @enum {string}
+             */
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
+            /** Project */
+            project: string;
+            /** Started At */
+            started_at: string | null;
         };
         /**
          * FieldProblem

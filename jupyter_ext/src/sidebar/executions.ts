@@ -3,7 +3,7 @@
  * a refresh of the newest page that merges live changes into what is loaded.
  * Framework-free; the React list renders it through `subscribe`.
  */
-import type { Execution, PlaitClient } from '../api/client';
+import type { ExecutionSummary as Execution, PlaitClient } from '../api/client';
 
 export const PAGE = 200;
 

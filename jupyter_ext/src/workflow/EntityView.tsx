@@ -4,7 +4,7 @@
  */
 import * as React from 'react';
 
-import type { Entity, EntityKind, EntitySummary, Execution, PlaitClient } from '../api/client';
+import type { Entity, EntityKind, EntitySummary, ExecutionSummary, PlaitClient } from '../api/client';
 import { DagView } from '../dag/DagView';
 import type { DagBundle } from '../dag/types';
 import { formatDuration, formatTime, phaseClass } from '../phases';
@@ -30,7 +30,7 @@ export function EntityView(props: EntityViewProps): JSX.Element {
   const [versions, setVersions] = React.useState<EntitySummary[]>([]);
   const [entity, setEntity] = React.useState<Entity | null>(null);
   const [dag, setDag] = React.useState<DagBundle | null>(null);
-  const [runs, setRuns] = React.useState<Execution[] | null>(null);
+  const [runs, setRuns] = React.useState<ExecutionSummary[] | null>(null);
   const [error, setError] = React.useState<string | null>(null);
 
   React.useEffect(() => {
