@@ -232,13 +232,18 @@ def _add_kind_routes(plural: str, kind: str) -> None:
         domain: DomainQ = "development",
         name_contains: Annotated[str | None, Query(max_length=255)] = None,
         archived: bool = False,
+        workflow: Annotated[str | None, Query(
+            max_length=255, description="Launch plans only: those that launch this workflow.")] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> S.EntityList:
+        if workflow is not None and kind != "launch_plan":
+            raise InvalidField(f"`workflow` filters launch plans, not {label}s; leave it out",
+                               field="workflow")
         with svc.db.session(readonly=True) as s:
             found = queries.list_entities(
                 s, kind, project, domain, name_contains=name_contains, archived=archived,
-                limit=limit + 1, offset=offset,
+                workflow=workflow, limit=limit + 1, offset=offset,
             )
             recent = queries.recent_executions(s, kind, project, domain, [f.latest.name for f in found[:limit]],
                                                per_name=RECENT_EXECUTIONS)

@@ -91,7 +91,10 @@ function setup(target: LaunchTarget, post: (body: any) => Response = () => json(
       return post(call.body);
     }
     if (path === 'launch_plans') {
-      const items = ['kinds.wf', 'wf_fixed', 'other'].map(n => ENTITIES[`launch_plans/${n}`]);
+      const workflow = new URLSearchParams(url.split('?')[1]).get('workflow');
+      const items = ['kinds.wf', 'wf_fixed', 'other']
+        .map(n => ENTITIES[`launch_plans/${n}`])
+        .filter(lp => !workflow || (lp.spec as { workflow?: string }).workflow === workflow);
       return json(200, { items, limit: 500, offset: 0, next_offset: null });
     }
     const found = ENTITIES[decodeURIComponent(path)];
@@ -143,6 +146,9 @@ describe('LaunchForm', () => {
     expect(screen.getByRole('button', { name: 'Launch' }).getAttribute('type')).toBe('submit');
     expect(screen.getByRole('button', { name: 'Cancel' }).getAttribute('type')).toBe('button');
     expect(calls.map(c => c.url)).toContain('workflows/kinds.wf');
+    // only the workflow's own plans are listed, so only theirs are read
+    expect(calls.some(c => c.url.startsWith('launch_plans?') && c.url.includes('workflow=kinds.wf'))).toBe(true);
+    expect(calls.map(c => c.url.split('?')[0])).not.toContain('launch_plans/other');
   });
 
   it('gives each type kind its control', async () => {

@@ -300,3 +300,13 @@ def test_nodes_name_the_version_of_the_entity_they_ran(lab: Lab) -> None:
         "n0": "v1", "n1": "v2", "n2": None, "n3": None, "n4": "v1", "n5": None}
     task = lab.client.get(f"/api/v1/tasks/{negate.name}", params={"version": nodes[1]["entity_version"]})
     assert task.status_code == 200
+
+
+def test_launch_plans_are_listed_by_the_workflow_they_launch(lab: Lab) -> None:
+    lab.register(everything, pair_plan, version="v1")
+    names = lambda **q: [i["name"] for i in lab.client.get("/api/v1/launch_plans", params=q).json()["items"]]  # noqa: E731
+    assert sorted(names(workflow=pair.name)) == sorted([pair.name, "pair_plan"])  # its default plan too
+    assert names(workflow=everything.name) == [everything.name]
+    assert names(workflow="nowhere.wf") == []
+    refused = lab.client.get("/api/v1/workflows", params={"workflow": pair.name})
+    assert refused.status_code == 422 and "filters launch plans" in refused.json()["message"]

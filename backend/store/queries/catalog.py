@@ -197,10 +197,12 @@ def list_entities(
     *,
     name_contains: str | None = None,
     archived: bool | None = False,
+    workflow: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[r.EntitySummary]:
-    """The latest version of each name, by name; `archived=None` lists both states."""
+    """The latest version of each name, by name; `archived=None` lists both states.
+    `workflow` keeps the launch plans whose latest version launches that workflow."""
     check_page(limit, offset)
     where = _entity_scope(kind, project, domain)
     if name_contains:
@@ -219,6 +221,8 @@ def list_entities(
     )
     if archived is not None:
         query = query.where(Entity.archived == archived)
+    if workflow is not None:
+        query = query.where(Entity.spec["workflow"].as_string() == workflow)
     query = query.order_by(Entity.name).limit(limit).offset(offset)
     query = query.execution_options(populate_existing=True)
     return [

@@ -2372,6 +2372,8 @@ export interface operations {
                 domain?: "development" | "staging" | "production";
                 name_contains?: string | null;
                 archived?: boolean;
+                /** @description Launch plans only: those that launch this workflow. */
+                workflow?: string | null;
                 limit?: number;
                 offset?: number;
             };
@@ -2841,6 +2843,8 @@ export interface operations {
                 domain?: "development" | "staging" | "production";
                 name_contains?: string | null;
                 archived?: boolean;
+                /** @description Launch plans only: those that launch this workflow. */
+                workflow?: string | null;
                 limit?: number;
                 offset?: number;
             };
@@ -3161,6 +3165,8 @@ export interface operations {
                 domain?: "development" | "staging" | "production";
                 name_contains?: string | null;
                 archived?: boolean;
+                /** @description Launch plans only: those that launch this workflow. */
+                workflow?: string | null;
                 limit?: number;
                 offset?: number;
             };

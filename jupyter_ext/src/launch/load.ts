@@ -32,14 +32,17 @@ function scope(target: LaunchTarget): { project?: string; domain?: Domain } {
   return { project: target.project, domain: target.domain as Domain | undefined };
 }
 
-/** The newest launch plans of the workflow, each with its spec (the list route has no specs). */
+/** The launch plans of the workflow, each with its spec (the list route has no specs). */
 export async function workflowLaunchPlans(
   client: PlaitClient,
   workflow: Entity,
   signal?: AbortSignal
 ): Promise<LaunchPlanInfo[]> {
   const query = { project: workflow.project, domain: workflow.domain };
-  const list = await client.request('get', 'launch_plans', { query: { ...query, limit: 500 }, signal });
+  const list = await client.request('get', 'launch_plans', {
+    query: { ...query, workflow: workflow.name, limit: 500 },
+    signal
+  });
   const plans = await Promise.all(
     list.items.map(item =>
       client
