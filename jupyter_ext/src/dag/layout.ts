@@ -88,11 +88,21 @@ const ROOT_OPTIONS: LayoutOptions = {
   'elk.json.edgeCoords': 'ROOT'
 };
 
-// ELK (1.4 MB) loads on the first layout, in its own chunk, not when the extension loads.
+// ELK (1.4 MB) loads on the first layout, not when the extension loads. In a browser it
+// runs in a Web Worker, so laying out a large DAG never blocks the page; where there are
+// no workers (tests, Node) it runs in the same thread.
 let elk: Promise<ElkInstance> | null = null;
 
 function loadElk(): Promise<ElkInstance> {
-  elk ??= import('elkjs/lib/elk.bundled.js').then(m => new m.default());
+  elk ??=
+    typeof Worker === 'undefined'
+      ? import('elkjs/lib/elk.bundled.js').then(m => new m.default())
+      : import('elkjs/lib/elk-api.js').then(
+          m =>
+            new m.default({
+              workerFactory: () => new Worker(new URL('elkjs/lib/elk-worker.min.js', import.meta.url))
+            })
+        );
   return elk;
 }
 
