@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..store import queries
 from ..store.errors import NotFound
-from ..store.records import EntityRecord
+from ..store.records import EntityRecord, RecentRecord
 from . import registration
 from . import schemas as S
 from .deps import Svc
@@ -187,7 +187,7 @@ def _next(count: int, limit: int, offset: int) -> int | None:
 RECENT_EXECUTIONS = 10
 
 
-def _recent(found: list[queries.RecentRecord]) -> list[S.RecentExecution]:
+def _recent(found: list[RecentRecord]) -> list[S.RecentExecution]:
     return [S.RecentExecution(id=e.id, phase=e.phase, created_at=e.created_at,  # type: ignore[arg-type]
                               duration_s=duration_s(e)) for e in found]
 

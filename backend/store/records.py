@@ -94,6 +94,17 @@ class ExecutionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentRecord:
+    """One of the latest executions of an entity (what a listing shows of it)."""
+
+    id: str
+    phase: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class NodeRecord:
     id: int
     execution_id: str

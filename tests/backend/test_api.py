@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import plait
 import pytest
+from fakes import PYTHON, RecordingExecutor
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from plait.backend.api import create_app
@@ -39,7 +40,6 @@ from plait.backend.store import Database, queries
 from starlette.routing import Route
 
 TOKEN = "test-token-0123456789"
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _load_program(relative: str) -> Any:
@@ -55,31 +55,6 @@ def _load_program(relative: str) -> Any:
 
 
 ORDERS = _load_program("tasks/order_launch_plans.py")
-
-
-class RecordingExecutor:
-    """The Executor interface, recording what the API asks of it."""
-
-    def __init__(self) -> None:
-        self.submitted: list[str] = []
-        self.aborted: list[str] = []
-        self.python = PYTHON
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def submit(self, execution_id: str) -> None:
-        self.submitted.append(execution_id)
-
-    def abort(self, execution_id: str) -> None:
-        self.aborted.append(execution_id)
-
-    def worker_python(self) -> str:
-        return self.python
-
-    def worker_resources(self) -> dict[str, float]:
-        return {"cpu": 2.0, "mem": 4e9}
 
 
 @dataclasses.dataclass

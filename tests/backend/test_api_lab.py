@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import plait
 import pytest
+from fakes import PYTHON, RecordingExecutor
 from fastapi.testclient import TestClient
 from plait.backend.api import create_app
 from plait.backend.api.schemas import Dag
@@ -30,30 +30,7 @@ from plait.notebook.dag import MIME, dag_of
 from sqlalchemy import event
 
 TOKEN = "lab-token-0123456789"
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-
-class RecordingExecutor:
-    """The Executor interface; submissions are only recorded."""
-
-    def __init__(self) -> None:
-        self.submitted: list[str] = []
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def submit(self, execution_id: str) -> None:
-        self.submitted.append(execution_id)
-
-    def abort(self, execution_id: str) -> None: ...
-
-    def worker_python(self) -> str:
-        return PYTHON
-
-    def worker_resources(self) -> dict[str, float]:
-        return {"cpu": 2.0}
 
 
 @plait.task

@@ -8,13 +8,13 @@ names can meet real rows.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import plait
 import pytest
 import schemathesis
+from fakes import PYTHON, RecordingExecutor
 from hypothesis import HealthCheck, settings
 from plait.backend.api import create_app
 from plait.backend.config import Settings
@@ -24,25 +24,6 @@ from plait.backend.store import Database
 
 TOKEN = "schemathesis-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-class QuietExecutor:
-    """The Executor interface; these tests are about the HTTP layer."""
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def submit(self, execution_id: str) -> None: ...
-
-    def abort(self, execution_id: str) -> None: ...
-
-    def worker_python(self) -> str:
-        return PYTHON
-
-    def worker_resources(self) -> dict[str, float]:
-        return {"cpu": 1.0}
 
 
 @plait.task
@@ -62,7 +43,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     config = Settings.from_env(env={}, home=str(tmp_path_factory.mktemp("schemathesis")))
     db = Database(config.database_url)
     db.migrate()
-    app = create_app(config, db, ObjectStore(config.storage_url), QuietExecutor(), token=TOKEN)
+    app = create_app(config, db, ObjectStore(config.storage_url), RecordingExecutor(), token=TOKEN)
     from fastapi.testclient import TestClient
 
     with TestClient(app, headers=AUTH) as client:

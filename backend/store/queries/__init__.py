@@ -29,7 +29,6 @@ from .catalog import (
 )
 from .executions import (
     EXECUTION_FILTERS,
-    RecentRecord,
     claim_executions,
     create_execution,
     get_execution,
@@ -73,7 +72,6 @@ __all__ = [
     "Conflict",
     "InvalidRequest",
     "NotFound",
-    "RecentRecord",
     "cache_extend",
     "cache_get",
     "cache_put",

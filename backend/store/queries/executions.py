@@ -7,7 +7,6 @@ import re
 import secrets
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -182,20 +181,9 @@ def list_executions(
     return [_execution(row) for row in session.scalars(query)]
 
 
-@dataclass(frozen=True, slots=True)
-class RecentRecord:
-    """One of the latest executions of an entity (what a listing shows of it)."""
-
-    id: str
-    phase: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-
-
 def recent_executions(
     session: Session, kind: str, project: str, domain: str, names: Iterable[str], *, per_name: int = 10
-) -> dict[str, list[RecentRecord]]:
+) -> dict[str, list[r.RecentRecord]]:
     """The `per_name` newest executions of each named entity, newest first, in one query.
 
     A task's or workflow's are those that run it, a launch plan's those
@@ -221,9 +209,9 @@ def recent_executions(
         .subquery()
     )
     query = select(ranked).where(ranked.c.rank <= per_name).order_by(ranked.c.name, ranked.c.rank)
-    found: dict[str, list[RecentRecord]] = {}
+    found: dict[str, list[r.RecentRecord]] = {}
     for row in session.execute(query):
-        found.setdefault(row.name, []).append(RecentRecord(
+        found.setdefault(row.name, []).append(r.RecentRecord(
             id=row.id, phase=row.phase, created_at=row.created_at, started_at=row.started_at,
             ended_at=row.ended_at,
         ))

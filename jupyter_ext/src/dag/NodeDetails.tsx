@@ -2,23 +2,12 @@
 import * as React from 'react';
 
 import { kindText } from './legend';
-import type { DagGraph, DagNode, DagSource } from './types';
+import { forEachNode, type DagGraph, type DagNode, type DagSource } from './types';
 
 /** Every node of a DAG by path, nested graphs and branch cases included. */
 export function nodesByPath(dag: DagGraph): Map<string, DagNode> {
   const out = new Map<string, DagNode>();
-  const visit = (g: DagGraph): void => {
-    for (const n of g.nodes) {
-      out.set(n.path, n);
-      if (n.graph) {
-        visit(n.graph);
-      }
-      for (const c of n.cases ?? []) {
-        visit(c.graph);
-      }
-    }
-  };
-  visit(dag);
+  forEachNode(dag, n => out.set(n.path, n));
   return out;
 }
 

@@ -10,7 +10,7 @@
  */
 import type { ELK as ElkInstance, ElkExtendedEdge, ElkNode, LayoutOptions } from 'elkjs/lib/elk-api';
 
-import type { DagGraph, DagNode, DagSource } from './types';
+import { forEachNode, type DagGraph, type DagNode, type DagSource } from './types';
 
 export type BoxRole = 'node' | 'input' | 'output' | 'case';
 
@@ -119,21 +119,7 @@ export function clip(text: string, max: number = MAX_LABEL): string {
 /** The boxes a layout of `dag` will hold: what "Laying out N nodes…" counts. */
 export function countNodes(dag: DagGraph, expanded: ReadonlySet<string> = new Set()): number {
   let n = 0;
-  const visit = (g: DagGraph): void => {
-    for (const node of g.nodes) {
-      n += 1;
-      if (!expanded.has(node.path)) {
-        continue;
-      }
-      if (node.graph) {
-        visit(node.graph);
-      }
-      for (const c of node.cases ?? []) {
-        visit(c.graph);
-      }
-    }
-  };
-  visit(dag);
+  forEachNode(dag, () => (n += 1), node => expanded.has(node.path));
   return n;
 }
 

@@ -1,5 +1,5 @@
 /** Node kinds and live phases as the DAG view names and colours them. */
-import type { DagGraph } from './types';
+import { forEachNode, type DagGraph } from './types';
 
 /** The kinds with a colour of their own, in legend order; others are drawn as "other". */
 export const KINDS = ['task', 'workflow', 'launch_plan', 'map', 'dynamic', 'branch', 'gate'] as const;
@@ -33,18 +33,7 @@ export function phaseClass(phase: string | undefined): string {
 /** The kinds that occur in a DAG, nested graphs included, in legend order. */
 export function kindsOf(dag: DagGraph): string[] {
   const seen = new Set<string>();
-  const visit = (g: DagGraph): void => {
-    for (const n of g.nodes) {
-      seen.add(n.kind);
-      if (n.graph) {
-        visit(n.graph);
-      }
-      for (const c of n.cases ?? []) {
-        visit(c.graph);
-      }
-    }
-  };
-  visit(dag);
+  forEachNode(dag, n => seen.add(n.kind));
   const known = KINDS.filter(k => seen.has(k));
   const others = [...seen].filter(k => !(KINDS as readonly string[]).includes(k)).sort();
   return [...known, ...others];

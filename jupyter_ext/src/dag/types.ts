@@ -62,3 +62,26 @@ export interface DagBundle extends DagGraph {
   kind: string;
   workflow?: string;
 }
+
+/**
+ * Visit every node of `graph` and of its nested graphs and branch cases, parents
+ * before children; `descend(node)` false skips what `node` contains.
+ */
+export function forEachNode(
+  graph: DagGraph,
+  visit: (node: DagNode) => void,
+  descend: (node: DagNode) => boolean = () => true
+): void {
+  for (const node of graph.nodes) {
+    visit(node);
+    if (!descend(node)) {
+      continue;
+    }
+    if (node.graph) {
+      forEachNode(node.graph, visit, descend);
+    }
+    for (const c of node.cases ?? []) {
+      forEachNode(c.graph, visit, descend);
+    }
+  }
+}

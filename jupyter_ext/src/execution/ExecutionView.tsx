@@ -275,7 +275,7 @@ function Header(
           {entity.kind === 'workflow' && onOpenWorkflow ? (
             <button
               type="button"
-              className="plait-ExecutionView-link"
+              className="plait-Link"
               title={`Open workflow ${entity.name}`}
               onClick={() => onOpenWorkflow(entity.name, entity.version || undefined)}
             >
@@ -302,7 +302,7 @@ function Header(
               {onOpenExecution ? (
                 <button
                   type="button"
-                  className="plait-ExecutionView-link"
+                  className="plait-Link"
                   onClick={() => onOpenExecution(execution.parent_execution_id as string)}
                 >
                   {execution.parent_execution_id}

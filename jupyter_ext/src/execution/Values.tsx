@@ -136,7 +136,7 @@ function Offloaded(props: {
       ) : (
         <button
           type="button"
-          className="plait-ExecutionView-link"
+          className="plait-Link"
           aria-label={`Load ${props.name}`}
           disabled={loaded.state === 'loading'}
           onClick={() => void load()}

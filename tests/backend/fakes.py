@@ -1,0 +1,32 @@
+"""Stand-ins for the parts an API test must not reach."""
+
+from __future__ import annotations
+
+import sys
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+class RecordingExecutor:
+    """The Executor interface, recording what the API asks of it; nothing runs."""
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+        self.aborted: list[str] = []
+        self.python = PYTHON
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def submit(self, execution_id: str) -> None:
+        self.submitted.append(execution_id)
+
+    def abort(self, execution_id: str) -> None:
+        self.aborted.append(execution_id)
+
+    def worker_python(self) -> str:
+        return self.python
+
+    def worker_resources(self) -> dict[str, float]:
+        return {"cpu": 2.0, "mem": 4e9}
