@@ -64,7 +64,7 @@ def serve(
 
     from .api import create_app
     from .config import Settings, ensure_token, remove_endpoint, write_endpoint
-    from .executor import Executor
+    from .execution.executor import Executor
     from .storage import ObjectStore
     from .store import Database, queries
 
@@ -89,13 +89,13 @@ def serve(
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
         if workers > 1:
             # API processes serve requests from the database; this one runs the executor.
-            from .api.proxy import write_info
+            from .execution.proxy import write_info
 
             write_info(settings.home, executor.info())
             executor.on_info = lambda info: write_info(settings.home, info)
             os.environ.update({"PLAIT_HOME": str(settings.home), "PLAIT_DATABASE_URL": settings.database_url,
                                "PLAIT_STORAGE_URL": str(settings.storage_url)})
-            config = uvicorn.Config("plait.backend.api.proxy:app_from_env", factory=True, workers=workers,
+            config = uvicorn.Config("plait.backend.execution.proxy:app_from_env", factory=True, workers=workers,
                                     log_level="warning", access_log=False, lifespan="off",
                                     timeout_graceful_shutdown=5)
             from uvicorn.supervisors import Multiprocess

@@ -36,9 +36,9 @@ LONG_TASK_MS = 50.0
 
 def seed_executions(home: Path, entity: str, version: str, count: int) -> None:
     """`count` finished executions of `entity`, newest last, written in one transaction."""
+    from plait.backend.execution.values import literal_ref
     from plait.backend.store.db import Database
     from plait.backend.store.models import Execution
-    from plait.backend.values import literal_ref
     from sqlalchemy import insert
 
     db = Database(f"sqlite:///{home / 'plait.db'}")

@@ -10,7 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
+
 __version__ = "0.1.0"
+
+_moved.install()  # module paths of 0.1.0 (in pickles and notebooks) still import
 
 # public name -> module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {
@@ -23,77 +27,77 @@ _EXPORTS: dict[str, str] = {
     "FlyteRecoverableException": "errors",
     "TaskTimeoutError": "errors",
     # tasks and workflows
-    "task": "tasks",
-    "PythonFunctionTask": "tasks",
-    "TaskMetadata": "tasks",
-    "reference_task": "tasks",
-    "workflow": "workflows",
-    "Workflow": "workflows",
-    "ImperativeWorkflow": "workflows",
-    "WorkflowFailurePolicy": "workflows",
-    "dynamic": "dynamic_workflows",
-    "map": "maptask",
-    "map_task": "maptask",
-    "conditional": "branches",
-    "create_node": "nodes",
-    "kwtypes": "interface",
-    "LaunchPlan": "launch_plan",
-    "reference_launch_plan": "launch_plan",
+    "task": "sdk.tasks",
+    "PythonFunctionTask": "sdk.tasks",
+    "TaskMetadata": "sdk.tasks",
+    "reference_task": "sdk.tasks",
+    "workflow": "sdk.workflows",
+    "Workflow": "sdk.workflows",
+    "ImperativeWorkflow": "sdk.workflows",
+    "WorkflowFailurePolicy": "sdk.workflows",
+    "dynamic": "sdk.dynamic",
+    "map": "sdk.maptask",
+    "map_task": "sdk.maptask",
+    "conditional": "sdk.branches",
+    "create_node": "sdk.nodes",
+    "kwtypes": "sdk.interface",
+    "LaunchPlan": "sdk.launch_plan",
+    "reference_launch_plan": "sdk.launch_plan",
     # caching
-    "Cache": "cache",
-    "CachePolicy": "cache",
-    "CacheFunctionBody": "cache",
-    "HashMethod": "cache",
+    "Cache": "config.cache",
+    "CachePolicy": "config.cache",
+    "CacheFunctionBody": "config.cache",
+    "HashMethod": "config.cache",
     # data
-    "FlyteFile": "files",
-    "FlyteDirectory": "files",
-    "current_context": "context",
-    "ExecutionParameters": "context",
+    "FlyteFile": "sdk.files",
+    "FlyteDirectory": "sdk.files",
+    "current_context": "sdk.context",
+    "ExecutionParameters": "sdk.context",
     # other task types
-    "ShellTask": "shell",
-    "OutputLocation": "shell",
-    "ContainerTask": "container",
+    "ShellTask": "task_types.shell",
+    "OutputLocation": "task_types.shell",
+    "ContainerTask": "task_types.container",
     # environments and hardware
-    "Resources": "resources",
-    "GPUAccelerator": "resources",
-    "A10G": "resources",
-    "L4": "resources",
-    "K80": "resources",
-    "M60": "resources",
-    "P4": "resources",
-    "P100": "resources",
-    "T4": "resources",
-    "V100": "resources",
-    "A100": "resources",
-    "A100_80GB": "resources",
-    "L40S": "resources",
-    "PodTemplate": "resources",
-    "ImageSpec": "image_spec",
-    "ActorEnvironment": "actors",
-    "actor_cache": "actors",
+    "Resources": "config.resources",
+    "GPUAccelerator": "config.resources",
+    "A10G": "config.resources",
+    "L4": "config.resources",
+    "K80": "config.resources",
+    "M60": "config.resources",
+    "P4": "config.resources",
+    "P100": "config.resources",
+    "T4": "config.resources",
+    "V100": "config.resources",
+    "A100": "config.resources",
+    "A100_80GB": "config.resources",
+    "L40S": "config.resources",
+    "PodTemplate": "config.resources",
+    "ImageSpec": "config.image_spec",
+    "ActorEnvironment": "task_types.actors",
+    "actor_cache": "task_types.actors",
     # launch plan settings
-    "CronSchedule": "schedules",
-    "FixedRate": "schedules",
-    "Email": "notify",
-    "Slack": "notify",
-    "PagerDuty": "notify",
-    "WorkflowExecutionPhase": "notify",
-    "ConcurrencyPolicy": "concurrency",
-    "ConcurrencyLimitBehavior": "concurrency",
-    "Secret": "security",
-    "SecurityContext": "security",
-    "AuthRole": "security",
-    "Labels": "security",
-    "Annotations": "security",
-    "RawOutputDataConfig": "security",
+    "CronSchedule": "config.schedules",
+    "FixedRate": "config.schedules",
+    "Email": "config.notify",
+    "Slack": "config.notify",
+    "PagerDuty": "config.notify",
+    "WorkflowExecutionPhase": "config.notify",
+    "ConcurrencyPolicy": "config.concurrency",
+    "ConcurrencyLimitBehavior": "config.concurrency",
+    "Secret": "config.security",
+    "SecurityContext": "config.security",
+    "AuthRole": "config.security",
+    "Labels": "config.security",
+    "Annotations": "config.security",
+    "RawOutputDataConfig": "config.security",
     # artifacts
     "Artifact": "artifacts",
     "Granularity": "artifacts",
     "Inputs": "artifacts",
     "OnArtifact": "artifacts",
     # notebooks
-    "NotebookTask": "notebook_task",
-    "record": "notebook_task",
+    "NotebookTask": "task_types.notebook_task",
+    "record": "task_types.notebook_task",
     # the backend client
     "Remote": "remote",
     "RemoteExecution": "remote",
@@ -120,39 +124,18 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext plait`: register the plait magics."""
-    from .magics import load_ipython_extension as load
+    from .notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .actors import ActorEnvironment, actor_cache
     from .artifacts import Artifact, DataCard, Granularity, Inputs, ModelCard, OnArtifact
-    from .branches import conditional
-    from .cache import Cache, CacheFunctionBody, CachePolicy, HashMethod
-    from .concurrency import ConcurrencyLimitBehavior, ConcurrencyPolicy
-    from .container import ContainerTask
-    from .context import ExecutionParameters, current_context
-    from .dynamic_workflows import dynamic
-    from .errors import (
-        CompileError,
-        FlyteError,
-        FlyteRecoverableException,
-        PlaitError,
-        TaskTimeoutError,
-        TypeMismatchError,
-        UserError,
-    )
-    from .files import FlyteDirectory, FlyteFile
-    from .image_spec import ImageSpec
-    from .interface import kwtypes
-    from .launch_plan import LaunchPlan, reference_launch_plan
-    from .maptask import map, map_task
-    from .nodes import create_node
-    from .notebook_task import NotebookTask, record
-    from .notify import Email, PagerDuty, Slack, WorkflowExecutionPhase
-    from .remote import Remote, RemoteEntity, RemoteExecution
-    from .resources import (
+    from .config.cache import Cache, CacheFunctionBody, CachePolicy, HashMethod
+    from .config.concurrency import ConcurrencyLimitBehavior, ConcurrencyPolicy
+    from .config.image_spec import ImageSpec
+    from .config.notify import Email, PagerDuty, Slack, WorkflowExecutionPhase
+    from .config.resources import (
         A10G,
         A100,
         A100_80GB,
@@ -168,8 +151,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PodTemplate,
         Resources,
     )
-    from .schedules import CronSchedule, FixedRate
-    from .security import (
+    from .config.schedules import CronSchedule, FixedRate
+    from .config.security import (
         Annotations,
         AuthRole,
         Labels,
@@ -177,6 +160,27 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Secret,
         SecurityContext,
     )
-    from .shell import OutputLocation, ShellTask
-    from .tasks import PythonFunctionTask, TaskMetadata, reference_task, task
-    from .workflows import ImperativeWorkflow, Workflow, WorkflowFailurePolicy, workflow
+    from .errors import (
+        CompileError,
+        FlyteError,
+        FlyteRecoverableException,
+        PlaitError,
+        TaskTimeoutError,
+        TypeMismatchError,
+        UserError,
+    )
+    from .remote import Remote, RemoteEntity, RemoteExecution
+    from .sdk.branches import conditional
+    from .sdk.context import ExecutionParameters, current_context
+    from .sdk.dynamic import dynamic
+    from .sdk.files import FlyteDirectory, FlyteFile
+    from .sdk.interface import kwtypes
+    from .sdk.launch_plan import LaunchPlan, reference_launch_plan
+    from .sdk.maptask import map, map_task
+    from .sdk.nodes import create_node
+    from .sdk.tasks import PythonFunctionTask, TaskMetadata, reference_task, task
+    from .sdk.workflows import ImperativeWorkflow, Workflow, WorkflowFailurePolicy, workflow
+    from .task_types.actors import ActorEnvironment, actor_cache
+    from .task_types.container import ContainerTask
+    from .task_types.notebook_task import NotebookTask, record
+    from .task_types.shell import OutputLocation, ShellTask

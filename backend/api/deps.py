@@ -15,7 +15,7 @@ class Services:
     settings: Any  # plait.backend.config.Settings
     db: Any  # plait.backend.store.Database
     storage: Any  # plait.backend.storage.ObjectStore
-    executor: Any  # plait.backend.executor.Executor (or anything with its interface)
+    executor: Any  # plait.backend.execution.executor.Executor (or anything with its interface)
 
 
 def _services(request: Request) -> Services:

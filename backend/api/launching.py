@@ -4,7 +4,7 @@ Framework-free: the routes give it specs and request data and store what it
 returns. Inputs come from four places, later ones winning: the interface's
 defaults, the launch plan's default inputs, the request, the launch plan's
 fixed inputs (which the request may not override). Each input is checked
-against its declared type with `plait.literals.validate_literal`; every
+against its declared type with `plait.model.literals.validate_literal`; every
 problem is reported at once, naming the input, the type and what was given.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from plait.literals import describe_type, literal_type_name, validate_literal
 from plait.model import InterfaceSpec, LaunchPlanSpec
+from plait.model.literals import describe_type, literal_type_name, validate_literal
 
-from ..values import literal_ref
+from ..execution.values import literal_ref
 from .errors import InputProblems, Problem
 
 # A default the client could not write as a literal; the worker applies it.

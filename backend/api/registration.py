@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from plait.entity import content_version as content_version_of
 from plait.model import LaunchPlanSpec, SpecError, TaskSpec, WorkflowSpec, parse_spec
+from plait.sdk.entity import content_version as content_version_of
 
 from .errors import InvalidField
 

@@ -1,6 +1,6 @@
 """Notebook support behind `%load_ext plait`: cell parsing, DAG views, progress, remote runs.
 
 Nothing here imports IPython or ipywidgets at module level except the view
-code that needs them, which does so inside functions; `plait.magics` is the
-IPython adapter and `plait.export` turns notebooks into modules.
+code that needs them, which does so inside functions; `plait.notebook.magics` is the
+IPython adapter and `plait.notebook.export` turns notebooks into modules.
 """

@@ -111,7 +111,7 @@ class CellOptions:
         out: dict[str, Any] = {}
         for key, value in self.params.items():
             if isinstance(value, Resources):
-                from ..resources import Resources as R
+                from ..config.resources import Resources as R
 
                 try:
                     out[key] = R(**value.values)
@@ -125,7 +125,7 @@ class CellOptions:
                     )
                 out[key] = namespace[value.name]
             elif isinstance(value, Policy):
-                from ..workflows import WorkflowFailurePolicy
+                from ..sdk.workflows import WorkflowFailurePolicy
 
                 out[key] = WorkflowFailurePolicy(value.name)
             else:

@@ -27,8 +27,8 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
-from ..compiler import DictOf, ListOf, Lit, Ref
-from ..literals import describe_type
+from ..model.literals import describe_type
+from ..sdk.compiler import DictOf, ListOf, Lit, Ref
 from ..typesys import describe
 
 MIME = "application/vnd.plait.dag+json"
@@ -154,7 +154,7 @@ def _node(node: Any, prefix: str, depth: int) -> dict[str, Any]:
         out["label"] = f"map({_short(entity.target.name)})"
         out["target"] = entity.target.name
     elif kind == "branch" and depth < _MAX_DEPTH:
-        from ..interface import Interface
+        from ..sdk.interface import Interface
 
         cases = []
         for case in entity.cases:

@@ -11,7 +11,7 @@ Every step also returns its executed notebook and an HTML rendering of it.
 from __future__ import annotations
 
 import plait
-from plait.notebook_task import NotebookTask
+from plait import NotebookTask
 
 load = NotebookTask(
     "load", "load.ipynb",

@@ -25,8 +25,8 @@ from plait.backend.api.schemas import Dag
 from plait.backend.config import Settings
 from plait.backend.storage import ObjectStore
 from plait.backend.store import Database, queries
-from plait.entity import Entity
 from plait.notebook.dag import MIME, dag_of
+from plait.sdk.entity import Entity
 from sqlalchemy import event
 
 TOKEN = "lab-token-0123456789"

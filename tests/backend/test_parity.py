@@ -2,7 +2,7 @@
 
 Each case names a program under tests/resources, an entity in it and its
 inputs; the program runs in this process with the local engine
-(`plait.engine.execute`) and on a `plait server` subprocess (SQLite, an
+(`plait.run.engine.execute`) and on a `plait server` subprocess (SQLite, an
 embedded Dask LocalCluster) through `plait.Remote`, and both must give the
 same outputs, or fail the same way. The server starts once for the session
 and each program is registered once. Programs that count their runs write to
@@ -24,10 +24,10 @@ from typing import Any
 
 import plait
 import pytest
-from plait import engine
-from plait.bundle import collect
 from plait.errors import InputError, TaskTimeoutError, UserError
 from plait.remote import Remote, RemoteExecution, RemoteUserError, error_text
+from plait.remote.bundle import collect
+from plait.run import engine
 from server_fixture import ServerProcess, running_server
 
 pytestmark = pytest.mark.slow

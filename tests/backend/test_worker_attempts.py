@@ -15,7 +15,7 @@ from typing import Any
 import cloudpickle
 import plait
 import pytest
-from plait.backend import worker
+from plait.backend.execution import worker
 from plait.backend.storage import ObjectStore
 
 

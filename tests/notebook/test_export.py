@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from plait.export import ExportError, export_notebook
+from plait.notebook.export import ExportError, export_notebook
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
 

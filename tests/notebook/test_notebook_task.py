@@ -13,8 +13,8 @@ from types import ModuleType
 
 import plait
 import pytest
-from plait.engine import execute
-from plait.notebook_task import NotebookError, NotebookTask
+from plait.run.engine import execute
+from plait.task_types.notebook_task import NotebookError, NotebookTask
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "notebooks" / "pipeline"
@@ -98,7 +98,7 @@ def test_a_cached_notebook_runs_again_only_when_its_code_changes(tmp_path: Path)
     assert time.perf_counter() - started < 0.5
     assert again.nodes[""].phase == "CACHE_HIT" and again.outputs["summary"] == first.outputs["summary"]
     nb = json.loads(copy.read_text())
-    nb["cells"][2]["source"] = ["from plait.notebook_task import record\n", "record('summary', f'n={count}')"]
+    nb["cells"][2]["source"] = ["from plait.task_types.notebook_task import record\n", "record('summary', f'n={count}')"]
     copy.write_text(json.dumps(nb))
     edited = execute(report, {"mean": 1.0, "stdev": 0.5, "count": 3})
     assert edited.nodes[""].phase == "SUCCEEDED" and edited.outputs["summary"] == "n=3"
@@ -106,7 +106,7 @@ def test_a_cached_notebook_runs_again_only_when_its_code_changes(tmp_path: Path)
 
 def test_without_nbconvert_the_html_is_still_a_page(monkeypatch: pytest.MonkeyPatch) -> None:
     import nbformat
-    from plait.notebook_task import to_html
+    from plait.task_types.notebook_task import to_html
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("1 < 2")]

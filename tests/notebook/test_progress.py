@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 
 import plait
-from plait.engine import execute
 from plait.notebook.progress import ProgressModel, planned_rows
+from plait.run.engine import execute
 
 
 @plait.task

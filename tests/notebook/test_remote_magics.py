@@ -149,7 +149,7 @@ def test_tasks_defined_in_cells_ran_on_dask_workers(remote_kernel: Kernel, launc
     printed = int(re.search(r"shouting hello from pid (\d+)", reply.stdout).group(1))
     assert kernel_pid not in (worker_pid, printed)
     workers = json.loads(remote_kernel.ok(
-        "import json\nfrom plait.notebook.remote import client\n"
+        "import json\nfrom plait.notebook.remote_magics import client\n"
         f"print(json.dumps([a['worker'] for n in client().fetch_execution({exec_id!r}).nodes() "
         "for a in n.attempts]))"
     ).stdout)
@@ -158,7 +158,7 @@ def test_tasks_defined_in_cells_ran_on_dask_workers(remote_kernel: Kernel, launc
 
 def test_tasks_defined_in_cells_travel_with_their_source(remote_kernel: Kernel, launched: tuple[Reply, str]) -> None:
     sources = remote_kernel.ok(
-        "import cloudpickle\nfrom plait.bundle import collect\n"
+        "import cloudpickle\nfrom plait.remote.bundle import collect\n"
         "sorted(cloudpickle.loads(b).function.__plait_source__.splitlines()[0] "
         "for b in collect([greet]).functions.values())"
     ).value()
@@ -204,12 +204,12 @@ def test_a_failed_run_is_one_line_naming_the_node_and_its_log(remote_kernel: Ker
 def test_a_python_version_mismatch_is_refused_before_the_run(remote_kernel: Kernel) -> None:
     remote_kernel.ok("%%task\ndef never(x: int) -> int:\n    return x\n")
     before = remote_kernel.ok("%plait executions").displays("text/plain")[0]
-    remote_kernel.ok("import plait.bundle\n_real = plait.bundle.python_version\n"
-                     "plait.bundle.python_version = lambda: '3.2'")
+    remote_kernel.ok("import plait.remote.bundle\n_real = plait.remote.bundle.python_version\n"
+                     "plait.remote.bundle.python_version = lambda: '3.2'")
     try:
         reply = remote_kernel.run("%plait launch never --x 1 --wait")
     finally:
-        remote_kernel.ok("plait.bundle.python_version = _real")
+        remote_kernel.ok("plait.remote.bundle.python_version = _real")
     assert reply.status == "error" and reply.error["ename"] == "RemoteUserError"
     worker = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert reply.error["evalue"] == (

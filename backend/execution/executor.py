@@ -1,0 +1,661 @@
+"""The executor: claims executions, drives them on Dask, records every transition.
+
+One loop thread owns all run state; Dask completion callbacks only put events
+on a queue. Executions are claimed with a lease in the database, so after a
+crash another (or a restarted) executor takes them over and resumes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+from ..store import queries as q
+from .run import ExecutionRun, MapState, QueuedAttempt
+
+log = logging.getLogger("plait.backend.execution.executor")
+
+LEASE_S = 15.0
+CLAIM_EVERY_S = 2.0
+FLUSH_EVERY_S = 0.05  # longest a noted transition waits for its commit while events keep coming
+GATHER_EVERY_S = 0.05  # longest an answer nothing waits for (Dask runs what follows) waits for its gather
+POLL_EVERY_S = 0.05  # how often the loop looks for ended attempts it watches without a callback
+RESERVATION_TTL_S = 30.0
+
+
+_CANCELLED = object()
+
+
+_UNSET_ANSWER = object()
+
+
+class _Pending:
+    """A finished future whose answer the loop fetches (in batches) before handling it."""
+
+    __slots__ = ("future", "answer")
+
+    def __init__(self, future: Any) -> None:
+        self.future = future
+        self.answer: Any = _UNSET_ANSWER
+
+
+def _answer(fut: Any) -> Any:
+    """A future's answer when no gather fetched it: its error, its cancellation, or (when the
+    gather failed) the result fetched on its own."""
+    if fut.cancelled():
+        return _CANCELLED
+    if fut.status == "lost":  # its worker died after it ended: result() would wait for a re-run
+        return RuntimeError("the worker that held this attempt's answer was lost")
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - handed to the loop as a SYSTEM failure
+        return exc
+
+
+def _answer_of(pending: _Pending) -> Any:
+    """The answer a gather fetched, or the future's own (an error, a cancellation, a retry)."""
+    return pending.answer if pending.answer is not _UNSET_ANSWER else _answer(pending.future)
+
+
+def _system_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Executor:
+    def __init__(
+        self,
+        db: Any,
+        storage: Any,
+        *,
+        dask_address: str | None = None,
+        owner: str | None = None,
+        cluster_options: dict[str, Any] | None = None,
+        max_dynamic_depth: int = 32,
+    ) -> None:
+        self.db = db
+        self.storage = storage
+        self.storage_url = getattr(storage, "url", None) or str(storage)
+        self.dask_address = dask_address
+        self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.cluster_options = cluster_options or {}
+        self.max_dynamic_depth = max_dynamic_depth
+        self.reservation_ttl = RESERVATION_TTL_S
+        self.spec_cache: dict[Any, Any] = {}
+        self.runs: dict[str, ExecutionRun] = {}
+        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.client: Any = None
+        self.cluster: Any = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._workers_info: dict[str, Any] = {}
+        self._journal: list[Any] = []
+        self._flushed_at = 0.0
+        self._finished = False  # an execution ended since the last commit
+        self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
+        self._attempts: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self._key_token = uuid.uuid4().hex[:8]
+        self._key_seq = itertools.count()
+        self._awaiting: list[tuple[Any, ...]] = []  # finished attempts' events, in order, waiting for answers
+        self._gathering = False  # a gather is on its way; the next one waits for it (keeps the order)
+        self._awaiting_since = 0.0
+        self._polled: dict[Any, tuple[str, str, int, Any]] = {}  # Dask key -> (execution, path, attempt, future)
+        self._polled_at = 0.0
+        self.on_info: Any = None  # called with info() now and then (the server publishes it)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        from distributed import Client, LocalCluster
+
+        if self.dask_address:
+            self.client = Client(self.dask_address, timeout=30)
+        else:
+            import dask
+
+            # A lost worker's task comes back to the executor as a failure at once, to be
+            # recorded and retried as SYSTEM, instead of being re-run quietly by Dask.
+            dask.config.set({"distributed.scheduler.allowed-failures": 0})
+            options: dict[str, Any] = {"n_workers": 2, "threads_per_worker": 1,
+                                       "dashboard_address": ":0", "silence_logs": logging.WARNING}
+            options.update(self.cluster_options)
+            if options.pop("subprocess_scheduler", False):
+                # The scheduler in its own process does not share the GIL with the executor.
+                from distributed.deploy.subprocess import SubprocessCluster
+
+                self.cluster = SubprocessCluster(host="127.0.0.1", **options)
+            else:
+                options.pop("in_process", None)
+                self.cluster = LocalCluster(processes=True, **options)
+            self.client = Client(self.cluster)
+        self._pokes = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._pokes.bind(("127.0.0.1", 0))
+        self._pokes.settimeout(0.5)
+        threading.Thread(target=self._listen, name="plait-pokes", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="plait-executor", daemon=True)
+        self._thread.start()
+
+    @property
+    def poke_port(self) -> int:
+        """Loopback UDP port where API processes announce new and aborted executions."""
+        return int(self._pokes.getsockname()[1])
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                data = self._pokes.recv(512).decode(errors="replace")
+            except (TimeoutError, OSError):
+                continue
+            verb, _, execution_id = data.partition(" ")
+            if verb in ("claim", "abort") and execution_id:
+                self.events.put((verb, execution_id))
+
+    def info(self) -> dict[str, Any]:
+        """What API processes need to know (see api/proxy.py)."""
+        return {"worker_python": self.worker_python(), "worker_resources": self.worker_resources(),
+                "scheduler": self.scheduler_address, "dashboard": self.dashboard_link,
+                "poke_port": self.poke_port, "pid": os.getpid()}
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.events.put(("stop",))
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        try:
+            with self.db.session() as s:
+                q.release_lease(s, self.owner, list(self.runs))
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            log.exception("releasing leases failed")
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        pokes = getattr(self, "_pokes", None)
+        if pokes is not None:
+            pokes.close()
+
+    @property
+    def scheduler_address(self) -> str | None:
+        return str(self.client.scheduler.address) if self.client is not None else None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        try:
+            return str(self.client.dashboard_link) if self.client is not None else None
+        except Exception:  # noqa: BLE001 - no dashboard (bokeh missing)
+            return None
+
+    def submit(self, execution_id: str) -> None:
+        self.events.put(("claim", execution_id))
+
+    def abort(self, execution_id: str) -> None:
+        """Stop an execution whose abort was requested (the API records the request)."""
+        self.events.put(("abort", execution_id))
+
+    def worker_python(self) -> str:
+        if self.client is None:
+            return f"{sys.version_info.major}.{sys.version_info.minor}"
+        versions = self.client.run(lambda: f"{sys.version_info.major}.{sys.version_info.minor}")
+        found = sorted(set(versions.values()))
+        return found[0] if found else f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    def worker_resources(self) -> dict[str, float]:
+        info = self._scheduler_workers()
+        total: dict[str, float] = {}
+        for w in info.values():
+            for k, v in (w.get("resources") or {}).items():
+                total[k] = total.get(k, 0.0) + float(v)
+            total["cpu"] = total.get("cpu", 0.0) + float(w.get("nthreads", 0))
+            total["mem"] = total.get("mem", 0.0) + float(w.get("memory_limit", 0) or 0)
+        return total
+
+    def _scheduler_workers(self) -> dict[str, Any]:
+        if self.client is None:
+            return {}
+        try:
+            return dict(self.client.scheduler_info().get("workers", {}))
+        except Exception:  # noqa: BLE001 - the scheduler may be restarting
+            return {}
+
+    # ------------------------------------------------------------------ resources
+    def dask_resources(self, spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, float]:
+        settings = spec.get("settings", {})
+        limits = overrides.get("limits") or settings.get("limits") or {}
+        requests = overrides.get("requests") or settings.get("requests") or {}
+        accelerator = overrides.get("accelerator") or settings.get("accelerator")
+        wanted: dict[str, float] = {}
+        gpu = (limits or {}).get("gpu") or (requests or {}).get("gpu")
+        if gpu:
+            wanted["GPU"] = float(gpu)
+        if accelerator:
+            device = accelerator.get("device") if isinstance(accelerator, dict) else str(accelerator)
+            wanted[f"accelerator-{device}"] = 1.0
+        return wanted
+
+    def unsatisfiable(self, spec: dict[str, Any], overrides: dict[str, Any]) -> str | None:
+        """Why no worker could ever run this task, or None (Dask would wait forever)."""
+        wanted = self.dask_resources(spec, overrides)
+        settings = spec.get("settings", {})
+        requests = overrides.get("requests") or settings.get("requests") or {}
+        if not wanted and not (requests or {}).get("mem"):
+            return None
+        workers = self._workers_cached()
+        if not workers:
+            return None
+        for w in workers.values():
+            have = w.get("resources") or {}
+            if all(float(have.get(k, 0)) >= v for k, v in wanted.items()):
+                mem = (requests or {}).get("mem")
+                if mem and w.get("memory_limit") and _bytes(mem) > float(w["memory_limit"]):
+                    continue
+                return None
+        need = ", ".join(f"{k}={v:g}" for k, v in wanted.items()) or f"mem={requests.get('mem')}"
+        offered = sorted({k for w in workers.values() for k in (w.get("resources") or {})}) or ["none"]
+        return (
+            f"task `{spec['name']}` needs {need} but no Dask worker offers it (worker resources: "
+            f"{', '.join(offered)}); start workers with e.g. `dask worker ... --resources GPU=1`, "
+            "or lower the request"
+        )
+
+    # ------------------------------------------------------------------ Dask submission
+    def attempt_key(self, execution_id: str, path: str, number: int) -> str:
+        # Keys must not repeat across executors (a restarted one resubmits what a killed one
+        # had running): this executor's token and a counter, cheaper than a uuid per key.
+        return f"{execution_id}/{path}/{number}-{self._key_token}{next(self._key_seq)}"
+
+    def submit_future(self, run: ExecutionRun, path: str, payload: dict[str, Any],
+                      spec: dict[str, Any], overrides: dict[str, Any]) -> Any:
+        from .worker import run_attempt
+
+        key = self.attempt_key(run.id, path, payload["attempt"])
+        return self.client.submit(run_attempt, payload, key=key,
+                                  pure=False, resources=self.dask_resources(spec, overrides) or None)
+
+    def submit_queued(self, queued: list[QueuedAttempt]) -> list[Any]:
+        """Hand attempts queued behind others to Dask: one graph per stretch of equal resources.
+
+        `queued` is in submission order (each after what it waits for); its futures, in order.
+        """
+        from dask.task_spec import Task
+
+        from .worker import run_attempt
+
+        futures: list[Any] = []
+        start = 0
+        while start < len(queued):
+            resources = queued[start].resources
+            end = start + 1
+            while end < len(queued) and queued[end].resources == resources:
+                end += 1
+            graph = {e.key: Task(e.key, run_attempt, e.payload, *e.upstream) for e in queued[start:end]}
+            futures += self.client.get(_untokenized(graph), list(graph), sync=False,
+                                       resources=resources or None, fifo_timeout="100 ms")
+            start = end
+        return futures
+
+    def watch_attempt(self, run: ExecutionRun, path: str, number: int, fut: Any, *, poll: bool = False) -> None:
+        """Have the loop learn when an attempt ends: from Dask's done callback, at once; or,
+        with `poll` (an attempt whose followers Dask already has, so nothing waits for the
+        executor), from its status every POLL_EVERY_S, without a callback and a wake-up each."""
+        if poll:
+            self._polled[fut.key] = (run.id, path, number, fut)
+        else:
+            fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _Pending(f))))
+
+    def submit_attempt(self, run: ExecutionRun, path: str, number: int, payload: dict[str, Any],
+                       spec: dict[str, Any], overrides: dict[str, Any]) -> None:
+        fut = self.submit_future(run, path, payload, spec, overrides)
+        run.futures[path] = fut
+        self.watch_attempt(run, path, number, fut)
+
+    # ------------------------------------------------------------------ the journal
+    # Transitions are noted during a turn of the loop and written at its end in one
+    # transaction: node moves and attempt rows in a few multi-row statements, then
+    # the other writes in order. A node's several moves in one turn become one.
+
+    def write(self, op: Any) -> None:
+        """Queue any database write (a function of a session), run after the notes."""
+        self._journal.append(op)
+
+    def note_node(self, execution_id: str, path: str, phase: str, **fields: Any) -> None:
+        key = (execution_id, path)
+        row = self._nodes.get(key)
+        if row is None:
+            row = self._nodes[key] = {"execution_id": execution_id, "path": path}
+        row["phase"] = phase
+        for name, value in fields.items():
+            if value is not q.UNSET and value is not None:
+                row[name] = value
+
+    def note_attempt(self, execution_id: str, path: str, number: int, phase: str = "RUNNING", **fields: Any) -> None:
+        """An attempt starts (RUNNING) or ends (any other phase, with its fields)."""
+        key = (execution_id, path, number)
+        row = self._attempts.setdefault(key, {"number": number, "begin": False})
+        if phase == "RUNNING":
+            row["begin"] = True
+        else:
+            row["phase"] = phase
+            row.update(fields)
+
+    def flush(self) -> None:
+        self._flushed_at = time.monotonic()
+        self._finished = False
+        if not (self._journal or self._nodes or self._attempts):
+            return
+        ops, self._journal = self._journal, []
+        nodes, self._nodes = self._nodes, {}
+        attempts, self._attempts = self._attempts, {}
+        try:
+            with self.db.session() as s:
+                self._write_notes(s, nodes, attempts)
+                for op in ops:
+                    op(s)
+        except Exception:  # noqa: BLE001 - isolate the failing write, keep the others
+            log.warning("a batched write failed; writing one by one", exc_info=True)
+            single = [lambda s, k=k, v=v: self._write_notes(s, {k: v}, {}) for k, v in nodes.items()]
+            single += [lambda s, k=k, v=v: self._write_notes(s, {}, {k: v}) for k, v in attempts.items()]
+            for op in [*single, *ops]:
+                try:
+                    with self.db.session() as s:
+                        op(s)
+                except Exception:  # noqa: BLE001
+                    log.exception("a write failed")
+
+    @staticmethod
+    def _write_notes(s: Any, nodes: dict[Any, Any], attempts: dict[Any, Any]) -> None:
+        q.nodes_upsert(s, list(nodes.values()))
+        fresh, ended = [], []
+        for (eid, path, number), row in attempts.items():
+            fields = {k: v for k, v in row.items() if k not in ("begin", "number")}
+            if row["begin"]:
+                fresh.append({"execution_id": eid, "path": path, "number": number,
+                              **{"phase": "RUNNING", **fields}})
+            else:
+                ended.append({"execution_id": eid, "path": path, "number": number, **fields})
+        q.attempts_insert(s, fresh)
+        q.attempts_end(s, ended)
+
+    def submit_items(self, run: ExecutionRun, state: MapState, indices: list[int]) -> None:
+        from .worker import run_items
+
+        spec = state.target
+        payload = run._task_payload(state.path, spec, {}, 1)
+        payload["items"] = [[i, state.items[i]] for i in indices]
+        payload["output_prefix"] = f"executions/{run.id}/{state.path}"
+        key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{self._key_token}{next(self._key_seq)}"
+        fut = self.client.submit(run_items, payload, key=key, pure=False,
+                                 resources=self.dask_resources(spec, {}) or None)
+        fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _Pending(f))))
+
+    def map_window(self, concurrency: int) -> int:
+        slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
+        return concurrency or max(2, slots * 2)
+
+    def map_batch_size(self, count: int, concurrency: int) -> int:
+        if concurrency:
+            return 1
+        slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
+        return max(1, min(500, count // (slots * 4) or 1))
+
+    def _workers_cached(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if not self._workers_info or now - self._workers_info.get("_at", 0) > 5:
+            self._workers_info = {"_at": now, "workers": self._scheduler_workers()}
+        return self._workers_info["workers"]  # type: ignore[no-any-return]
+
+    def run_inline_attempt(self, run: ExecutionRun, path: str, spec: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+        from .worker import run_attempt
+
+        payload = run._task_payload(path, spec, inputs, 1)
+        return self.client.submit(run_attempt, payload, pure=False).result(timeout=300)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ the loop
+    def _loop(self) -> None:
+        last_claim = 0.0
+        last_renew = time.monotonic()
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            if now - last_claim >= CLAIM_EVERY_S:
+                self.flush()
+                self._claim()
+                last_claim = now
+            if now - last_renew >= LEASE_S / 3:
+                self._renew()
+                last_renew = now
+            wait = 0.1
+            if self._nodes or self._attempts or self._journal:
+                # Noted transitions wait for the next event at most until their commit is due.
+                wait = min(wait, max(0.0, self._flushed_at + FLUSH_EVERY_S - time.monotonic()))
+            if self._awaiting and not self._gathering:
+                wait = min(wait, max(0.0, self._awaiting_since + GATHER_EVERY_S - time.monotonic()))
+            if self._polled:
+                wait = min(wait, max(0.0, self._polled_at + POLL_EVERY_S - time.monotonic()))
+            try:
+                event = self.events.get(timeout=wait) if wait > 0 else self.events.get_nowait()
+            except queue.Empty:
+                event = None
+            if event is not None:
+                batch = [event]
+                while True:  # drain what arrived meanwhile
+                    try:
+                        batch.append(self.events.get_nowait())
+                    except queue.Empty:
+                        break
+                for item in batch:
+                    if item[0] == "answers":
+                        self._gathering = False
+                        for answered in item[1]:
+                            self._handle_safely((*answered[:-1], _answer_of(answered[-1])))
+                    elif item[0] in ("attempt", "items") and isinstance(item[-1], _Pending):
+                        if not self._awaiting:
+                            self._awaiting_since = time.monotonic()
+                        self._awaiting.append(item)
+                    else:
+                        self._handle_safely(item)
+            try:
+                self._poll_watched()
+                self._fetch_answers()
+                for run in list(self.runs.values()):
+                    if run.waiting_cache:
+                        run.retry_cache_waits()
+            except Exception:  # noqa: BLE001 - one bad event must not stop the executor
+                log.exception("executor event failed")
+            # Commit at most every FLUSH_EVERY_S while events keep coming (each commit
+            # then carries several transitions), at once when things go quiet, and at once
+            # when an execution ended (its caller is waiting for that).
+            if event is None or self._finished or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+                self.flush()
+        self.flush()
+
+    def _poll_watched(self) -> None:
+        """The attempts watched by polling that ended: queued for their answers, in the order
+        they were watched (each after the attempts it waited for)."""
+        now = time.monotonic()
+        if not self._polled or now - self._polled_at < POLL_EVERY_S:
+            return
+        self._polled_at = now
+        ended = [key for key, watched in self._polled.items() if watched[3].status != "pending"]
+        if ended and not self._awaiting:
+            self._awaiting_since = now - GATHER_EVERY_S  # they waited for the poll: no more
+        for key in ended:
+            run_id, path, number, fut = self._polled.pop(key)
+            self._awaiting.append(("attempt", run_id, path, number, _Pending(fut)))
+
+    def _fetch_answers(self) -> None:
+        """Fetch the answers of finished attempts without waiting for them.
+
+        One gather at a time runs on Dask's event loop for all the attempts that finished
+        since the last one; its answers come back as one ("answers", events) event, handled
+        in the order the attempts finished. The loop meanwhile goes on with other events.
+        Each gather costs a few messages through the scheduler, which also runs the work:
+        while every finished attempt is followed by attempts Dask already has (a chain),
+        its answer is only to be recorded, and waits up to GATHER_EVERY_S for company.
+        """
+        if self._gathering or not self._awaiting:
+            return
+        if (time.monotonic() - self._awaiting_since < GATHER_EVERY_S
+                and not any(self._needed(e) for e in self._awaiting)):
+            return
+        batch, self._awaiting = self._awaiting, []
+        self._gathering = True
+        finished = [e[-1] for e in batch if e[-1].future.status == "finished"]
+        if not finished:
+            self.events.put(("answers", batch))
+            return
+        client, events = self.client, self.events
+
+        async def gather() -> None:
+            # Answers left unset are fetched one by one on the executor's thread.
+            try:
+                answers = await client.gather([p.future for p in finished], asynchronous=True)
+                for p, answer in zip(finished, answers, strict=True):
+                    p.answer = answer
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - one was lost or cancelled meanwhile
+                pass
+            finally:
+                events.put(("answers", batch))
+
+        client.loop.add_callback(gather)
+
+    def _needed(self, event: tuple[Any, ...]) -> bool:
+        """Whether the executor must act on this answer for the execution to go on."""
+        if event[0] != "attempt" or event[-1].future.status != "finished":
+            return True
+        run = self.runs.get(event[1])
+        return run is None or not run.followed_on_dask(event[2])
+
+    def _handle_safely(self, event: tuple[Any, ...]) -> None:
+        try:
+            self._handle(event)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the executor
+            log.exception("executor event failed")
+
+    def _handle(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == "stop":
+            return
+        if kind == "claim":
+            self._claim(event[1])
+        elif kind == "abort":
+            run = self.runs.get(event[1])
+            if run is not None:
+                run.abort()
+                self._forget(run)
+        elif kind == "attempt":
+            _, run_id, path, number, fut = event
+            run = self.runs.get(run_id)
+            if run is None or run.keep_early(path, number, event):
+                return
+            run.futures.pop(path, None)
+            result, error = self._outcome(fut)
+            if error == "cancelled":
+                return
+            run.on_attempt_done(path, number, result, error)
+            if run.done:
+                self._forget(run)
+        elif kind == "child":
+            _, parent_id, child_id, phase, outputs, error = event
+            parent = self.runs.get(parent_id)
+            if parent is not None:
+                parent.on_child_done(child_id, phase, outputs, error)
+                if parent.done:
+                    self._forget(parent)
+        elif kind == "items":
+            _, run_id, path, indices, fut = event
+            run = self.runs.get(run_id)
+            if run is None:
+                return
+            result, error = self._outcome(fut)
+            if error == "cancelled":
+                return
+            if error is not None:
+                run.on_items_done(path, [(i, None, error) for i in indices])
+            else:
+                run.on_items_done(path, [(i, r, None) for i, r in (result or {}).get("items", [])], batch=result)
+            if run.done:
+                self._forget(run)
+
+    @staticmethod
+    def _outcome(answer: Any) -> tuple[dict[str, Any] | None, str | None]:
+        if answer is _CANCELLED:
+            return None, "cancelled"
+        if isinstance(answer, BaseException):  # a lost worker or a killed process: SYSTEM
+            return None, _system_error(answer)
+        return answer, None
+
+    def _claim(self, execution_id: str | None = None) -> None:
+        self.flush()
+        try:
+            with self.db.session() as s:
+                claimed = q.claim_executions(s, self.owner, LEASE_S)
+        except Exception:  # noqa: BLE001 - the database may be briefly busy
+            log.exception("claiming executions failed")
+            return
+        for record in claimed:
+            eid = record.id
+            if eid in self.runs:
+                continue
+            run = ExecutionRun(self, record)
+            self.runs[eid] = run
+            try:
+                run.start()
+            except Exception as exc:  # noqa: BLE001 - a broken spec fails its execution only
+                log.exception("starting %s failed", eid)
+                with self.db.session() as s:
+                    run._finish_execution(s, "FAILED", error={"kind": "SYSTEM", "message": f"{type(exc).__name__}: {exc}"})
+            if run.done:
+                self._forget(run)
+
+    def _renew(self) -> None:
+        if self.on_info is not None:
+            try:
+                self.on_info(self.info())
+            except Exception:  # noqa: BLE001 - the next renewal tries again
+                log.exception("publishing executor info failed")
+        if not self.runs:
+            return
+        for run in list(self.runs.values()):
+            run.extend_reservations()
+        try:
+            with self.db.session() as s:
+                q.renew_lease(s, self.owner, list(self.runs), LEASE_S)
+        except Exception:  # noqa: BLE001
+            log.exception("renewing leases failed")
+
+    def _forget(self, run: ExecutionRun) -> None:
+        self.runs.pop(run.id, None)
+        owner, eid = self.owner, run.id
+        self.write(lambda s: q.release_lease(s, owner, [eid]))
+
+    def execution_finished(self, run: ExecutionRun, phase: str, outputs: Any, error: Any) -> None:
+        """Tell the parent (if any) on a later turn of the loop, outside the caller's transaction."""
+        self._finished = True
+        parent_id = getattr(run.record, "parent_execution_id", None)
+        if parent_id:
+            self.events.put(("child", parent_id, run.id, phase, outputs, error))
+
+
+def _untokenized(graph: dict[str, Any]) -> Any:
+    """The graph as Client.submit wraps its one task: named by a random token, so Dask does
+    not hash every payload to name it (its keys are unique already)."""
+    try:
+        from dask._expr import LLGExpr
+    except ImportError:  # another Dask: a plain graph works, tokenized
+        return graph
+    return LLGExpr(graph, _determ_token=uuid.uuid4().hex)
+
+
+def _bytes(quantity: Any) -> float:
+    try:
+        from plait.config.resources import parse_memory
+
+        return float(parse_memory(quantity))
+    except Exception:  # noqa: BLE001
+        return 0.0

@@ -1,0 +1,671 @@
+"""What runs on a Dask worker: one attempt of one task node (or a batch of map items).
+
+The executor sends a plain-JSON payload; the worker loads the task's code (a
+registered bundle, or a by-value pickle), turns value refs into Python values,
+runs the attempt with the local engine's semantics (type checks, timeout,
+environment, working directory), streams stdout/stderr to the object store,
+samples CPU and memory, and answers with value refs for the outputs. Only
+workers unpickle; the control plane handles JSON.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import queue
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import traceback
+from typing import Any
+
+from plait.errors import FlyteRecoverableException, TaskTimeoutError
+from plait.run.engine import Execution, _call, _convert_outputs
+from plait.sdk import context as _ctx
+from plait.sdk.entity import Entity
+from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
+
+LITERAL_LIMIT = 64 * 1024  # bigger values go to the object store as pickles
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_stores: dict[str, Any] = {}
+_code_lock = threading.Lock()
+_entities: dict[str, Any] = {}  # code key -> entity object
+_bundle_modules: dict[str, str] = {}  # module name -> bundle digest whose copy is in sys.modules
+
+
+def store_for(url: str) -> Any:
+    store = _stores.get(url)
+    if store is None:
+        from plait.backend.storage import ObjectStore
+
+        store = _stores.setdefault(url, ObjectStore(url))
+    return store
+
+
+# ------------------------------------------------------------------ code
+
+
+def _bundle_dir(store: Any, digest: str) -> str:
+    root = os.path.join(tempfile.gettempdir(), f"plait-bundles-{os.getuid()}", digest)
+    if not os.path.isdir(root):
+        data = store.get_bytes(f"bundles/{digest}.tar.gz")
+        tmp = root + f".tmp-{os.getpid()}-{threading.get_ident()}"
+        os.makedirs(tmp, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            tar.extractall(tmp, filter="data")
+        try:
+            os.rename(tmp, root)
+        except OSError:  # another thread or process won the race
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def _import_from_bundle(store: Any, digest: str, module: str) -> Any:
+    import importlib
+
+    root = _bundle_dir(store, digest)
+    top = module.split(".")[0]
+    if top == "__main__":
+        raise LookupError("code defined in __main__ must be shipped by value (a pickle), not by module")
+    if _bundle_modules.get(top) != digest:
+        # Another version of this code was imported here before: forget it.
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[name]
+        sys.path[:] = [p for p in sys.path if not p.startswith(os.path.dirname(root) + os.sep)]
+        sys.path.insert(0, root)
+        _bundle_modules[top] = digest
+        importlib.invalidate_caches()
+    return importlib.import_module(module)
+
+
+def _find(module: Any, name: str, qualname: str | None) -> Any:
+    if qualname:
+        obj: Any = module
+        try:
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+            if isinstance(obj, Entity) and obj.name == name:
+                return obj
+        except AttributeError:
+            pass
+    for value in vars(module).values():
+        if isinstance(value, Entity):
+            if value.name == name:
+                return value
+            for sub in getattr(value, "entities", lambda: [])():
+                if getattr(sub, "name", None) == name:
+                    return sub
+    raise LookupError(f"`{name}` is not defined in module `{module.__name__}` of the registered code")
+
+
+def load_entity(store: Any, code: dict[str, Any], name: str) -> Any:
+    """The entity object for a spec's code reference (cached per process)."""
+    key = json.dumps([code, name], sort_keys=True)
+    found = _entities.get(key)
+    if found is not None:
+        return found
+    with _code_lock:
+        found = _entities.get(key)
+        if found is not None:
+            return found
+        if code.get("bundle") and code.get("pickle") is None:
+            module = _import_from_bundle(store, code["bundle"], code["module"])
+            entity = _find(module, name, code.get("qualname"))
+        elif code.get("pickle"):
+            if code.get("bundle"):
+                # The pickle may import modules shipped in the bundle by name.
+                root = _bundle_dir(store, code["bundle"])
+                if root not in sys.path:
+                    sys.path.insert(0, root)
+            import cloudpickle
+
+            entity = cloudpickle.loads(store.get_bytes(f"functions/{code['pickle']}.pkl"))
+        else:
+            raise LookupError(f"`{name}` has no code reference (bundle or pickle) in its spec")
+        _entities[key] = entity
+        return entity
+
+
+# ------------------------------------------------------------------ values
+
+
+class UpstreamFailed(Exception):
+    """A node queued behind an upstream attempt that did not succeed: nothing to run."""
+
+
+def _upstream(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict) or result.get("status") != "SUCCEEDED":
+        raise UpstreamFailed()
+    return result
+
+
+def materialize(store: Any, ref: dict[str, Any], tp: Any, upstream: tuple[Any, ...] = ()) -> Any:
+    """A value ref as a Python value of annotation `tp`; `upstream` are the answers of the
+    attempts this one was queued behind (a ref {"upstream": i, "output": name} names one)."""
+    if "upstream" in ref:
+        inner = dict(_upstream(upstream[ref["upstream"]])["outputs"][ref["output"]])
+        if ref.get("path"):
+            inner["path"] = [*inner.get("path", []), *ref["path"]]
+        return materialize(store, inner, tp)
+    if "literal" in ref:
+        value = from_literal(tp, ref["literal"])
+    elif "uri" in ref:
+        value = pickle.loads(store.get_bytes(ref["uri"]))
+    elif "collection" in ref:
+        import typing  # noqa: F811
+
+        args = typing.get_args(tp)
+        item = args[0] if args else Any
+        value = [materialize(store, r, item, upstream) for r in ref["collection"]]
+    elif "mapping" in ref:
+        import typing
+
+        args = typing.get_args(tp)
+        val_tp = args[1] if len(args) == 2 else Any
+        value = {k: materialize(store, r, val_tp, upstream) for k, r in ref["mapping"].items()}
+    else:
+        raise ValueError(f"unknown value ref {sorted(ref)}")
+    for step in ref.get("path", ()):
+        value = value[step] if isinstance(step, int) or isinstance(value, dict) else getattr(value, step)
+    return checker(tp)(value)
+
+
+def to_ref(store: Any, prefix: str, name: str, tp: Any, value: Any) -> dict[str, Any]:
+    """A Python output as a value ref: a literal when small and representable, else a pickle."""
+    digest = value_hash(tp, value)
+    try:
+        lit = to_literal(tp, value)
+        text = json.dumps(lit)
+        if len(text) <= LITERAL_LIMIT:
+            return {"literal": lit, "hash": digest}
+    except (ValueTypeError, TypeError, ValueError):
+        pass
+    import cloudpickle
+
+    uri = f"{prefix}/outputs/{name}.pkl"
+    store.put_bytes(uri, cloudpickle.dumps(value))
+    preview = repr(value)
+    return {"uri": uri, "format": "pickle", "hash": digest, "preview": preview[:200]}
+
+
+# ------------------------------------------------------------------ logs and usage
+
+
+class _Router(io.TextIOBase):
+    """sys.stdout/sys.stderr: writes from a thread running an attempt go to its log."""
+
+    def __init__(self, original: Any) -> None:
+        self.original = original
+        self.sinks: dict[int, Any] = {}
+
+    def write(self, text: str) -> int:
+        sink = self.sinks.get(threading.get_ident())
+        if sink is None and self.sinks:
+            # A thread the attempt started (a shell task's output pump, say) while it
+            # is the only attempt running in this worker: the output is its.
+            active = {id(v): v for v in list(self.sinks.values())}
+            if len(active) == 1:
+                sink = next(iter(active.values()))
+        if sink is not None:
+            sink.write(text)
+            return len(text)
+        return self.original.write(text)  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        self.original.flush()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.original, "encoding", "utf-8")
+
+    def fileno(self) -> int:
+        return self.original.fileno()  # type: ignore[no-any-return]
+
+
+_routers: tuple[_Router, _Router] | None = None
+_router_lock = threading.Lock()
+
+
+def _install_routers() -> tuple[_Router, _Router]:
+    global _routers
+    with _router_lock:
+        if _routers is None:
+            out, err = _Router(sys.stdout), _Router(sys.stderr)
+            sys.stdout, sys.stderr = out, err
+            _routers = (out, err)
+        return _routers
+
+
+class _Ticker:
+    """One background thread per worker process: flushes logs and samples usage of the
+    attempts running now, so an attempt costs no thread of its own."""
+
+    INTERVAL_S = 0.25
+
+    def __init__(self) -> None:
+        self.sinks: set[LogSink] = set()
+        self.usages: set[Usage] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._loop, daemon=True, name="plait-ticker").start()
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL_S)
+            with self.lock:
+                sinks, usages = list(self.sinks), list(self.usages)
+            for sink in sinks:
+                try:
+                    sink.flush()
+                except Exception:  # noqa: BLE001 - a log write failing must not stop the others
+                    pass
+            for usage in usages:
+                usage.sample()
+
+
+_ticker: _Ticker | None = None
+
+
+def ticker() -> _Ticker:
+    global _ticker
+    with _router_lock:
+        if _ticker is None:
+            _ticker = _Ticker()
+        return _ticker
+
+
+class LogSink:
+    """Buffers an attempt's output; the ticker appends it to the object store.
+
+    Nothing is written until the attempt prints: a silent attempt costs no file (its log
+    reads as empty, see ObjectStore.read_text).
+    """
+
+    def __init__(self, store: Any, path: str) -> None:
+        self.store = store
+        self.path = path
+        self._buffer: list[str] = []
+        self._lock = threading.Lock()
+        with ticker().lock:
+            ticker().sinks.add(self)
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._buffer.append(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            text, self._buffer = "".join(self._buffer), []
+            if text:
+                self.store.append_text(self.path, text)
+
+    def close(self) -> None:
+        with ticker().lock:
+            ticker().sinks.discard(self)
+        self.flush()
+
+
+class Usage:
+    """CPU and memory of this worker process while an attempt runs.
+
+    CPU time is read from the process clock at the start and the end, which gives the
+    average at no cost. Memory (and the running CPU average, for the peak) is sampled by
+    the ticker every INTERVAL_S while the attempt runs, and once more at its end: an
+    attempt shorter than the interval records its end as both peak and average.
+    `samples` in the answer says how many samples there were.
+    """
+
+    _proc: Any = None
+
+    def __init__(self) -> None:
+        self.cpu: list[float] = []
+        self.mem: list[int] = []
+        self._cpu_start = time.process_time()
+        self._t0 = time.perf_counter()
+        with ticker().lock:
+            ticker().usages.add(self)
+
+    @staticmethod
+    def _rss() -> int:
+        try:  # Linux: one small read, a fraction of psutil's cost
+            fd = os.open("/proc/self/statm", os.O_RDONLY)
+            try:
+                return int(os.read(fd, 128).split()[1]) * _PAGE
+            finally:
+                os.close(fd)
+        except (OSError, IndexError, ValueError):
+            pass
+        if Usage._proc is None:
+            import psutil
+
+            Usage._proc = psutil.Process()
+        return int(Usage._proc.memory_info().rss)
+
+    def sample(self) -> None:
+        try:
+            now, cpu = time.perf_counter(), time.process_time()
+            self.cpu.append((cpu - self._cpu_start) / max(now - self._t0, 1e-6))
+            self.mem.append(self._rss())
+        except Exception:  # noqa: BLE001 - sampling is best effort
+            pass
+
+    def close(self) -> dict[str, float]:
+        with ticker().lock:
+            ticker().usages.discard(self)
+        self.sample()
+        return {
+            "cpu_peak": max(self.cpu, default=0.0),
+            "cpu_avg": self.cpu[-1] if self.cpu else 0.0,
+            "mem_peak": float(max(self.mem, default=0)),
+            "mem_avg": float(sum(self.mem) / len(self.mem)) if self.mem else 0.0,
+            "samples": len(self.mem),
+        }
+
+
+# ------------------------------------------------------------------ attempts
+
+
+def _worker_address() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except Exception:  # noqa: BLE001 - not inside a Dask worker (tests)
+        return f"pid:{os.getpid()}"
+
+
+def _error(exc: BaseException, kind: str = "USER") -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:],
+        "recoverable": isinstance(exc, (FlyteRecoverableException, TaskTimeoutError)),
+    }
+
+
+def run_attempt(payload: dict[str, Any], *upstream: Any) -> dict[str, Any]:
+    """Run one attempt; never raises for the task's own errors (they are in the answer).
+
+    `upstream`: the answers of the attempts it was queued behind (Dask passes them in); if
+    one of them did not succeed, there is nothing to run (UPSTREAM_FAILED).
+    """
+    store = store_for(payload["storage_url"])
+    with _Captured(store, f"{payload['output_prefix']}/logs.txt") as cap:
+        try:
+            cap.result.update(_run(store, payload, cap.sink, upstream))
+        except Exception as exc:  # noqa: BLE001 - loading code or inputs failed: a USER error
+            cap.result.update({"status": "FAILED", "error": _error(exc)})
+            print(cap.result["error"]["traceback"], file=sys.stderr)
+    return cap.result
+
+
+class _Captured:
+    """Route this thread's output to a log in the object store and sample usage meanwhile."""
+
+    def __init__(self, store: Any, logs_uri: str) -> None:
+        self.store = store
+        self.logs_uri = logs_uri
+        self.result: dict[str, Any] = {}
+
+    def __enter__(self) -> _Captured:
+        self.out, self.err = _install_routers()
+        self.sink = LogSink(self.store, self.logs_uri)
+        self.ident = threading.get_ident()
+        self.out.sinks[self.ident] = self.sink
+        self.err.sinks[self.ident] = self.sink
+        self.usage = Usage()
+        self.result = {"worker": _worker_address(), "logs_uri": self.logs_uri, "started": time.time()}
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.out.sinks.pop(self.ident, None)
+        self.err.sinks.pop(self.ident, None)
+        self.sink.close()
+        self.result["usage"] = self.usage.close()
+        self.result["ended"] = time.time()
+
+
+def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any, ...] = ()) -> dict[str, Any]:
+    try:
+        for answer in upstream:
+            _upstream(answer)
+        entity = load_entity(store, payload["code"], payload["name"])
+        types = entity.interface.input_types
+        inputs = {n: materialize(store, ref, types.get(n, Any), upstream) for n, ref in payload["inputs"].items()}
+    except UpstreamFailed:
+        return {"status": "UPSTREAM_FAILED"}
+    exe = Execution(name=payload["execution_id"], project=payload.get("project", "default"),
+                    domain=payload.get("domain", "development"))
+    exe.data_dir = lambda path: _files_dir(store, payload["output_prefix"])  # type: ignore[method-assign]
+    if entity.kind == "dynamic":
+        return _expand_dynamic(store, entity, exe, payload, inputs)
+    ctx = _ctx.ExecutionParameters(exe.id, entity.name, payload.get("attempt", 1), payload["node_path"])
+    env = {**entity.settings.environment, **payload.get("envs", {})} or None
+    try:
+        call = lambda: _call(entity, inputs, ctx, payload.get("timeout"), env)  # noqa: E731
+        raw = call() if payload.get("batched") else _call_abortable(store, payload, sink, call)
+        outputs = _convert_outputs(exe, payload["node_path"], entity, raw, ctx, inputs)
+    except AttemptAborted:
+        print("plait: the execution was aborted; this attempt was stopped", file=sys.stderr)
+        return {"status": "ABORTED", "error": {"kind": "USER", "type": "Aborted", "message": "aborted"}}
+    except TaskTimeoutError as exc:
+        print(f"plait: {exc}", file=sys.stderr)
+        return {"status": "TIMED_OUT", "error": _error(exc)}
+    except Exception as exc:  # noqa: BLE001 - the task failed: reported, not raised
+        error = _error(exc)
+        sink.write(error["traceback"])
+        return {"status": "FAILED", "error": error}
+    finally:
+        ctx.cleanup()
+    iface = entity.interface.outputs
+    refs = {n: to_ref(store, payload["output_prefix"], n, iface[n], v) for n, v in outputs.items()}
+    return {"status": "SUCCEEDED", "outputs": refs}
+
+
+class AttemptAborted(Exception):
+    """The execution was aborted while this attempt ran."""
+
+
+ABORT_POLL_S = 0.5
+
+
+def abort_marker(execution_id: str) -> str:
+    """The object the executor writes when an execution is aborted."""
+    return f"executions/{execution_id}/ABORTED"
+
+
+def _call_abortable(store: Any, payload: dict[str, Any], sink: LogSink, call: Any) -> Any:
+    """Run `call` on an attempt thread and give the Dask slot back if the execution is aborted.
+
+    A thread cannot be killed: an aborted attempt is interrupted at its next Python
+    instruction and left to end on its own, while the worker takes new work.
+    """
+    runner = _Runner.take()
+    job = _Job(call, sink)
+    runner.jobs.put(job)
+    marker = abort_marker(payload["execution_id"])
+    while not job.finished.acquire(timeout=ABORT_POLL_S):
+        if store.exists(marker):
+            runner.abort(job)
+            raise AttemptAborted()
+    if job.error is not None:
+        raise job.error
+    return job.value
+
+
+class _Job:
+    """One call handed to an attempt thread; `finished` is released when it ends."""
+
+    __slots__ = ("call", "sink", "value", "error", "finished", "cancelled")
+
+    def __init__(self, call: Any, sink: LogSink) -> None:
+        self.call, self.sink = call, sink
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.finished = threading.Lock()  # a bare lock: the cheapest way to wait for a thread
+        self.finished.acquire()
+
+    def run(self) -> None:
+        out, err = _install_routers()
+        me = threading.get_ident()
+        out.sinks[me] = err.sinks[me] = self.sink
+        try:
+            self.value = self.call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            self.error = exc
+        finally:
+            out.sinks.pop(me, None)
+            err.sinks.pop(me, None)
+            self.finished.release()
+
+
+class _Runner:
+    """A thread that runs attempts one after another.
+
+    Handing a call to a waiting thread costs a fraction of starting a thread per attempt.
+    A runner whose attempt was interrupted (aborted) is never used again: the interruption
+    may land after the attempt ends, and must not hit the next one.
+    """
+
+    _idle: list[_Runner] = []
+    _idle_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.state = threading.Lock()  # guards current and retired
+        self.current: _Job | None = None
+        self.retired = False
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="plait-attempt")
+        self.thread.start()
+
+    @classmethod
+    def take(cls) -> _Runner:
+        with cls._idle_lock:
+            if cls._idle:
+                return cls._idle.pop()
+        return cls()
+
+    def abort(self, job: _Job) -> None:
+        """Interrupt `job` if it is running here; keep it from starting if it has not."""
+        from plait.run.engine import _interrupt
+
+        with self.state:
+            if self.current is job:
+                self.retired = True
+                _interrupt(self.thread)
+            job.cancelled = True
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                job = self.jobs.get()
+                with self.state:
+                    if not job.cancelled:
+                        self.current = job
+                if self.current is job:
+                    job.run()
+                with self.state:
+                    self.current = None
+                    if self.retired:
+                        return
+                with _Runner._idle_lock:
+                    _Runner._idle.append(self)
+        except BaseException:  # noqa: BLE001 - an interruption that landed as the attempt ended
+            return
+
+
+def _files_dir(store: Any, prefix: str) -> str:
+    root = getattr(store, "local_root", None)
+    base = os.path.join(root, prefix, "files") if root else tempfile.mkdtemp(prefix="plait-files-")
+    os.makedirs(base, exist_ok=True)
+    return base
+
+
+def run_items(payload: dict[str, Any]) -> dict[str, Any]:
+    """Several map items of one task in one Dask task: warm code, one round trip, one log."""
+    store = store_for(payload["storage_url"])
+    base = payload["output_prefix"]
+    first, last = payload["items"][0][0], payload["items"][-1][0]
+    results = []
+    with _Captured(store, f"{base}/items-{first}-{last}/logs.txt") as cap:
+        for index, inputs in payload["items"]:
+            item = {**payload, "inputs": inputs, "node_path": f"{payload['node_path']}-{index}",
+                    "output_prefix": f"{base}/{index}", "batched": True}
+            try:
+                answer = _run(store, item, cap.sink)
+            except Exception as exc:  # noqa: BLE001 - this item failed; the others go on
+                answer = {"status": "FAILED", "error": _error(exc)}
+            results.append([index, answer])
+    return {"items": results, "logs_uri": cap.result["logs_uri"], "usage": cap.result["usage"],
+            "worker": cap.result["worker"]}
+
+
+# ------------------------------------------------------------------ dynamic
+
+
+def _expand_dynamic(store: Any, entity: Any, exe: Any, payload: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """Run a dynamic body: answer with the graph it built, for the executor to run."""
+    import cloudpickle
+    from plait.sdk.compiler import DictOf, ListOf, Lit, Ref
+
+    try:
+        graph = entity.compile_body(exe, payload["node_path"], inputs)
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "FAILED", "error": _error(exc)}
+    prefix = payload["output_prefix"]
+    entities: dict[str, Any] = {}
+    counter = [0]
+
+    def code_of(child: Any) -> dict[str, Any]:
+        blob = cloudpickle.dumps(child)
+        import hashlib
+
+        digest = hashlib.sha256(blob).hexdigest()
+        path = f"functions/{digest}.pkl"
+        if not store.exists(path):
+            store.put_bytes(path, blob)
+        code = {"pickle": digest}
+        if payload["code"].get("bundle"):
+            code["bundle"] = payload["code"]["bundle"]
+        return code
+
+    def binding(b: Any, tp: Any) -> dict[str, Any]:
+        if isinstance(b, Ref):
+            ref: dict[str, Any] = {"ref": {"node": b.node_id, "output": b.output}}
+            if b.path:
+                ref["ref"]["path"] = list(b.path)
+            return ref
+        if isinstance(b, Lit):
+            counter[0] += 1
+            return {"value": to_ref(store, prefix, f"lit{counter[0]}", tp, b.value)}
+        if isinstance(b, ListOf):
+            import typing
+
+            item = (typing.get_args(tp) or (Any,))[0]
+            return {"list": [binding(x, item) for x in b.items]}
+        if isinstance(b, DictOf):
+            return {"dict": {k: binding(x, Any) for k, x in b.items}}
+        raise TypeError(f"unknown binding {b!r}")
+
+    def node_spec(node: Any) -> dict[str, Any]:
+        child = node.entity
+        for e in [child, *getattr(child, "entities", lambda: [])(), *getattr(child, "sub_entities", lambda: [])()]:
+            if isinstance(e, Entity) and e.name not in entities and e.kind != "branch":
+                spec = e.to_spec()
+                spec["code"] = code_of(e)
+                entities[e.name] = spec
+        spec = node.to_spec()
+        types = child.interface.input_types
+        spec["inputs"] = {k: binding(b, types.get(k, Any)) for k, b in node.bindings.items()}
+        return spec
+
+    nodes = [node_spec(n) for n in graph.nodes]
+    outputs = {k: binding(b, entity.interface.outputs.get(k, Any)) for k, b in graph.outputs.items()}
+    return {"status": "SUCCEEDED", "dynamic": {"nodes": nodes, "outputs": outputs, "entities": entities}}

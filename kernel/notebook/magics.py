@@ -1,0 +1,341 @@
+"""IPython magics: `%%task`, `%%dynamic`, `%%workflow` and `%plait dag|run`.
+
+Load with `%load_ext plait`. The magics parse their line, then call the same
+API a module would: a `%%task` cell is the `@plait.task` decorator applied to
+the one function the cell defines; `%plait run` is the local engine with a
+progress widget as its observer. Errors that are the user's to fix show as
+one message and the cell line that caused it (`plait.notebook.tracebacks`).
+
+Remote commands (`%plait launch`, `executions`, `logs`, `outputs`) live in
+`plait.notebook.remote_magics`, over the backend client `plait.remote`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from ..sdk.entity import Entity
+from .cells import CellError, function_source, parse_cell, parse_options, single_function
+from .tracebacks import shorten
+
+USAGE = """\
+%plait dag WF                     draw the DAG of a workflow (or task, launch plan)
+%plait run [OPTIONS] WF --a 1 ... run locally with live per-node progress; returns the outputs
+    options (before WF): --out NAME  also bind the outputs to NAME
+                         --overwrite-cache  --max-parallelism N  --name EXEC  --env K=V
+                         --no-progress  print a text summary instead of the widget
+%plait launch WF --a 1 [--wait] [--out NAME]
+                                  run on the plait backend: live node status and logs;
+                                  --wait returns the outputs (more: %plait launch --help)
+%plait executions [WF]            recent executions on the backend
+%plait logs EXEC [NODE]           a node's log (every node's without NODE)
+%plait outputs EXEC               the outputs of an execution, by name
+Cell magics: %%task [options], %%dynamic [options], %%workflow [options]
+"""
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magics(PlaitMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:  # pragma: no cover - IPython hook
+    pass
+
+
+@magics_class
+class PlaitMagics(Magics):
+    """The plait magics; each method parses and delegates."""
+
+    @cell_magic
+    def task(self, line: str, cell: str) -> None:
+        """Make the function in this cell a task: `%%task --cache --retries 2 ...`."""
+        self._define("task", line, cell)
+
+    @cell_magic
+    def dynamic(self, line: str, cell: str) -> None:
+        """Make the function in this cell a dynamic workflow (options as `%%task`)."""
+        self._define("dynamic", line, cell)
+
+    @cell_magic
+    def workflow(self, line: str, cell: str) -> None:
+        """Make the function in this cell a workflow: `%%workflow [--failure-policy ...]`."""
+        self._define("workflow", line, cell)
+
+    @line_magic
+    def plait(self, line: str) -> Any:
+        """`%plait dag WF`, `%plait run WF --a 1`; `%plait help` lists every command."""
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise shorten(CellError(f"%plait: cannot read the line ({exc}); check the quotes"), self.shell) from None
+        if not argv or argv[0] in ("help", "-h", "--help"):
+            print(USAGE)
+            return None
+        command, args = argv[0], argv[1:]
+        handler = _COMMANDS.get(command)
+        if handler is None:
+            err = CellError(f"%plait has no command {command!r}; commands: {', '.join(_COMMANDS)}")
+            raise shorten(err, self.shell) from None
+        try:
+            return handler(self.shell, args)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - re-raised, shortened for display
+            raise shorten(exc, self.shell) from None
+
+    # ------------------------------------------------------------ cells
+
+    def _define(self, kind: str, line: str, cell: str) -> None:
+        shell: Any = self.shell
+        source = f"# %%{kind} {line}".rstrip() + "\n" + cell
+        filename = shell.compile.cache(source, shell.execution_count, raw_code=source)
+        try:
+            entity, name, previous = define(kind, line, source, filename, shell)
+        except KeyboardInterrupt:
+            raise
+        except CellError as exc:
+            raise shorten(exc, shell, (filename, exc.line or 1)) from None
+        except BaseException as exc:  # noqa: BLE001 - re-raised, shortened for display
+            raise shorten(exc, shell) from None
+        shell.user_ns[name] = entity
+        if isinstance(previous, Entity):
+            stale = users_of(previous, shell.user_ns)
+            if stale:
+                names = ", ".join(f"`{s}`" for s in stale)
+                verb, their = ("calls", "its cell") if len(stale) == 1 else ("call", "their cells")
+                print(f"note: {names} still {verb} the previous `{name}`; re-run {their} to use "
+                      "this one", file=sys.stderr)
+
+
+def define(kind: str, line: str, source: str, filename: str, shell: Any) -> tuple[Any, str, Any]:
+    """Run a plait cell (`source`: the magic line as a comment, then the body).
+
+    Returns the new entity, its name and what the name was bound to before.
+    """
+    options = parse_options(kind, line)
+    tree = parse_cell(kind, source, offset=0)
+    fn_node = single_function(kind, tree, offset=0)
+    try:
+        code = compile(tree, filename, "exec", flags=getattr(shell.compile, "flags", 0), dont_inherit=True)
+    except SyntaxError as exc:  # what the parser lets through, e.g. `return` outside a function
+        raise CellError(f"%%{kind} cell has invalid syntax: {exc.msg} (line {exc.lineno})",
+                        line=exc.lineno) from None
+    previous = shell.user_ns.get(fn_node.name)
+    exec(code, shell.user_global_ns, shell.user_ns)  # noqa: S102 - the user's own cell
+    fn = shell.user_ns[fn_node.name]
+    try:
+        if isinstance(fn, Entity):
+            raise CellError(
+                f"%%{kind}: `{fn_node.name}` is already a {fn.kind} (decorated with "
+                f"@plait.{fn.kind}?); remove the decorator or the %%{kind} line", line=fn_node.lineno,
+            )
+        fn.__plait_source__ = function_source(source, fn_node)
+        entity = _DECORATORS[kind]()(**options.values(shell.user_ns))(fn)
+    except BaseException:
+        # A cell that fails leaves the name as it was, not bound to the bare function.
+        if previous is None:
+            shell.user_ns.pop(fn_node.name, None)
+        else:
+            shell.user_ns[fn_node.name] = previous
+        raise
+    return entity, fn_node.name, previous
+
+
+def _decorator(module: str, name: str) -> Any:
+    def get() -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(f"plait.{module}"), name)
+
+    return get
+
+
+_DECORATORS = {
+    "task": _decorator("sdk.tasks", "task"),
+    "dynamic": _decorator("sdk.dynamic", "dynamic"),
+    "workflow": _decorator("sdk.workflows", "workflow"),
+}
+
+
+def users_of(entity: Any, namespace: dict[str, Any]) -> list[str]:
+    """Names of workflows in `namespace` whose graph calls `entity` (by identity)."""
+    found = []
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or not isinstance(value, Entity) or value.kind != "workflow":
+            continue
+        graph = getattr(value, "_graph", None)
+        if graph is not None and any(n.entity is entity for n in graph.nodes):
+            found.append(name)
+    return found
+
+
+def stale_nodes(entity: Any, namespace: dict[str, Any]) -> list[str]:
+    """Tasks a workflow calls whose name the notebook has since bound to a new definition."""
+    target = getattr(entity, "workflow", entity)
+    if getattr(target, "kind", None) != "workflow":
+        return []
+    stale = []
+    for node in target.compile().nodes:
+        e = node.entity
+        current = namespace.get(e.short_name)
+        if isinstance(current, Entity) and current is not e and current.name == e.name:
+            stale.append(e.short_name)
+    return sorted(set(stale))
+
+
+# ---------------------------------------------------------------- commands
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def lookup(shell: Any, name: str) -> Any:
+    head, *rest = name.split(".")
+    ns = shell.user_ns
+    if not _DOTTED.fullmatch(name) or head not in ns:
+        raise CellError(f"`{name}` is not defined; run the cell that defines it first")
+    value = ns[head]
+    for part in rest:
+        value = getattr(value, part, None)
+    if not isinstance(value, Entity):
+        raise CellError(f"`{name}` is a {type(value).__name__}, not a task, workflow or launch plan")
+    return value
+
+
+def _warn_stale(shell: Any, name: str, entity: Any) -> None:
+    stale = stale_nodes(entity, shell.user_ns)
+    if stale:
+        print(f"note: `{name}` uses an older definition of {', '.join(f'`{s}`' for s in stale)}; "
+              "re-run its cell to use the new one", file=sys.stderr)
+
+
+def cmd_dag(shell: Any, args: list[str]) -> None:
+    from IPython.display import display
+
+    from .dag import MIME, dag_of, text_of
+    from .svg import render
+
+    if len(args) != 1:
+        raise CellError("usage: %plait dag WF (a workflow, launch plan or task)")
+    entity = lookup(shell, args[0])
+    _warn_stale(shell, args[0], entity)
+    dag = dag_of(entity)
+    display({MIME: dag, "image/svg+xml": render(dag), "text/plain": text_of(dag)}, raw=True)
+
+
+def _run_options(args: list[str]) -> tuple[dict[str, Any], str, list[str]]:
+    opts: dict[str, Any] = {"out": None, "overwrite_cache": False, "max_parallelism": None,
+                            "name": None, "envs": {}, "progress": True}
+    i = 0
+    while i < len(args) and args[i].startswith("--"):
+        key, eq, value = args[i][2:].partition("=")
+        takes_value = key in ("out", "max-parallelism", "name", "env")
+        if takes_value and not eq:
+            if i + 1 >= len(args):
+                raise CellError(f"%plait run --{key} needs a value")
+            value, i = args[i + 1], i + 1
+        if key == "out":
+            if not value.isidentifier():
+                raise CellError(f"%plait run --out expects a variable name, got {value!r}")
+            opts["out"] = value
+        elif key == "overwrite-cache":
+            opts["overwrite_cache"] = True
+        elif key == "no-progress":
+            opts["progress"] = False
+        elif key == "max-parallelism":
+            if not value.isdigit() or int(value) < 1:
+                raise CellError(f"%plait run --max-parallelism expects a whole number >= 1, got {value!r}")
+            opts["max_parallelism"] = int(value)
+        elif key == "name":
+            opts["name"] = value
+        elif key == "env":
+            k, eq2, v = value.partition("=")
+            if not eq2 or not k:
+                raise CellError(f"%plait run --env expects KEY=VALUE, got {value!r}")
+            opts["envs"][k] = v
+        else:
+            raise CellError(
+                f"%plait run: unknown option --{key}; options go before the workflow "
+                "(--out, --overwrite-cache, --max-parallelism, --name, --env, --no-progress) "
+                "and its inputs after it"
+            )
+        i += 1
+    if i >= len(args):
+        raise CellError("usage: %plait run [OPTIONS] WF --input value ...")
+    return opts, args[i], args[i + 1:]
+
+
+def cmd_run(shell: Any, args: list[str]) -> Any:
+    import click
+
+    from ..cli import entity_help, parse_inputs
+    from ..run.engine import execute
+    from .progress import ProgressModel, planned_rows
+
+    opts, name, rest = _run_options(args)
+    entity = lookup(shell, name)
+    if "--help" in rest or "-h" in rest:
+        print(entity_help(entity))
+        return None
+    try:
+        inputs = parse_inputs(entity, rest)
+    except click.UsageError as exc:
+        raise CellError(f"%plait run {name}: {exc.message}") from None
+    _warn_stale(shell, name, entity)
+    model = ProgressModel(entity.short_name, planned_rows(entity))
+    view = _view(model) if opts["progress"] else None
+    outcome = "FAILED"
+    try:
+        result = execute(
+            entity, inputs, observer=model.observe, overwrite_cache=opts["overwrite_cache"],
+            max_parallelism=opts["max_parallelism"], name=opts["name"], envs=opts["envs"],
+        )
+        outcome = "SUCCEEDED"
+    except KeyboardInterrupt:
+        outcome = "ABORTED"
+        raise
+    finally:
+        model.finish(outcome)
+        if view is not None:
+            view.close()
+        else:
+            print(model.text())
+    value = result.native()
+    if opts["out"]:
+        shell.user_ns[opts["out"]] = value
+    return value
+
+
+def _view(model: Any) -> Any:
+    try:
+        from .progress import ProgressWidget
+
+        view = ProgressWidget(model)
+    except ImportError:  # no ipywidgets: a text summary at the end
+        return None
+    view.show()
+    return view
+
+
+def _remote(command: str) -> Any:
+    def run(shell: Any, args: list[str]) -> Any:
+        from . import remote_magics as remote
+
+        return getattr(remote, command)(shell, args)
+
+    return run
+
+
+_COMMANDS = {
+    "dag": cmd_dag,
+    "run": cmd_run,
+    "launch": _remote("launch"),
+    "executions": _remote("executions"),
+    "logs": _remote("logs"),
+    "outputs": _remote("outputs"),
+}

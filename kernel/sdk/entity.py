@@ -1,0 +1,94 @@
+"""What every callable plait object shares: a name, an interface and `__call__`.
+
+Inside a workflow definition a call adds a node; anywhere else it runs the
+entity with the local engine and returns plain Python values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from typing import Any
+
+from ..errors import InputError
+from .compiler import current_builder
+from .interface import Interface
+
+
+def qualified_name(fn: Any) -> str:
+    """`package.module.function`, with scripts named after their file."""
+    module = getattr(fn, "__module__", None) or "__main__"
+    if module == "__main__":
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        if main_file:
+            import os
+
+            module = os.path.splitext(os.path.basename(main_file))[0]
+    return f"{module}.{fn.__qualname__}".replace(".<locals>", "")
+
+
+def description_of(fn: Any, docs: Any = None) -> dict[str, str]:
+    if docs is not None:
+        if isinstance(docs, str):
+            return {"short": docs.strip().split("\n\n")[0], "long": docs.strip()}
+        short = getattr(docs, "short_description", None) or ""
+        long = getattr(getattr(docs, "long_description", None), "value", None) or ""
+        return {"short": short, "long": long}
+    doc = (getattr(fn, "__doc__", None) or "").strip()
+    if not doc:
+        return {"short": "", "long": ""}
+    import inspect
+
+    doc = inspect.cleandoc(doc)
+    return {"short": doc.split("\n\n")[0].replace("\n", " "), "long": doc}
+
+
+def content_version(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class Entity:
+    """Base of tasks, workflows, launch plans, map tasks and branches."""
+
+    kind: str = "entity"
+    name: str
+    interface: Interface
+
+    @property
+    def short_name(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        builder = current_builder()
+        if builder is not None:
+            return builder.add(self, args, kwargs)
+        return self.local_call(*args, **kwargs)
+
+    def kwargs_from_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Outside a workflow, positional arguments map onto inputs in order."""
+        if not args:
+            return kwargs
+        names = list(self.interface.inputs)
+        if len(args) > len(names):
+            raise InputError(
+                f"`{self.name}` takes {len(names)} input(s) {names} but got {len(args)} "
+                "positional arguments"
+            )
+        out = dict(zip(names, args, strict=False))
+        clash = set(out) & set(kwargs)
+        if clash:
+            raise InputError(f"`{self.name}` got input(s) {sorted(clash)} twice")
+        out.update(kwargs)
+        return out
+
+    def local_call(self, *args: Any, **kwargs: Any) -> Any:
+        from ..run.engine import execute
+
+        return execute(self, self.kwargs_from_call(args, kwargs)).native()
+
+    def to_spec(self) -> dict[str, Any]:  # pragma: no cover - every entity overrides
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
