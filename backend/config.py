@@ -9,32 +9,38 @@ under `$PLAIT_HOME` (default `~/.plait`):
     token         bearer token, mode 0600
     server.json   {"url", "pid"} of the server that is running, for clients
 
-The client side (`plait.Remote`, which never imports `plait.backend`) reads
-`token` and `server.json` by these names, so they are part of the contract.
+The names of these files, and reading and writing `server.json`, belong to
+`plait.model.home`, which the client side (`plait.Remote`, which never
+imports `plait.backend`) reads too.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
-import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plait.remote import pid_alive
+from plait.model import home as layout
+from plait.model.home import endpoint_file, read_token
+from plait.model.home import (
+    read_endpoint as read_endpoint,
+)
+from plait.model.home import (
+    remove_endpoint as remove_endpoint,
+)
+from plait.model.home import (
+    write_endpoint as write_endpoint,
+)
 
 # 8742 is unassigned at IANA and clear of Jupyter (8888), Dask (8786/8787),
 # code-server (8080), Panel (5006) and the usual dev servers.
 DEFAULT_PORT = 8742
 DEFAULT_HOST = "127.0.0.1"
-
-TOKEN_FILE = "token"
-ENDPOINT_FILE = "server.json"
 
 _ENV = {
     "home": "PLAIT_HOME",
@@ -44,10 +50,6 @@ _ENV = {
     "host": "PLAIT_HOST",
     "port": "PLAIT_PORT",
 }
-
-
-def default_home() -> Path:
-    return Path(os.path.expanduser("~")) / ".plait"
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Settings:
                 value = env.get(var) or None
             if value is not None:
                 values[name] = value
-        home = Path(values.get("home") or default_home()).expanduser()
+        home = Path(values.get("home") or layout.plait_home({})).expanduser()
         port_value = values.get("port", DEFAULT_PORT)
         try:
             port = int(port_value)
@@ -97,8 +99,8 @@ class Settings:
             raise ValueError(f"PLAIT_PORT must be a port number (0-65535), found {port}")
         return cls(
             home=home,
-            database_url=str(values.get("database_url") or f"sqlite:///{home / 'plait.db'}"),
-            storage_url=str(values.get("storage_url") or home / "data"),
+            database_url=str(values.get("database_url") or f"sqlite:///{home / layout.DATABASE}"),
+            storage_url=str(values.get("storage_url") or home / layout.DATA),
             dask_scheduler=values.get("dask_scheduler"),
             host=str(values.get("host") or DEFAULT_HOST),
             port=port,
@@ -106,7 +108,7 @@ class Settings:
 
     @property
     def token_file(self) -> Path:
-        return self.home / TOKEN_FILE
+        return self.home / layout.TOKEN
 
     @property
     def endpoint_file(self) -> Path:
@@ -133,7 +135,7 @@ def ensure_token(home: str | os.PathLike[str]) -> str:
     """
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
-    path = home / TOKEN_FILE
+    path = home / layout.TOKEN
     token = read_token(home)
     if token:
         return token
@@ -155,74 +157,3 @@ def ensure_token(home: str | os.PathLike[str]) -> str:
     if not token:
         raise RuntimeError(f"could not create the backend token at {path}")
     return token
-
-
-def read_token(home: str | os.PathLike[str]) -> str | None:
-    """The token in `<home>/token`, or None if there is none yet.
-
-    Narrows the file's mode to 0600 when it is readable by group or others.
-    """
-    path = Path(home) / TOKEN_FILE
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return None
-    if stat.S_IMODE(mode) & 0o077:
-        os.chmod(path, 0o600)
-    token = path.read_text().strip()
-    return token or None
-
-
-# --- where a running server can be found ----------------------------------------
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    pid: int
-
-
-def endpoint_file(home: str | os.PathLike[str]) -> Path:
-    """`<home>/server.json`: `{"url": ..., "pid": ...}` of the running server."""
-    return Path(home) / ENDPOINT_FILE
-
-
-def write_endpoint(home: str | os.PathLike[str], url: str, pid: int | None = None) -> Path:
-    """Record that a server (this process by default) serves `url`; atomic."""
-    path = endpoint_file(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps({"url": url, "pid": os.getpid() if pid is None else pid})
-    fd, tmp = tempfile.mkstemp(prefix=".server-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(data + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def read_endpoint(home: str | os.PathLike[str]) -> Endpoint | None:
-    """The running server's endpoint, or None if none is recorded or its process is gone."""
-    try:
-        data = json.loads(endpoint_file(home).read_text())
-        endpoint = Endpoint(url=str(data["url"]), pid=int(data["pid"]))
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return None
-    return endpoint if pid_alive(endpoint.pid) else None
-
-
-def remove_endpoint(home: str | os.PathLike[str], pid: int | None = None) -> None:
-    """Forget the endpoint, only if it is this process's (or `pid`'s)."""
-    path = endpoint_file(home)
-    pid = os.getpid() if pid is None else pid
-    try:
-        data = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        return
-    if isinstance(data, dict) and data.get("pid") == pid:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()

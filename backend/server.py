@@ -61,9 +61,10 @@ def serve(
 ) -> None:
     """Run the server until SIGTERM or SIGINT; everything it started is stopped on the way out."""
     import uvicorn
+    from plait.model.home import remove_endpoint, write_endpoint
 
     from .api import create_app
-    from .config import Settings, ensure_token, remove_endpoint, write_endpoint
+    from .config import Settings, ensure_token
     from .execution.executor import Executor
     from .storage import ObjectStore
     from .store import Database, queries

@@ -20,6 +20,23 @@ class PlatformError(PlaitError):
     """Infrastructure failed (a lost worker, a storage error); retried as SYSTEM."""
 
 
+class SpecError(UserError, ValueError):
+    """A spec (an entity's JSON description) does not have the expected shape."""
+
+
+class ValueTypeError(UserError, TypeError):
+    """A value does not match a type; `found` names what was there."""
+
+    def __init__(self, expected: str, found: str, where: str = "") -> None:
+        super().__init__(f"expected {expected}{where}, got {found}")
+        self.expected = expected
+        self.found = found
+        self.where = where
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (ValueTypeError, (self.expected, self.found, self.where))
+
+
 class CompileError(UserError):
     """A workflow cannot be compiled into a spec."""
 

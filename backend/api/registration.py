@@ -14,15 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from plait.model import LaunchPlanSpec, SpecError, TaskSpec, WorkflowSpec, parse_spec
-from plait.sdk.entity import content_version as content_version_of
+from plait.model.keys import content_version as content_version_of
+from plait.model.vocab import stored_kind
 
 from .errors import InvalidField
-
-# Spec kinds (plait.model) -> the store's entity kinds.
-STORE_KIND = {
-    "task": "task", "dynamic": "task", "map": "task", "branch": "task",
-    "workflow": "workflow", "launch_plan": "launch_plan",
-}
 
 
 @dataclass(frozen=True)
@@ -82,7 +77,7 @@ def parse_specs(specs: list[dict[str, Any]]) -> list[TaskSpec | WorkflowSpec | L
             raise InvalidField(f"specs[{i}]: names are at most 255 characters", field=f"specs[{i}].name")
     seen: dict[tuple[str, str], int] = {}
     for i, (raw, typed) in enumerate(zip(specs, parsed, strict=True)):
-        key = (STORE_KIND[raw["kind"]], typed.name)
+        key = (stored_kind(raw["kind"]), typed.name)
         if key in seen:
             raise InvalidField(
                 f"specs[{i}]: {key[0].replace('_', ' ')} `{typed.name}` is also specs[{seen[key]}]; "
@@ -156,7 +151,7 @@ def references(specs: list[dict[str, Any]]) -> list[Reference]:
         if not isinstance(ref, dict):
             continue
         try:
-            out.append(Reference(i, STORE_KIND[spec["kind"]], str(ref["project"]), str(ref["domain"]),
+            out.append(Reference(i, stored_kind(spec["kind"]), str(ref["project"]), str(ref["domain"]),
                                  str(ref["name"]), str(ref["version"])))
         except KeyError as exc:
             raise InvalidField(f"specs[{i}]: the reference needs a `{exc.args[0]}`",
@@ -177,7 +172,7 @@ def plan_registration(specs: list[dict[str, Any]], bundle_digest: str | None) ->
     docs = {s["name"]: _short_doc(s) for s in specs if s["kind"] == "workflow"}
     planned = []
     for spec in [*specs, *extra]:
-        kind = STORE_KIND[spec["kind"]]
+        kind = stored_kind(spec["kind"])
         description = _short_doc(spec)
         if kind == "launch_plan" and not description:
             description = docs.get(str(spec.get("workflow")), "")

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from plait.notebook.dag import MIME as DAG_MIME
-from plait.notebook.dag import dag_from_spec
+from plait.model.dag import MIME as DAG_MIME
+from plait.model.dag import dag_from_spec
 from sqlalchemy.orm import Session
 
 from ..store import queries

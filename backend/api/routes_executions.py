@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from plait.model import InterfaceSpec, LaunchPlanSpec, parse_spec
+from plait.model.vocab import UNSUCCESSFUL
 
 from ..store import queries
 from ..store.errors import Conflict, NotFound
@@ -22,7 +23,6 @@ router = APIRouter(prefix="/api/v1", tags=["executions"], responses={401: S.ERRO
 ExecutionId = Annotated[str, Path(min_length=1, max_length=64, description="The execution's name.")]
 NodePath = Annotated[str, Path(min_length=1, max_length=512, description="Node path, e.g. `n0` or `n2-n1`.")]
 MAX_LOG_CHUNK = 1024 * 1024
-RECOVERABLE = ("FAILED", "ABORTED", "TIMED_OUT")
 _ERRORS = {404: S.ERROR_RESPONSES[404], 409: S.ERROR_RESPONSES[409], 422: S.ERROR_RESPONSES[422]}
 
 
@@ -133,7 +133,7 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.
                     f"execution `{old_id}` succeeded; there is nothing to recover (relaunch it to "
                     "run it again)", kind="execution", name=old_id,
                 )
-            if old.phase not in RECOVERABLE:
+            if old.phase not in UNSUCCESSFUL:
                 raise Conflict(
                     f"execution `{old_id}` is {old.phase}; only failed, aborted or timed-out "
                     "executions can be recovered", kind="execution", name=old_id,

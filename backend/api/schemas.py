@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from plait.model.vocab import ExecutionPhase, NodePhase, StoredKind
 from pydantic import BaseModel, ConfigDict, Field
 
 Domain = Literal["development", "staging", "production"]
-EntityKind = Literal["task", "workflow", "launch_plan"]
-ExecutionPhase = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"]
-NodePhase = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT"]
+EntityKind = StoredKind
 
 PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 EXECUTION_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,63}$"

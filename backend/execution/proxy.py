@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-INFO_FILE = "executor.json"
+from plait.model.home import EXECUTOR as INFO_FILE
+
 REFRESH_S = 5.0
 
 
@@ -73,8 +74,10 @@ class ExecutorProxy:
 
 def app_from_env() -> Any:
     """The API app of one worker process (uvicorn factory), configured from the environment."""
+    from plait.model.home import read_token
+
     from ..api.app import create_app
-    from ..config import Settings, read_token
+    from ..config import Settings
     from ..storage import ObjectStore
     from ..store import Database
 

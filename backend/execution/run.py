@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from plait.config.cache import cache_key, signature_from_spec
 from plait.errors import FlyteError, UserError
+from plait.model.keys import cache_key, signature_from_spec
+from plait.model.vocab import COMPLETED, stored_kind
 
 from ..store import queries as q
 from ..store.errors import NotFound
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("plait.backend.execution.executor")
 
-DONE = ("SUCCEEDED", "CACHE_HIT", "SKIPPED")
 SYSTEM_RETRIES = 3
 MAP_BATCH_TARGET_S = 0.05  # items per batch aim at about this much work
 
@@ -222,7 +222,7 @@ class ExecutionRun:
             if name in parent.entities:
                 return parent.entities[name]
             parent = parent.parent
-        kind = {"dynamic": "task", "map": "task", "branch": "task"}.get(node["kind"], node["kind"])
+        kind = stored_kind(node["kind"])
         cached = self.ex.spec_cache.get((self.project, self.domain, f"{kind}:{name}", self.version))
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -282,7 +282,7 @@ class ExecutionRun:
             return
         self.inputs_of[path] = inputs
         known = self.known.get(path)
-        if known is not None and known.phase in DONE and known.outputs is not None:
+        if known is not None and known.phase in COMPLETED and known.outputs is not None:
             self._complete(path, known.outputs, record=False)
             return
         old = self.recover.get(path)

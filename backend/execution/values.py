@@ -7,16 +7,11 @@ the Python values (`plait.typesys.literal_hash`), so cache keys agree.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from plait.errors import UserError
-from plait.typesys import literal_hash
-
-_OPS = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge, "is": operator.is_,
-}
+from plait.model.keys import literal_hash
+from plait.model.vocab import COMPARISONS as _OPS
 
 
 def normalize(type_spec: dict[str, Any] | None, lit: Any) -> Any:

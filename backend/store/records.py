@@ -10,18 +10,48 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from plait.model.vocab import (  # the phases and kinds rows hold are the model's
+    ABORTED as ABORTED,
+)
+from plait.model.vocab import (
+    ATTEMPT_PHASES as ATTEMPT_PHASES,
+)
+from plait.model.vocab import (
+    CACHE_HIT as CACHE_HIT,
+)
+from plait.model.vocab import (
+    EXECUTION_PHASES as EXECUTION_PHASES,
+)
+from plait.model.vocab import (
+    FAILED as FAILED,
+)
+from plait.model.vocab import (
+    NODE_ENDED as NODE_ENDED,
+)
+from plait.model.vocab import (
+    NODE_PHASES as NODE_PHASES,
+)
+from plait.model.vocab import (
+    QUEUED as QUEUED,
+)
+from plait.model.vocab import (
+    RUNNING as RUNNING,
+)
+from plait.model.vocab import (
+    SKIPPED as SKIPPED,
+)
+from plait.model.vocab import (
+    STORED_KINDS as STORED_KINDS,
+)
+from plait.model.vocab import (
+    SUCCEEDED as SUCCEEDED,
+)
+from plait.model.vocab import (
+    TIMED_OUT as TIMED_OUT,
+)
+
 DOMAINS = ("development", "staging", "production")
 DEFAULT_PROJECT = "default"
-ENTITY_KINDS = ("task", "workflow", "launch_plan")
-
-QUEUED, RUNNING = "QUEUED", "RUNNING"
-SUCCEEDED, FAILED, ABORTED, TIMED_OUT = "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"
-SKIPPED, CACHE_HIT = "SKIPPED", "CACHE_HIT"
-
-EXECUTION_PHASES = (QUEUED, RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
-NODE_PHASES = (*EXECUTION_PHASES, SKIPPED, CACHE_HIT)
-ATTEMPT_PHASES = (RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
-TERMINAL_PHASES = frozenset({SUCCEEDED, FAILED, ABORTED, TIMED_OUT, SKIPPED, CACHE_HIT})
 ERROR_KINDS = ("USER", "SYSTEM")
 
 
@@ -90,7 +120,7 @@ class ExecutionRecord:
 
     @property
     def done(self) -> bool:
-        return self.phase in TERMINAL_PHASES
+        return self.phase in NODE_ENDED
 
 
 @dataclass(frozen=True, slots=True)

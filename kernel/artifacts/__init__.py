@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UserError
-from ..run.local_cache import plait_home
+from ..model import home as layout
 
 MAX_PARTITION_KEYS = 10
 _TIME = "time_partition"
@@ -650,7 +650,7 @@ class ArtifactStore:
     """Versions under `root` (default `$PLAIT_HOME/artifacts`): a JSON index and pickles."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = root or plait_home() / "artifacts"
+        self.root = root or layout.plait_home() / layout.ARTIFACTS
 
     @property
     def _index(self) -> Path:

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from ..errors import PlaitError, UserError
+from ..model.vocab import COMPLETED, FAILURES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -241,9 +242,9 @@ class Progress:
         return self
 
     def _text(self) -> str:
-        done = sum(1 for p in self.phases.values() if p in ("SUCCEEDED", "CACHE_HIT", "SKIPPED"))
+        done = sum(1 for p in self.phases.values() if p in COMPLETED)
         running = sum(1 for p in self.phases.values() if p == "RUNNING")
-        failed = sum(1 for p in self.phases.values() if p in ("FAILED", "TIMED_OUT"))
+        failed = sum(1 for p in self.phases.values() if p in FAILURES)
         elapsed = time.perf_counter() - self.started
         text = f"{done} done, {running} running"
         if failed:
@@ -738,7 +739,7 @@ def _remote_failure(run: Any, verbose: bool) -> typing.NoReturn:
     console = Console(stderr=True, highlight=False)
     console.print(f"[red]Error:[/] execution {run.id} {run.phase}: {error_text(run.error)}")
     for n in run.nodes():
-        if n.phase in ("FAILED", "TIMED_OUT") and n.error:
+        if n.phase in FAILURES and n.error:
             console.print(f"  node {n.path} ({n.entity}): {error_text(n.error)}")
             trace = n.error.get("traceback") if isinstance(n.error, dict) else None
             if verbose and trace:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..model.keys import signature_from_spec
 
 
 class CachePolicy:
@@ -140,22 +140,3 @@ def signature_text(entity: Any) -> str:
     return signature_from_spec(entity.name, entity.interface.to_spec())
 
 
-def signature_from_spec(name: str, interface: dict[str, Any]) -> str:
-    """The same signature computed from a spec's interface (as the backend holds it)."""
-    return json.dumps(
-        {
-            "name": name,
-            "inputs": {n: entry["type"] for n, entry in interface["inputs"].items()},
-            "outputs": dict(interface["outputs"]),
-        },
-        sort_keys=True,
-    )
-
-
-def cache_key(version: str, signature: str, input_hashes: dict[str, str], ignored: Iterable[str]) -> str:
-    skip = set(ignored)
-    parts = [version, signature]
-    for k in sorted(input_hashes):
-        if k not in skip:
-            parts.append(f"{k}={input_hashes[k]}")
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

@@ -1,27 +1,31 @@
-"""The shared model: what crosses a boundary between the SDK, the backend and the lab.
+"""The shared model: everything that crosses a boundary, in the standard library only.
 
-Only the standard library is used below this package. The backend imports its
-vocabulary from here: specs and their parser (`specs`), JSON literals checked
-against type specs (`literals`).
+- `specs`: frozen views of entity specs and their parser;
+- `vocab`: phases, entity kinds, comparison operators, media types;
+- `literals`: JSON literals checked against type specs, without Python types;
+- `keys`: entity versions, cache keys and literal hashes;
+- `home`: the `$PLAIT_HOME` layout;
+- `dag`: the DAG bundle built from specs.
+
+The backend's contract with the SDK is this package (plus `plait.typesys`,
+`plait.config` and the attempt runner in `plait.run.attempt`).
 """
 
+from ..errors import SpecError as SpecError
 from .specs import (
-    EXECUTION_PHASES,
     JSON,
-    NODE_PHASES,
-    EntityKind,
     InputSpec,
     InterfaceSpec,
     LaunchPlanSpec,
     NodeSpec,
     Spec,
-    SpecError,
     TaskSpec,
     TypeSpec,
     WorkflowSpec,
     parse_spec,
     spec_of,
 )
+from .vocab import EXECUTION_PHASES, NODE_PHASES, EntityKind
 
 __all__ = [
     "EXECUTION_PHASES", "JSON", "NODE_PHASES", "EntityKind", "InputSpec", "InterfaceSpec",

@@ -9,18 +9,13 @@ and CLI render the same fields. Only the standard library is used here.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, TypeAlias, cast
+
+from ..errors import SpecError
+from .vocab import TASK_KINDS
 
 JSON: TypeAlias = Any  # a value made of dict, list, str, int, float, bool and None
 TypeSpec: TypeAlias = dict[str, Any]  # {"kind": "integer"}, {"kind": "list", "of": {...}}, ...
-
-EntityKind = Literal["task", "dynamic", "workflow", "launch_plan", "map", "branch"]
-NODE_PHASES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT")
-EXECUTION_PHASES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
-
-
-class SpecError(ValueError):
-    """A spec does not have the expected shape."""
 
 
 def _need(data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -234,7 +229,7 @@ def parse_spec(data: dict[str, Any]) -> Spec:
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a JSON object, got {type(data).__name__}")
     kind = data.get("kind")
-    if kind in ("task", "dynamic", "map", "branch"):
+    if kind in TASK_KINDS:
         return TaskSpec.from_dict(data)
     if kind == "workflow":
         return WorkflowSpec.from_dict(data)

@@ -217,7 +217,8 @@ def _warn_stale(shell: Any, name: str, entity: Any) -> None:
 def cmd_dag(shell: Any, args: list[str]) -> None:
     from IPython.display import display
 
-    from .dag import MIME, dag_of, text_of
+    from ..model.dag import MIME, text_of
+    from .dag import dag_of
     from .svg import render
 
     if len(args) != 1:

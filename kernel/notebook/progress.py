@@ -23,8 +23,6 @@ PHASE_COLOURS = {
     "QUEUED": "#9e9e9e", "RUNNING": "#1e88e5", "SUCCEEDED": "#43a047", "CACHE_HIT": "#00897b",
     "FAILED": "#e53935", "TIMED_OUT": "#fb8c00", "SKIPPED": "#bdbdbd", "ABORTED": "#6d4c41",
 }
-DONE = ("SUCCEEDED", "CACHE_HIT", "SKIPPED")
-BAD = ("FAILED", "TIMED_OUT", "ABORTED")
 MAX_ROWS = 300
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from ..model.vocab import FAILURES, NODE_ENDED
 from .cells import CellError
 from .progress import ProgressModel, Row, planned_rows
 
@@ -38,7 +39,6 @@ FIRST_POLL_S = 0.2  # the first polls, to show the start quickly
 CHANGED_POLL_S = 0.5  # after a poll that saw something new
 MAX_POLL_S = 2.0  # the slowest poll while nothing changes
 MAX_LOG_NODES = 50  # nodes whose logs stream into the cell; the rest are read with `%plait logs`
-NODE_DONE = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT")
 
 LAUNCH_USAGE = ("usage: %plait launch WF --input value ... [OPTIONS]; options: --wait, "
                 "--out NAME, --name EXEC, --overwrite-cache, --max-parallelism N, --env K=V, "
@@ -228,7 +228,7 @@ class Watch:
             tail.attempt, tail.offset = later[0], 0
             self.write(f"{tail.prefix}--- attempt {tail.attempt} ---\n")
             changed = True
-        if chunk.get("complete") and node.phase in NODE_DONE:
+        if chunk.get("complete") and node.phase in NODE_ENDED:
             self._flush(tail)
             tail.finished = True
         return changed
@@ -460,7 +460,7 @@ def _failure(run: Any) -> Any:
 
     if run.phase == "SUCCEEDED":
         return None
-    failed = [n for n in run.nodes() if n.phase in ("FAILED", "TIMED_OUT")]
+    failed = [n for n in run.nodes() if n.phase in FAILURES]
     node = f"`%plait logs {run.id} {failed[0].path}`" if failed else f"`%plait logs {run.id} NODE`"
     detail = error_text(run.error) or "; ".join(f"{n.path}: {error_text(n.error)}" for n in failed)
     return ExecutionFailed(

@@ -32,11 +32,10 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import InputError, PlaitError, PlatformError, TypeMismatchError, UserError
+from ..model import home as layout
+from ..model.vocab import ENDED, KIND_PATHS, NODE_ENDED, stored_kind
 
 API = "/api/v1"
-KIND_PATHS = {"task": "tasks", "workflow": "workflows", "launch_plan": "launch_plans"}
-TERMINAL = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
-NODE_DONE = (*TERMINAL, "SKIPPED", "CACHE_HIT")
 START_TIMEOUT_S = 60.0
 
 
@@ -77,10 +76,6 @@ class WaitTimeout(PlaitError, TimeoutError):
 # ------------------------------------------------------------------ discovery
 
 
-def plait_home() -> Path:
-    return Path(os.environ.get("PLAIT_HOME") or Path.home() / ".plait").expanduser()
-
-
 @dataclass(frozen=True)
 class Connection:
     """Where the server is and how we know: the sources name an argument, a variable or a file."""
@@ -96,21 +91,21 @@ def discover(endpoint: str | None = None, token: str | None = None,
              env: Mapping[str, str] | None = None) -> Connection:
     """Arguments, then `PLAIT_ENDPOINT`/`PLAIT_TOKEN`, then `$PLAIT_HOME/server.json` and `token`."""
     env = os.environ if env is None else env
-    home = Path(env.get("PLAIT_HOME") or Path.home() / ".plait").expanduser()
-    token_file = home / "token"
+    home = layout.plait_home(env)
+    token_file = home / layout.TOKEN
     if endpoint:
         endpoint_source = "the endpoint argument"
     elif env.get("PLAIT_ENDPOINT"):
         endpoint, endpoint_source = env["PLAIT_ENDPOINT"], "PLAIT_ENDPOINT"
     else:
         endpoint = running_server(home)
-        endpoint_source = str(home / "server.json") if endpoint else "nothing (no server is running)"
+        endpoint_source = str(layout.endpoint_file(home)) if endpoint else "nothing (no server is running)"
     if token:
         token_source = "the token argument"
     elif env.get("PLAIT_TOKEN"):
         token, token_source = env["PLAIT_TOKEN"], "PLAIT_TOKEN"
     else:
-        token = _read_token(token_file)
+        token = layout.read_token(home)
         token_source = str(token_file) if token else f"nothing ({token_file} does not exist)"
     return Connection(endpoint.rstrip("/") if endpoint else None, token, endpoint_source,
                       token_source, token_file)
@@ -118,39 +113,15 @@ def discover(endpoint: str | None = None, token: str | None = None,
 
 def running_server(home: Path) -> str | None:
     """The URL in `home/server.json` if the process that wrote it is alive."""
-    try:
-        data = json.loads((home / "server.json").read_text())
-        url, pid = str(data["url"]), int(data["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return url if pid_alive(pid) else None
-
-
-def pid_alive(pid: int) -> bool:
-    """Is process `pid` running (on this machine)?"""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _read_token(path: Path) -> str | None:
-    try:
-        return path.read_text().strip() or None
-    except OSError:
-        return None
+    endpoint = layout.read_endpoint(home)
+    return endpoint.url if endpoint else None
 
 
 def start_server(home: Path | None = None, timeout: float = START_TIMEOUT_S) -> str:
     """Start `plait server` on a free port in its own session; return its URL once it answers."""
-    home = home or plait_home()
+    home = home or layout.plait_home()
     home.mkdir(parents=True, exist_ok=True)
-    log_path = home / "logs" / "server.log"
+    log_path = home / layout.LOGS / "server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with _start_lock(home):
         url = running_server(home)
@@ -187,7 +158,7 @@ def _start_lock(home: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX: no lock, a rare double start
         yield
         return
-    with open(home / "server.lock", "w") as handle:
+    with open(home / layout.SERVER_LOCK, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -197,7 +168,7 @@ def _start_lock(home: Path) -> Iterator[None]:
 
 def _url_written_by(home: Path, pid: int) -> str | None:
     try:
-        data = json.loads((home / "server.json").read_text())
+        data = json.loads(layout.endpoint_file(home).read_text())
     except (OSError, ValueError):
         return None
     return str(data["url"]) if isinstance(data, dict) and data.get("pid") == pid and "url" in data else None
@@ -231,10 +202,6 @@ def _httpx() -> Any:
 # ------------------------------------------------------------------ records
 
 
-def _server_kind(kind: str) -> str:
-    return "task" if kind in ("task", "dynamic", "map") else kind
-
-
 @dataclass(frozen=True)
 class EntityId:
     kind: str
@@ -264,7 +231,7 @@ class RemoteEntity:
         found = record.get("spec")
         spec: dict[str, Any] = found if isinstance(found, dict) else record
         return cls(
-            kind=_server_kind(str(record.get("kind") or spec.get("kind") or kind)),
+            kind=stored_kind(str(record.get("kind") or spec.get("kind") or kind)),
             project=str(record.get("project") or project),
             domain=str(record.get("domain") or domain),
             name=str(record.get("name") or spec.get("name")),
@@ -502,13 +469,13 @@ class Remote:
             self._local[(entity.name, used)] = entity
         ids = [self._entity_id(r) for r in _items(answer, "entities", "registered")]
         if not ids:
-            ids = [EntityId(_server_kind(s["kind"]), self.project, self.domain, s["name"], s["version"])
+            ids = [EntityId(stored_kind(s["kind"]), self.project, self.domain, s["name"], s["version"])
                    for s in payload["specs"]]
         return ids, used
 
     def _entity_id(self, record: dict[str, Any]) -> EntityId:
         return EntityId(
-            _server_kind(str(record.get("kind", ""))), str(record.get("project") or self.project),
+            stored_kind(str(record.get("kind", ""))), str(record.get("project") or self.project),
             str(record.get("domain") or self.domain), str(record.get("name")), str(record.get("version")),
         )
 
@@ -584,7 +551,7 @@ class Remote:
             literals = _literals(local, inputs or {}) if local else _remote_literals(entity, inputs or {})
         elif isinstance(entity, Entity):
             literals = _literals(entity, inputs or {})
-            kind, ent_name, version = _server_kind(entity.kind), entity.name, self._ensure_registered(entity)
+            kind, ent_name, version = stored_kind(entity.kind), entity.name, self._ensure_registered(entity)
             local = entity
         else:
             raise UserError(
@@ -620,7 +587,7 @@ class Remote:
         """Executions in this project and domain, newest first; `name` is the entity's."""
         data = self._json("GET", f"{API}/executions", params={
             **self._scope(), "name": name, "phase": phase, "limit": limit, "offset": offset,
-            "kind": _server_kind(_KIND_ALIASES.get(kind, kind)) if kind else None,
+            "kind": stored_kind(_KIND_ALIASES.get(kind, kind)) if kind else None,
         })
         return [RemoteExecution(self, r) for r in _items(data, "executions")]
 
@@ -772,7 +739,7 @@ class RemoteExecution:
 
     @property
     def is_done(self) -> bool:
-        return self.phase in TERMINAL
+        return self.phase in ENDED
 
     @property
     def error(self) -> Any:
@@ -918,7 +885,7 @@ class RemoteExecution:
             delay = min(delay * 1.5, poll)
 
     def _node_done(self, path: str) -> bool:
-        return any(n.path == path and n.phase in NODE_DONE for n in self.nodes())
+        return any(n.path == path and n.phase in NODE_ENDED for n in self.nodes())
 
     def abort(self) -> RemoteExecution:
         return self.remote.abort(self)

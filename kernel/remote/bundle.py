@@ -37,6 +37,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import PlaitError, UserError
+from ..model.vocab import stored_kind
 
 # Kinds whose code runs on a worker: they need a module to import or a pickle.
 RUNNABLE_KINDS = ("task", "dynamic")
@@ -154,7 +155,7 @@ def collect(items: Iterable[Any]) -> Registration:
             functions[fn_digest] = blob
             code["pickle"] = fn_digest
         spec["code"] = {**(spec.get("code") or {}), **code}
-        key = (_KIND_OF.get(e.kind, e.kind), e.name)
+        key = (stored_kind(e.kind), e.name)
         if key in specs:
             if _without_code(specs[key]) != _without_code(spec):
                 raise UserError(
@@ -182,7 +183,6 @@ def collect(items: Iterable[Any]) -> Registration:
 
 
 _KIND_ORDER = {"task": 0, "dynamic": 0, "map": 1, "workflow": 2, "launch_plan": 3}
-_KIND_OF = {"dynamic": "task", "map": "task"}  # spec kinds -> the server's entity kinds
 
 
 def _without_code(spec: dict[str, Any]) -> dict[str, Any]:

@@ -28,21 +28,42 @@ from ..errors import (
     TypeMismatchError,
     UserError,
 )
+from ..model.home import local_data_dir
+from ..model.vocab import (  # node phases, the same names the backend records
+    ABORTED as ABORTED,
+)
+from ..model.vocab import (
+    CACHE_HIT as CACHE_HIT,
+)
+from ..model.vocab import (
+    FAILED as FAILED,
+)
+from ..model.vocab import (
+    QUEUED as QUEUED,
+)
+from ..model.vocab import (
+    RUNNING as RUNNING,
+)
+from ..model.vocab import (
+    SKIPPED as SKIPPED,
+)
+from ..model.vocab import (
+    SUCCEEDED as SUCCEEDED,
+)
+from ..model.vocab import (
+    TIMED_OUT as TIMED_OUT,
+)
 from ..sdk import context as _ctx
 from ..sdk.compiler import DictOf, Graph, ListOf, Lit, Ref
 from ..sdk.interface import NO_DEFAULT, Interface
 from ..typesys import ValueTypeError, checker, describe, strip_annotated, value_hash
-from .local_cache import MISS, LocalCache, cache_enabled, plait_home, store_for_home
+from .local_cache import MISS, LocalCache, cache_enabled, store_for_home
 
 DEFAULT_MAX_PARALLELISM = 16
 _UNWIND_S = 1.0  # how long a timed-out attempt may take to clean up
 _FAST_NODE_S = 0.0005  # tasks quicker than this run inline: a thread would cost more
 _FAST_TASKS: weakref.WeakSet[Any] = weakref.WeakSet()  # tasks last seen to run that quickly
 
-# Node phases (the same names the backend records).
-QUEUED, RUNNING, SUCCEEDED, FAILED, SKIPPED, CACHE_HIT, TIMED_OUT, ABORTED = (
-    "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "CACHE_HIT", "TIMED_OUT", "ABORTED",
-)
 
 
 @dataclass
@@ -123,7 +144,7 @@ class Execution:
             self.observer(rec)
 
     def data_dir(self, path: str) -> str:
-        d = plait_home() / "data" / "local" / self.id.name / (path or "root")
+        d = local_data_dir(self.id.name, path)
         d.mkdir(parents=True, exist_ok=True)
         return str(d)
 
@@ -298,7 +319,7 @@ def _cached(
     compute: Callable[[], dict[str, Any]],
     rec: NodeRecord | None = None,
 ) -> dict[str, Any]:
-    from ..config.cache import cache_key
+    from ..model.keys import cache_key
 
     types = entity.interface.input_types
     known = exe.hashes

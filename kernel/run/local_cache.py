@@ -17,11 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..model import home as layout
+
 _MISS = object()
-
-
-def plait_home() -> Path:
-    return Path(os.environ.get("PLAIT_HOME") or Path.home() / ".plait")
 
 
 def cache_enabled() -> bool:
@@ -33,8 +31,7 @@ def cache_enabled() -> bool:
 
 
 def cache_root() -> str:
-    home = os.environ.get("PLAIT_HOME") or os.path.join(os.path.expanduser("~"), ".plait")
-    return os.path.join(home, "local-cache")
+    return str(layout.plait_home() / layout.LOCAL_CACHE)
 
 
 _stores: dict[str, LocalCache] = {}

@@ -13,10 +13,10 @@ whose condition holds runs, the others are recorded as SKIPPED.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from ..errors import CompileError, UserError
+from ..model.vocab import COMPARISONS as _OPS
 from ..typesys import describe, is_assignable
 from .compiler import (
     Graph,
@@ -31,11 +31,6 @@ from .compiler import (
 from .entity import Entity
 from .interface import Interface
 from .promise import Conjunction, Outputs, Promise, VoidPromise, _condition, promises_in
-
-_OPS = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge, "is": operator.is_,
-}
 
 
 class _Case:

@@ -6,8 +6,6 @@ entity with the local engine and returns plain Python values.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from typing import Any
 
@@ -42,10 +40,6 @@ def description_of(fn: Any, docs: Any = None) -> dict[str, str]:
 
     doc = inspect.cleandoc(doc)
     return {"short": doc.split("\n\n")[0].replace("\n", " "), "long": doc}
-
-
-def content_version(spec: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 class Entity:

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import CompileError, InputError, UserError
+from ..model.keys import content_version
 from ..typesys import ValueTypeError, checker, describe, to_literal
-from .entity import Entity, content_version
+from .entity import Entity
 from .interface import Interface, Param, interface_from_function
 
 _registry: dict[str, LaunchPlan] = {}

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import InputError, UserError
-from .entity import Entity, content_version
+from ..model.keys import content_version
+from .entity import Entity
 from .interface import Interface, Param
 
 # Items faster than this run in one loop: threads cannot speed up work that

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..config.settings import TaskSettings, build_settings
 from ..errors import UserError
-from .entity import Entity, content_version, description_of, qualified_name
+from ..model.keys import content_version
+from .entity import Entity, description_of, qualified_name
 from .interface import Interface, interface_from_function
 
 

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import CompileError, FlyteError, UserError
+from ..model.keys import content_version
+from ..model.vocab import FAILURES
 from .compiler import Graph, GraphBuilder, collect_outputs, to_binding
-from .entity import Entity, content_version, description_of, qualified_name
+from .entity import Entity, description_of, qualified_name
 from .interface import Interface, Param, interface_from_function
 from .promise import Promise
 
@@ -59,7 +61,7 @@ class _GraphEntity(Entity):
         from ..run.engine import run_entity
 
         handler = self.on_failure
-        failed = next((r.path for r in reversed(exe.nodes.values()) if r.phase in ("FAILED", "TIMED_OUT")), "")
+        failed = next((r.path for r in reversed(exe.nodes.values()) if r.phase in FAILURES), "")
         err_name = "err" if "err" in handler.interface.inputs else "error"
         kwargs = {k: v for k, v in inputs.items() if k in handler.interface.inputs}
         kwargs[err_name] = FlyteError(f"{type(exc).__name__}: {exc}", failed_node_id=failed)

@@ -168,7 +168,7 @@ class ActorTask(PythonFunctionTask):
         self.actor = actor
 
     def to_spec(self) -> dict[str, Any]:
-        from ..sdk.entity import content_version
+        from ..model.keys import content_version
 
         spec = super().to_spec()
         spec.pop("version", None)

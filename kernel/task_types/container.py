@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import PlatformError, UserError
+from ..model.keys import content_version
 from ..sdk.context import current_context
-from ..sdk.entity import content_version
 from ..sdk.interface import interface_from_types
 from ..sdk.tasks import PythonFunctionTask, TaskMetadata
 from ..typesys import (

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..config.settings import build_settings
 from ..errors import UserError
-from ..sdk.entity import content_version
+from ..model.keys import content_version
 from ..sdk.files import FlyteFile
 from ..sdk.interface import Interface, Param
 from ..sdk.tasks import PythonFunctionTask, check_params
@@ -278,9 +278,9 @@ class NotebookTask(PythonFunctionTask):
 
     def _keep_failed(self, nbformat: Any, out_nb: Path, ctx: Any) -> Path:
         """Move a failed run's notebook out of the working directory, which is removed."""
-        from ..run.local_cache import plait_home
+        from ..model.home import local_data_dir
 
-        folder = plait_home() / "data" / "local" / ctx.execution_id.name / (ctx.node_id or "root")
+        folder = local_data_dir(ctx.execution_id.name, ctx.node_id)
         folder.mkdir(parents=True, exist_ok=True)
         kept: Path = folder / out_nb.name
         if out_nb.exists():

@@ -36,8 +36,8 @@ from typing import IO, Any
 
 from ..config.settings import TaskSettings, build_settings
 from ..errors import FlyteRecoverableException, UserError
+from ..model.keys import content_version
 from ..sdk.context import current_context
-from ..sdk.entity import content_version
 from ..sdk.interface import interface_from_types
 from ..sdk.tasks import _TASK_PARAMS, TASK_ONLY_PARAMS, PythonFunctionTask, TaskMetadata
 from ..typesys import describe, strip_annotated

@@ -17,11 +17,13 @@ import datetime as _dt
 import enum
 import functools
 import hashlib
-import json
 import types
 import typing
 from collections.abc import Callable
 from typing import Any
+
+from ..errors import ValueTypeError as ValueTypeError
+from ..model.keys import literal_hash as literal_hash
 
 NoneType = type(None)
 
@@ -36,16 +38,6 @@ _SCALARS: dict[Any, str] = {
     _dt.timedelta: "duration",
     NoneType: "none",
 }
-
-
-class ValueTypeError(TypeError):
-    """A value does not match a type; `found` names what was there."""
-
-    def __init__(self, expected: str, found: str, where: str = "") -> None:
-        super().__init__(f"expected {expected}{where}, got {found}")
-        self.expected = expected
-        self.found = found
-        self.where = where
 
 
 # ---------------------------------------------------------------- introspection
@@ -495,19 +487,6 @@ def _key_from(tp: Any, key: str) -> Any:
 
 
 # ----------------------------------------------------------------------- hashing
-
-
-def literal_hash(lit: Any) -> str:
-    """The hash of a value given as its JSON literal; equals `value_hash` of the value.
-
-    The backend computes cache keys from literals without the Python types, so
-    both sides must spell a value's hash the same way.
-    """
-    cls = lit.__class__
-    if cls is int or cls is str or cls is float or cls is bool or lit is None:
-        return f"{cls.__name__[0]}:{lit!r}"
-    encoded = json.dumps(lit, sort_keys=True, separators=(",", ":"))
-    return encoded if len(encoded) <= 64 else "j:" + hashlib.sha256(encoded.encode()).hexdigest()
 
 
 def value_hash(tp: Any, value: Any) -> str:

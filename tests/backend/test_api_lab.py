@@ -25,7 +25,8 @@ from plait.backend.api.schemas import Dag
 from plait.backend.config import Settings
 from plait.backend.storage import ObjectStore
 from plait.backend.store import Database, queries
-from plait.notebook.dag import MIME, dag_of
+from plait.model.dag import MIME
+from plait.notebook.dag import dag_of
 from plait.sdk.entity import Entity
 from sqlalchemy import event
 

@@ -9,11 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from plait.backend.config import (
-    DEFAULT_PORT,
-    Settings,
+from plait.backend.config import DEFAULT_PORT, Settings, ensure_token
+from plait.model.home import (
     endpoint_file,
-    ensure_token,
     read_endpoint,
     read_token,
     remove_endpoint,

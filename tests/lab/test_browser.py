@@ -150,7 +150,8 @@ def test_the_executions_list_shows_runs_as_they_happen(page: Page, pipeline, bac
 def test_notebooks_render_the_dag_and_link_launched_executions(
     page: Page, lab: LabProcess, pipeline, backend: ServerProcess
 ) -> None:
-    from plait.notebook.dag import MIME, dag_of
+    from plait.model.dag import MIME
+    from plait.notebook.dag import dag_of
 
     run = backend.remote().execute(pipeline.report, {"values": [5]}, name="lab-notebook-run", wait=True)
     notebook = nbformat.v4.new_notebook()

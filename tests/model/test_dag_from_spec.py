@@ -20,11 +20,12 @@ from typing import Any
 import plait
 import pytest
 from plait.errors import PlaitError
-from plait.notebook.dag import dag_from_spec, dag_of
+from plait.model.dag import dag_from_spec
+from plait.model.vocab import stored_kind
+from plait.notebook.dag import dag_of
 from plait.sdk.entity import Entity
 
 WORKFLOWS = Path(__file__).parents[1] / "resources" / "workflows"
-_STORE_KIND = {"dynamic": "task"}
 _programs: dict[str, ModuleType] = {}
 
 
@@ -59,7 +60,7 @@ def _used(entity: Any) -> list[Any]:
 def registered(entity: Any) -> tuple[dict[str, Any], Any]:
     """The entity's spec and a resolver over its sub-entities' specs, both through JSON."""
     specs = {
-        (_STORE_KIND.get(e.kind, e.kind), e.name): json.loads(json.dumps(e.to_spec()))
+        (stored_kind(e.kind), e.name): json.loads(json.dumps(e.to_spec()))
         for e in _used(entity) if e.kind not in ("map", "branch")  # these live in their node's spec
     }
     asked: list[tuple[str, str, str | None]] = []

@@ -7,7 +7,8 @@ import json
 import re
 
 import plait
-from plait.notebook.dag import dag_of, text_of
+from plait.model.dag import text_of
+from plait.notebook.dag import dag_of
 from plait.notebook.svg import layers_of, render
 
 

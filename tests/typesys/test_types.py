@@ -12,8 +12,8 @@ import plait
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from plait.config.cache import cache_key
 from plait.errors import CompileError, TypeMismatchError
+from plait.model.keys import cache_key
 from plait.typesys import (
     checker,
     describe,

@@ -105,7 +105,7 @@ def _kind_label(kind: str) -> str:
 
 
 def _entity_scope(kind: str, project: str, domain: str) -> list[ColumnElement[bool]]:
-    one_of("entity kind", kind, r.ENTITY_KINDS)
+    one_of("entity kind", kind, r.STORED_KINDS)
     validate_domain(domain)
     return [Entity.kind == kind, Entity.project == project, Entity.domain == domain]
 

@@ -83,7 +83,7 @@ def create_execution(
 ) -> r.ExecutionRecord:
     """A QUEUED execution; `id` defaults to `new_execution_id()`. Conflict if the id is used."""
     validate_domain(domain)
-    one_of("entity kind", entity_kind, r.ENTITY_KINDS)
+    one_of("entity kind", entity_kind, r.STORED_KINDS)
     require_project(session, project)
     execution_id = new_execution_id() if id is None else id
     if not _EXECUTION_ID_RE.match(execution_id):
@@ -190,7 +190,7 @@ def recent_executions(
     launched from it; names without executions are left out. One statement
     for a whole page: ROW_NUMBER() over each name, on SQLite as on PostgreSQL.
     """
-    one_of("entity kind", kind, r.ENTITY_KINDS)
+    one_of("entity kind", kind, r.STORED_KINDS)
     validate_domain(domain)
     wanted = sorted(set(names))
     if not wanted:
@@ -244,7 +244,7 @@ def set_execution_phase(
             kind="execution",
             name=execution_id,
         )
-    if row.phase in r.TERMINAL_PHASES:
+    if row.phase in r.NODE_ENDED:
         if row.phase == phase:
             return _execution(row)
         raise Conflict(
@@ -255,7 +255,7 @@ def set_execution_phase(
     row.phase = phase
     if phase == r.RUNNING and row.started_at is None:
         row.started_at = now
-    if phase in r.TERMINAL_PHASES:
+    if phase in r.NODE_ENDED:
         row.ended_at = now
         row.lease_owner = None
         row.lease_expires_at = None
@@ -270,7 +270,7 @@ def set_execution_phase(
 def request_abort(session: Session, execution_id: str) -> r.ExecutionRecord:
     """Flag an execution for abort; its executor stops it. Conflict if it already ended."""
     row = execution_row(session, execution_id, lock=True)
-    if row.phase in r.TERMINAL_PHASES:
+    if row.phase in r.NODE_ENDED:
         raise Conflict(
             f"execution `{execution_id}` already ended as {row.phase}; there is nothing to abort",
             kind="execution",

@@ -18,7 +18,7 @@ from .. import records as r
 from ..models import Attempt, NodeExecution
 from ._common import UNSET, dialect_insert, now_or
 
-_TERMINAL = tuple(r.TERMINAL_PHASES)
+_TERMINAL = tuple(r.NODE_ENDED)
 
 
 def node_transition(

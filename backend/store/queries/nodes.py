@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from plait.model.vocab import stored_kind
 from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -79,7 +80,7 @@ def upsert_node(
     session.execute(stmt.on_conflict_do_nothing(index_elements=["execution_id", "path"]))
     row = _node_row(session, execution_id, path, lock=True)
     if phase is not UNSET and phase != row.phase:
-        if row.phase in r.TERMINAL_PHASES:
+        if row.phase in r.NODE_ENDED:
             raise Conflict(
                 f"node `{path}` of execution `{execution_id}` already ended as {row.phase}; "
                 f"it cannot become {phase}",
@@ -89,7 +90,7 @@ def upsert_node(
         row.phase = phase
         if phase == r.RUNNING and row.started_at is None:
             row.started_at = now
-        if phase in r.TERMINAL_PHASES:
+        if phase in r.NODE_ENDED:
             row.ended_at = now
     for field, value in (
         ("parent_path", parent_path),
@@ -105,8 +106,9 @@ def upsert_node(
     return _node(row)
 
 
-# Node kinds -> the kinds entities are registered as (map and branch nodes are not registered).
-_REGISTERED_AS = {"task": "task", "dynamic": "task", "workflow": "workflow", "launch_plan": "launch_plan"}
+def _registered_as(kind: str | None) -> str | None:
+    """The kind a node's entity is registered as; None for maps and branches, which are not."""
+    return None if not kind or kind in ("map", "branch") else stored_kind(kind)
 
 
 def node_entity_versions(
@@ -119,8 +121,8 @@ def node_entity_versions(
     this chooses the same: the execution's version if the entity has it, else
     the newest registered by the time the node was created.
     """
-    wanted = {(_REGISTERED_AS[n.kind], n.entity_name) for n in nodes
-              if n.kind in _REGISTERED_AS and n.entity_name}
+    wanted = {(kind, n.entity_name) for n in nodes
+              if (kind := _registered_as(n.kind)) is not None and n.entity_name}
     if not wanted:
         return {n.path: None for n in nodes}
     latest = max(n.created_at for n in nodes)
@@ -140,7 +142,7 @@ def node_entity_versions(
         versions.setdefault((kind, name), []).append((version, created_at))
     out: dict[str, str | None] = {}
     for n in nodes:
-        known = versions.get((_REGISTERED_AS.get(n.kind or "", ""), n.entity_name or ""), [])
+        known = versions.get((_registered_as(n.kind) or "", n.entity_name or ""), [])
         if any(v == execution.entity_version for v, _ in known):
             out[n.path] = execution.entity_version
         else:
