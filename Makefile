@@ -63,6 +63,7 @@ test: install
 	  echo "Browser test screenshots: $(CURDIR)/$(SCREENSHOTS)/ ($$(ls $(SCREENSHOTS) 2>/dev/null | wc -l) files)"; \
 	  exit $$status
 
+# Both run in CI (.ci/run) before the tests, and fail it on any finding.
 lint: install
 	$(VENV)/bin/ruff check kernel backend workspaces jupyter_ext/server tests benchmarks
 

@@ -172,7 +172,7 @@ class CronSchedule:
                 f"{owner}: expected a schedule that fires, but no date matches it (such as "
                 "31 February); check day-of-month against month"
             ) from None
-        except Exception as e:  # croniter raises several types; all mean a bad expression
+        except Exception as e:  # noqa: BLE001 - croniter raises several types; all mean a bad expression
             raise InputError(
                 f"{owner}: expected a cron expression ({_FIELDS}, e.g. '0 10 * * 1'), "
                 f"which does not parse ({e}); check each field's range and syntax"

@@ -318,7 +318,7 @@ def test_two_executors_claiming_at_once_never_share_an_execution(db: Database) -
                 if not got:
                     return
                 claims[owner].extend(e.id for e in got)
-        except BaseException as error:  # reported below
+        except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
     threads = [threading.Thread(target=executor, args=(o,)) for o in claims]
@@ -464,7 +464,7 @@ def test_two_writers_racing_to_succeed_one_node_leave_one_success(db: Database) 
         try:
             with db.session() as s:
                 outcome.append(q.finish_attempt(s, two.id, "SUCCEEDED"))
-        except Exception as error:  # reported below
+        except Exception as error:  # noqa: BLE001 - reported below
             outcome.append(error)
 
     with db.session() as s:
