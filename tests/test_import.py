@@ -50,3 +50,45 @@ def test_unknown_attribute_is_a_clear_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="module 'plait' has no attribute 'tsak'"):
         plait.tsak  # noqa: B018
+
+
+def test_import_plait_runs_only_the_facade() -> None:
+    """Public names resolve on first use: importing the package loads no module of its own but the alias table."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, plait; print(sorted(m for m in sys.modules if m.startswith('plait')))"],
+        capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == "['plait', 'plait._moved']"
+
+
+def test_the_type_checking_imports_list_every_public_name_from_its_module() -> None:
+    """IDEs read the TYPE_CHECKING block, `plait.x` reads `_EXPORTS`: both say the same."""
+    import ast
+    from pathlib import Path
+
+    import plait
+
+    tree = ast.parse(Path(plait.__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test))
+    declared = {
+        alias.asname or alias.name: (node.module or "")
+        for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
+    assert declared == plait._EXPORTS
+
+
+def test_module_paths_of_0_1_0_still_import() -> None:
+    """Executed notebooks import `plait.notebook_task`; pickles name the modules classes lived in."""
+    import pickle
+
+    from plait.notebook_task import NotebookTask, record  # noqa: F401 - the import is the test
+    from plait.task_types.notebook_task import record as moved
+
+    assert record is moved
+    import plait.tasks  # the module of @task in 0.1.0; now plait.sdk.tasks
+    from plait import accelerators  # where flytekit keeps the accelerator constants
+
+    assert plait.tasks.PythonFunctionTask is plait.PythonFunctionTask
+    assert accelerators.A100 is plait.A100
+    old = pickle.dumps(plait.Cache(version="1"), protocol=0).replace(b"plait.config.cache", b"plait.cache")
+    assert b"plait.cache" in old and pickle.loads(old) == plait.Cache(version="1")
