@@ -6,6 +6,7 @@
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 
+import type { EntityKind } from './api/client';
 import { labClient } from './api/lab';
 import { plaitIcon } from './icons';
 import { Views } from './views';
@@ -36,7 +37,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand('plait:open-entity', {
       label: 'plait: Open Workflow',
-      execute: args => views.openEntity(args.kind as never, String(args.name), args.version as string | undefined)
+      execute: args => views.openEntity(args.kind as EntityKind, String(args.name), args.version as string | undefined)
     });
     commands.addCommand('plait:open-execution', {
       label: 'plait: Open Execution',
@@ -44,7 +45,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand('plait:launch', {
       label: 'plait: Launch',
-      execute: args => views.openLaunch(args.kind as never, String(args.name), args.version as string | undefined)
+      execute: args => views.openLaunch(args.kind as EntityKind, String(args.name), args.version as string | undefined)
     });
     palette?.addItem({ command: 'plait:open-sidebar', category: 'plait' });
 

@@ -6,9 +6,9 @@ import * as React from 'react';
 
 import type { EntityKind, PlaitClient } from './api/client';
 import { ExecutionView } from './execution/ExecutionView';
+import { shortName } from './format';
 import { plaitIcon } from './icons';
 import { LaunchForm } from './launch/LaunchForm';
-import { shortName } from './sidebar/EntityList';
 import { Sidebar } from './sidebar/Sidebar';
 import { EntityView } from './workflow/EntityView';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 
-import { ApiError, PlaitClient, queryString, request, Transport } from '../src/api/client';
+import { ApiError, DAG_MIME, PlaitClient, queryString, request, Transport } from '../src/api/client';
 
 function answer(status: number, body: unknown): Response {
   return new Response(body === undefined ? '' : JSON.stringify(body), {
@@ -15,6 +15,20 @@ describe('request', () => {
     const execution = await request(transport, 'get', 'executions/{id}', { path: { id: 'a b/1' } });
     expect(transport).toHaveBeenCalledWith('executions/a%20b%2F1', expect.objectContaining({ method: 'GET' }));
     expect(execution.phase).toBe('RUNNING');
+  });
+
+  it('reads the DAG routes, which answer in the DAG bundle media type', async () => {
+    const bundle = { version: 1, name: 'flows.train', label: 'train', kind: 'workflow', inputs: [], outputs: [],
+                     nodes: [], edges: [] };
+    const transport = vi.fn<Transport>(
+      async () => new Response(JSON.stringify(bundle), { status: 200, headers: { 'Content-Type': DAG_MIME } })
+    );
+    const dag = await request(transport, 'get', 'launch_plans/{name}/dag', {
+      path: { name: 'flows.train' },
+      query: { version: 'v2' }
+    });
+    expect(transport).toHaveBeenCalledWith('launch_plans/flows.train/dag?version=v2', expect.anything());
+    expect(dag.label).toBe('train');
   });
 
   it('repeats list parameters and leaves out empty ones', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { countNodes, layoutDag, type DagLayout } from '../src/dag/layout';
-import type { DagBundle, DagNode } from '../src/dag/types';
+import type { Dag, DagNode } from '../src/dag/types';
 import bothWays from './fixtures/dag-both_ways.json';
 import doubledThenSquared from './fixtures/dag-doubled_then_squared.json';
 import flagAnomalies from './fixtures/dag-flag_anomalies.json';
@@ -10,7 +10,7 @@ import nestedChoice from './fixtures/dag-nested_choice.json';
 import predict from './fixtures/dag-predict.json';
 import sumOfSquares from './fixtures/dag-sum_of_squares.json';
 
-const bundle = (json: unknown) => json as DagBundle;
+const bundle = (json: unknown) => json as Dag;
 
 function box(layout: DagLayout, path: string) {
   const found = layout.boxes.find(b => b.role === 'node' && b.path === path);
@@ -26,11 +26,11 @@ function inside(outer: { x: number; y: number; width: number; height: number },
     inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
 }
 
-function chain(n: number): DagBundle {
+function chain(n: number): Dag {
   const nodes: DagNode[] = [];
   for (let i = 0; i < n; i++) {
     nodes.push({
-      id: `n${i}`, path: `n${i}`, label: `step_${i}`, kind: 'task',
+      id: `n${i}`, path: `n${i}`, label: `step_${i}`, entity: `step_${i}`, kind: 'task',
       inputs: [{ name: 'x', type: 'int', source: i === 0 ? { input: 'x' } : { node: `n${i - 1}`, output: 'o0' } }],
       outputs: [{ name: 'o0', type: 'int' }]
     });
@@ -140,13 +140,14 @@ describe('layoutDag', { timeout: 30_000 }, () => {
   it('lays out a 500-node fan-out', async () => {
     const n = 500;
     const nodes: DagNode[] = Array.from({ length: n }, (_, i) => ({
-      id: `n${i}`, path: `n${i}`, label: `t${i}`, kind: 'task', inputs: [], outputs: [{ name: 'o0', type: 'int' }]
+      id: `n${i}`, path: `n${i}`, label: `t${i}`, entity: `t${i}`, kind: 'task', inputs: [],
+      outputs: [{ name: 'o0', type: 'int' }]
     }));
-    const dag: DagBundle = {
+    const dag: Dag = {
       version: 1, name: 'bench.fan', label: 'fan', kind: 'workflow', inputs: [], outputs: [], nodes,
       edges: [
-        ...nodes.slice(1, n - 1).map(t => ({ source: 'n0', target: t.id, kind: 'data' })),
-        ...nodes.slice(1, n - 1).map(t => ({ source: t.id, target: `n${n - 1}`, kind: 'data' }))
+        ...nodes.slice(1, n - 1).map(t => ({ source: 'n0', target: t.id, kind: 'data' as const, label: '' })),
+        ...nodes.slice(1, n - 1).map(t => ({ source: t.id, target: `n${n - 1}`, kind: 'data' as const, label: '' }))
       ]
     };
     const start = performance.now();

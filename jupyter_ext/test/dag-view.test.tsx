@@ -5,7 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { DagOutput } from '../src/dag/DagOutput';
 import { DagView } from '../src/dag/DagView';
 import * as layout from '../src/dag/layout';
-import type { DagBundle } from '../src/dag/types';
+import type { Dag } from '../src/dag/types';
 import bothWays from './fixtures/dag-both_ways.json';
 import doubledThenSquared from './fixtures/dag-doubled_then_squared.json';
 import predict from './fixtures/dag-predict.json';
@@ -17,7 +17,7 @@ vi.mock('../src/dag/layout', async importOriginal => {
 });
 const layoutDag = vi.mocked(layout.layoutDag);
 
-const bundle = (json: unknown) => json as DagBundle;
+const bundle = (json: unknown) => json as Dag;
 
 // The first ELK layout in a process compiles a lot of code: take that time here.
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Attempt, Execution } from '../src/api/client';
+import { describeType } from '../src/api/literals';
 import {
   appendLog,
   axisTicks,
   COLLAPSE_ABOVE,
-  describeType,
   elapsed,
   executionDuration,
   follow,
@@ -13,7 +13,6 @@ import {
   formatMiB,
   formatTick,
   isHiddenElement,
-  isTerminal,
   literalText,
   NodeRun,
   nodeTree,
@@ -26,6 +25,7 @@ import {
   valueView,
   visibleRows
 } from '../src/execution/model';
+import { isTerminal } from '../src/phases';
 
 const T0 = Date.parse('2025-01-01T10:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { checkLiteral } from '../src/launch/literals';
+import { checkLiteral, describeType } from '../src/api/literals';
+import { durationFieldText } from '../src/format';
 import {
   InputField,
   InterfaceInputs,
   buildExecution,
-  describeType,
   fieldProblems,
-  formatDuration,
   initialValues,
   inputFields,
   launchPlanInfo,
@@ -386,11 +385,11 @@ describe('durations', () => {
     expect(parseDuration('2d 1s')).toBe(172801);
     expect(parseDuration('500ms')).toBe(0.5);
     expect(parseDuration('later')).toBeNull();
-    expect(formatDuration(300)).toBe('5m');
-    expect(formatDuration(5400)).toBe('1h30m');
-    expect(formatDuration(90061)).toBe('1d1h1m1s');
-    expect(formatDuration(1.5)).toBe('1.5s');
-    expect(formatDuration(0)).toBe('0s');
+    expect(durationFieldText(300)).toBe('5m');
+    expect(durationFieldText(5400)).toBe('1h30m');
+    expect(durationFieldText(90061)).toBe('1d1h1m1s');
+    expect(durationFieldText(1.5)).toBe('1.5s');
+    expect(durationFieldText(0)).toBe('0s');
   });
 });
 

@@ -20,7 +20,10 @@ export type EntityListItem = Schemas['EntityListItem'];
 export type EntitySummary = Schemas['EntitySummary'];
 export type LogChunk = Schemas['LogChunk'];
 export type ErrorBody = Schemas['ErrorBody'];
-export type Phase = Execution['phase'];
+/** The phases an execution goes through (plait.model.vocab's ExecutionPhase, inlined by the schema). */
+export type ExecutionPhase = Execution['phase'];
+/** The phases a node or an attempt goes through: an execution's, SKIPPED and CACHE_HIT (NodePhase). */
+export type NodePhase = NodeExecution['phase'];
 export type EntityKind = 'task' | 'workflow' | 'launch_plan';
 
 type Method = 'get' | 'post';
@@ -34,7 +37,14 @@ type ParamsOf<O, K extends string> = O extends { parameters: infer P }
     ? P[K]
     : never
   : never;
-type JsonOf<R> = R extends { content: { 'application/json': infer J } } ? J : unknown;
+/** The media type of the DAG routes (`GET {kind}s/{name}/dag`): JSON, typed as `Schemas['Dag']`. */
+export const DAG_MIME = 'application/vnd.plait.dag+json';
+/** The body of a response in one of the JSON media types the backend sends. */
+type JsonOf<R> = R extends { content: { 'application/json': infer J } }
+  ? J
+  : R extends { content: { [DAG_MIME]: infer D } }
+    ? D
+    : unknown;
 type Ok<O> = O extends { responses: infer Rs }
   ? 200 extends keyof Rs
     ? JsonOf<Rs[200]>

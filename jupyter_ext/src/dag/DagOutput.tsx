@@ -4,17 +4,17 @@ import * as React from 'react';
 import { DagView } from './DagView';
 import { kindText } from './legend';
 import { NodeDetails, nodesByPath } from './NodeDetails';
-import type { DagBundle } from './types';
+import type { Dag } from './types';
 
 export interface DagOutputProps {
-  dag: DagBundle;
+  dag: Dag;
   /** The tallest the drawing grows before it scrolls and zooms within; 600 unless given. */
   maxHeight?: number;
 }
 
 /** Whether `data` looks like a DAG bundle this version can draw. */
-export function isDagBundle(data: unknown): data is DagBundle {
-  const d = data as Partial<DagBundle> | null;
+export function isDagBundle(data: unknown): data is Dag {
+  const d = data as Partial<Dag> | null;
   return !!d && typeof d === 'object' && d.version === 1 && Array.isArray(d.nodes) && Array.isArray(d.edges);
 }
 

@@ -11,10 +11,10 @@ import * as React from 'react';
 import { DagScene } from './DagScene';
 import { countNodes, layoutDag, type DagLayout, type LayoutBox } from './layout';
 import { kindClass, kindsOf, kindText, phaseClass, phasesOf, phaseText } from './legend';
-import type { DagBundle } from './types';
+import type { Dag } from './types';
 
 export interface DagViewProps {
-  dag: DagBundle;
+  dag: Dag;
   /** Live phase by node path (QUEUED, RUNNING, SUCCEEDED, FAILED, SKIPPED, CACHE_HIT, ...). */
   phases?: Record<string, string>;
   selected?: string;
@@ -94,8 +94,8 @@ function useSize(ref: React.RefObject<Element>): { width: number; height: number
  * The same bundle object for as long as the content is the same, so a caller
  * that rebuilds an equal bundle on every render does not cause a new layout.
  */
-function useStableDag(dag: DagBundle): DagBundle {
-  const last = React.useRef<{ dag: DagBundle; text: string } | null>(null);
+function useStableDag(dag: Dag): Dag {
+  const last = React.useRef<{ dag: Dag; text: string } | null>(null);
   if (last.current?.dag !== dag) {
     const text = JSON.stringify(dag);
     if (last.current?.text !== text) {

@@ -16,17 +16,17 @@ export function sourceText(source: DagSource | undefined, prefix: string, nodes:
   if (!source) {
     return '';
   }
-  if ('input' in source) {
+  if (source.input != null) {
     return `input ${source.input}${source.path ? `[${source.path.join('][')}]` : ''}`;
   }
-  if ('node' in source) {
+  if (source.node != null) {
     const label = nodes.get(prefix + source.node)?.label ?? source.node;
     return `${label}.${source.output}${source.path ? `[${source.path.join('][')}]` : ''}`;
   }
-  if ('literal' in source) {
+  if (source.literal != null) {
     return source.literal;
   }
-  return `[${source.collection.map(s => sourceText(s, prefix, nodes)).join(', ')}]`;
+  return `[${(source.collection ?? []).map(s => sourceText(s, prefix, nodes)).join(', ')}]`;
 }
 
 export interface NodeDetailsProps {

@@ -108,7 +108,7 @@ function loadElk(): Promise<ElkInstance> {
 
 /** Whether a node can be expanded to show a nested graph. */
 export function isExpandable(node: DagNode): boolean {
-  return node.graph !== undefined || (node.cases !== undefined && node.cases.length > 0);
+  return node.graph != null || (node.cases != null && node.cases.length > 0);
 }
 
 /** Shorten a label for drawing; the full text goes in tooltips. */
@@ -128,11 +128,11 @@ function refsOf(source: DagSource | undefined, inputs: Set<string>, nodes: Set<s
   if (!source) {
     return;
   }
-  if ('input' in source) {
+  if (source.input != null) {
     inputs.add(source.input);
-  } else if ('node' in source) {
+  } else if (source.node != null) {
     nodes.add(source.node);
-  } else if ('collection' in source) {
+  } else if (source.collection != null) {
     for (const s of source.collection) {
       refsOf(s, inputs, nodes);
     }
@@ -300,7 +300,7 @@ class Builder {
     } else {
       (node.cases ?? []).forEach((c, i) => {
         const caseId = this.unique(`case:${id}:${i}`);
-        const fail = (c as { fail?: string | null }).fail;
+        const fail = c.fail;
         const detail = c.condition ?? 'else';
         const label = fail ? `${detail} → fail: ${fail}` : detail;
         this.boxes.set(caseId, { id: caseId, role: 'case', path: '', label, kind: 'case', depth: depth + 1,

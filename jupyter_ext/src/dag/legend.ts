@@ -1,11 +1,12 @@
 /** Node kinds and live phases as the DAG view names and colours them. */
+import { NODE_PHASES } from '../phases';
 import { forEachNode, type DagGraph } from './types';
 
 /** The kinds with a colour of their own, in legend order; others are drawn as "other". */
 export const KINDS = ['task', 'workflow', 'launch_plan', 'map', 'dynamic', 'branch', 'gate'] as const;
 
-/** Execution phases with a colour of their own, in legend order. */
-export const PHASES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'SKIPPED', 'CACHE_HIT'] as const;
+/** Node phases with a colour of their own, in legend order: every one. */
+const PHASES: readonly string[] = NODE_PHASES;
 
 /** "launch_plan" → "launch plan". */
 export function kindText(kind: string): string {
@@ -25,7 +26,7 @@ export function phaseClass(phase: string | undefined): string {
   if (!phase) {
     return '';
   }
-  return (PHASES as readonly string[]).includes(phase)
+  return PHASES.includes(phase)
     ? `plait-DagPhase-${phase.toLowerCase().replace(/_/g, '-')}`
     : 'plait-DagPhase-other';
 }
@@ -46,6 +47,6 @@ export function phasesOf(phases: Record<string, string> | undefined): string[] {
   }
   const seen = new Set(Object.values(phases));
   const known = PHASES.filter(p => seen.has(p));
-  const others = [...seen].filter(p => !(PHASES as readonly string[]).includes(p)).sort();
+  const others = [...seen].filter(p => !PHASES.includes(p)).sort();
   return [...known, ...others];
 }

@@ -4,64 +4,30 @@
  * `%plait dag` emits it from a compiled workflow (kernel/notebook/dag.py) and
  * the backend serves it for registered entities (`GET /{kind}s/{name}/dag`),
  * so the notebook and the panels draw the same picture.
+ *
+ * The types are the backend's (`Dag*` in `schema.d.ts`). Optional fields are
+ * absent where they do not apply, never null, though the schema allows null.
  */
-export const DAG_MIME = 'application/vnd.plait.dag+json';
+import type { Schemas } from '../api/client';
 
-export type DagSource =
-  | { input: string; path?: string[] }
-  | { node: string; output: string; path?: string[] }
-  | { literal: string }
-  | { collection: DagSource[] };
+export { DAG_MIME } from '../api/client';
 
-export interface DagPort {
-  name: string;
-  type: string;
-  source?: DagSource;
-}
-
-export interface DagGraph {
-  /** Nested graphs name their workflow. */
-  name?: string;
-  inputs: DagPort[];
-  outputs: DagPort[];
-  nodes: DagNode[];
-  edges: DagEdge[];
-}
-
-export interface DagNode {
-  id: string;
-  /** The node's id in execution records (`n2-n0` inside subworkflow `n2`). */
-  path: string;
-  label: string;
-  entity?: string;
-  /** task, workflow, launch_plan, map, dynamic, branch, gate, ... */
-  kind: string;
-  inputs: DagPort[];
-  outputs: DagPort[];
-  /** workflow / launch_plan nodes: the nested DAG. */
-  graph?: DagGraph;
-  /** branch nodes: one graph per case (`condition` null for the else case; `fail` when it fails). */
-  cases?: Array<{ condition: string | null; graph: DagGraph; fail?: string | null }>;
-  /** `with_overrides(...)` settings of this node, as written. */
-  overrides?: Record<string, unknown>;
-  /** map nodes: the mapped task. */
-  target?: string;
-}
-
-export interface DagEdge {
-  source: string;
-  target: string;
-  kind: string;
-  label?: string;
-}
-
-export interface DagBundle extends DagGraph {
-  version: 1;
-  name: string;
-  label: string;
-  kind: string;
-  workflow?: string;
-}
+/** A whole bundle: a task's, workflow's or launch plan's graph with its name and kind. */
+export type Dag = Schemas['Dag'];
+/** A graph: inputs, outputs, nodes and edges (a bundle, a nested workflow, a branch case). */
+export type DagGraph = Schemas['DagGraph'];
+/** A node; workflow and launch plan nodes carry `graph`, branch nodes `cases`. */
+export type DagNode = Schemas['DagNode'];
+export type DagCase = Schemas['DagCase'];
+export type DagEdge = Schemas['DagEdge'];
+/** A workflow input or a node output: name and type. */
+export type DagParam = Schemas['DagParam'];
+/** A node input: name, type and what it is bound to. */
+export type DagInput = Schemas['DagInput'];
+/** A graph output: name, type and the value it is. */
+export type DagOutput = Schemas['DagOutput'];
+/** Where a value comes from: exactly one of `input`, `node` (with `output`), `literal`, `collection`. */
+export type DagSource = Schemas['DagSource'];
 
 /**
  * Visit every node of `graph` and of its nested graphs and branch cases, parents

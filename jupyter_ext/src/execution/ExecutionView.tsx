@@ -8,21 +8,19 @@ import * as React from 'react';
 
 import type { Execution, PlaitClient, Schemas } from '../api/client';
 import { DagView } from '../dag/DagView';
-import type { DagBundle } from '../dag/types';
+import type { Dag } from '../dag/types';
+import { formatDuration, formatTime } from '../format';
+import { isTerminal, phaseClass } from '../phases';
 import { abort, getDag, getExecution, getNodes, messageOf, relaunch } from './api';
 import {
   errorView,
   executionDuration,
   follow,
   Follower,
-  formatDuration,
-  formatTime,
   isHiddenElement,
-  isTerminal,
   nodeTree,
   NodeRun,
   phaseByPath,
-  phaseClass,
   progressKey,
   visibleRows
 } from './model';
@@ -380,10 +378,10 @@ function Tabs(props: { tab: Tab; onTab: (tab: Tab) => void; children: React.Reac
 
 // ------------------------------------------------------------------ graph
 
-type DagState = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; dag: DagBundle };
+type DagState = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; dag: Dag };
 
 /** A task execution's graph: its nodes, side by side. */
-function taskDag(execution: Execution, nodes: readonly NodeRun[]): DagBundle {
+function taskDag(execution: Execution, nodes: readonly NodeRun[]): Dag {
   const top = nodes.filter(n => !n.parent_path);
   return {
     version: 1,
@@ -397,7 +395,7 @@ function taskDag(execution: Execution, nodes: readonly NodeRun[]): DagBundle {
       id: n.path,
       path: n.path,
       label: n.entity_name ?? execution.entity.name,
-      entity: n.entity_name ?? undefined,
+      entity: n.entity_name ?? execution.entity.name,
       kind: n.kind ?? 'task',
       inputs: [],
       outputs: []

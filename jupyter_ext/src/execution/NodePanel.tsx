@@ -2,15 +2,14 @@
 import * as React from 'react';
 
 import type { Entity, Execution, PlaitClient } from '../api/client';
+import { formatDuration, formatTime } from '../format';
+import { phaseClass } from '../phases';
 import { getTask, messageOf } from './api';
 import { LogView } from './LogView';
 import {
   elapsed,
   errorView,
-  formatDuration,
-  formatTime,
   NodeRun,
-  phaseClass,
   taskNameOf,
   taskSummary,
   usageRows

@@ -1,7 +1,9 @@
 /** The nodes of an execution as a table; nested nodes indented under their parent. */
 import * as React from 'react';
 
-import { elapsed, formatDuration, formatTime, isExpanded, phaseClass, TreeRow } from './model';
+import { formatDuration, formatTime } from '../format';
+import { phaseClass } from '../phases';
+import { elapsed, isExpanded, TreeRow } from './model';
 
 export interface NodeTableProps {
   rows: readonly TreeRow[];

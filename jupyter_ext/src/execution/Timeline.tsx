@@ -2,7 +2,8 @@
 import * as React from 'react';
 
 import type { Execution } from '../api/client';
-import { formatTick, phaseClass, timeline, TreeRow } from './model';
+import { phaseClass } from '../phases';
+import { formatTick, timeline, TreeRow } from './model';
 
 export interface TimelineProps {
   execution: Execution;

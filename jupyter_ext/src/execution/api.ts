@@ -1,7 +1,7 @@
 /** The calls the execution view makes, all through the one typed client. */
 import { ApiError, queryString } from '../api/client';
 import type { ApiPath, Entity, Execution, LogChunk, PlaitClient } from '../api/client';
-import type { DagBundle } from '../dag/types';
+import type { Dag } from '../dag/types';
 import type { NodeRun } from './model';
 
 export function getExecution(client: PlaitClient, id: string): Promise<Execution> {
@@ -56,26 +56,17 @@ async function failure(response: Response, route: string): Promise<ApiError> {
   return new ApiError(response.status, body, route);
 }
 
-/**
- * The DAG bundle of a registered workflow (`GET workflows/{name}/dag`).
- *
- * The route is newer than `schema.d.ts`; it goes through the same transport
- * and errors as `request` until the schema is regenerated with it.
- */
-export async function getDag(
+/** The DAG bundle of a registered workflow (`GET workflows/{name}/dag`). */
+export function getDag(
   client: PlaitClient,
   name: string,
   version: string | undefined,
   execution: Pick<Execution, 'project' | 'domain'>
-): Promise<DagBundle> {
-  const url =
-    `workflows/${encodeURIComponent(name)}/dag` +
-    queryString({ version, project: execution.project, domain: execution.domain });
-  const response = await client.transport(url, { method: 'GET' });
-  if (!response.ok) {
-    throw await failure(response, 'GET workflows/{name}/dag');
-  }
-  return (await response.json()) as DagBundle;
+): Promise<Dag> {
+  return client.request('get', 'workflows/{name}/dag', {
+    path: { name },
+    query: { version, project: execution.project, domain: execution.domain }
+  });
 }
 
 const DATA: ApiPath = 'data';

@@ -6,16 +6,12 @@
 import { Poll } from '@lumino/polling';
 
 import type { Attempt, Execution, NodeExecution } from '../api/client';
-import { formatDuration, isTerminal } from '../phases';
-import { describeType } from '../launch/literals';
-
-export { formatDuration, formatTime, isTerminal, phaseClass } from '../phases';
+import { describeType } from '../api/literals';
+import { formatDuration } from '../format';
+import { isTerminal } from '../phases';
 
 /** A node execution; `entity_version` arrives with a newer backend. */
 export type NodeRun = NodeExecution & { entity_version?: string | null };
-
-/** Phases an execution ends in; nodes add SKIPPED and CACHE_HIT (see `isTerminal`). */
-export const EXECUTION_TERMINAL = ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'] as const;
 
 // ------------------------------------------------------------------ time
 
@@ -291,7 +287,7 @@ export function literalText(lit: unknown): { text: string; multiline: boolean } 
 function navigate(value: unknown, path: unknown): unknown {
   let v = value;
   for (const step of Array.isArray(path) ? path : []) {
-    v = (v as Record<string, unknown> | unknown[] | null)?.[step as never];
+    v = (v as Record<string, unknown> | null)?.[step];
   }
   return v;
 }
@@ -420,9 +416,6 @@ export function usageRows(attempts: readonly Attempt[]): UsageRow[] {
 }
 
 // ------------------------------------------------------------------ task definitions
-
-/** Type specs are spelled by the launch form's port of `plait.literals` (`list[int]`). */
-export { describeType };
 
 function quantities(res: unknown): string | null {
   if (!isRecord(res)) {

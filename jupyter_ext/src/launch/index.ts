@@ -2,9 +2,9 @@
 export { LaunchForm } from './LaunchForm';
 export type { LaunchFormProps } from './LaunchForm';
 export type { LaunchTarget } from './load';
+export { describeType } from '../api/literals';
 export {
   buildExecution,
-  describeType,
   inputFields,
   launchPlanInfo,
   parseInput

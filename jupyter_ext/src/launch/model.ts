@@ -22,12 +22,9 @@ import {
   isIsoDate,
   isIsoDateTime,
   isTypeSpec
-} from './literals';
-
+} from '../api/literals';
+import { durationFieldText } from '../format';
 import { SETTING_KEYS, SettingsDraft, readSettings } from './settings';
-
-export { describeType } from './literals';
-export type { TypeSpec } from './literals';
 
 /** How a field is edited. */
 export type FieldKind =
@@ -225,7 +222,7 @@ export function formatLiteral(kind: FieldKind, value: unknown): string {
         raw = Object.values(value)[0];
       }
       if (kind === 'duration' && typeof raw === 'number') {
-        return formatDuration(raw);
+        return durationFieldText(raw);
       }
       return typeof raw === 'string' ? raw : JSON.stringify(value);
     }
@@ -370,28 +367,6 @@ export function parseDuration(text: string): number | null {
     seconds += Number(m[1]) * UNITS[m[2]];
   }
   return seconds;
-}
-
-/** `300` -> `5m`, `5400` -> `1h30m`, `1.5` -> `1.5s`. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    return String(seconds);
-  }
-  if (!Number.isInteger(seconds)) {
-    return `${seconds}s`;
-  }
-  if (seconds === 0) {
-    return '0s';
-  }
-  let rest = seconds;
-  let out = '';
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (rest >= size) {
-      out += `${Math.floor(rest / size)}${unit}`;
-      rest %= size;
-    }
-  }
-  return out;
 }
 
 function jsonOrText(text: string): unknown {

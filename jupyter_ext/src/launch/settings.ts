@@ -6,7 +6,7 @@
  * Framework-free: no DOM, no React.
  */
 import type { ExecutionSettings } from '../api/client';
-import { describeValue } from './literals';
+import { describeValue } from '../api/literals';
 import type { LaunchPlanInfo } from './model';
 
 const INTEGER = /^[+-]?\d+$/;

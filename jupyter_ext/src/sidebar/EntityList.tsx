@@ -2,7 +2,8 @@
 import * as React from 'react';
 
 import type { EntityKind, EntityListItem, PlaitClient } from '../api/client';
-import { ago, phaseClass } from '../phases';
+import { ago, shortName } from '../format';
+import { phaseClass } from '../phases';
 
 const PLURAL: Record<EntityKind, 'workflows' | 'tasks' | 'launch_plans'> = {
   workflow: 'workflows',
@@ -23,10 +24,6 @@ interface RecentRun {
   duration_s?: number | null;
 }
 type Row = EntityListItem & { recent?: RecentRun[]; last_execution_at?: string | null };
-
-export function shortName(name: string): string {
-  return name.slice(name.lastIndexOf('.') + 1);
-}
 
 export interface EntityListProps {
   client: PlaitClient;

@@ -3,12 +3,11 @@ import { Poll } from '@lumino/polling';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import * as React from 'react';
 
-import type { PlaitClient } from '../api/client';
-import { formatDuration, formatTime, isTerminal, phaseClass } from '../phases';
-import { shortName } from './EntityList';
+import type { ExecutionPhase, PlaitClient } from '../api/client';
+import { formatDuration, formatTime, shortName } from '../format';
+import { EXECUTION_PHASES, isTerminal, phaseClass } from '../phases';
 import { ExecutionPages } from './executions';
 
-const PHASES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'];
 const ROW_HEIGHT = 44;
 
 export interface ExecutionListProps {
@@ -20,7 +19,7 @@ export interface ExecutionListProps {
 export function ExecutionList(props: ExecutionListProps): JSX.Element {
   const pages = React.useMemo(() => new ExecutionPages(props.client), [props.client]);
   const [, setVersion] = React.useState(0);
-  const [phase, setPhase] = React.useState('');
+  const [phase, setPhase] = React.useState<ExecutionPhase | ''>('');
   const [name, setName] = React.useState('');
   const scroller = React.useRef<HTMLDivElement>(null);
 
@@ -78,9 +77,9 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
           value={name}
           onChange={e => setName(e.target.value)}
         />
-        <select aria-label="Filter executions by status" value={phase} onChange={e => setPhase(e.target.value)}>
+        <select aria-label="Filter executions by status" value={phase} onChange={e => setPhase(e.target.value as ExecutionPhase | '')}>
           <option value="">All statuses</option>
-          {PHASES.map(p => (
+          {EXECUTION_PHASES.map(p => (
             <option key={p} value={p}>
               {p}
             </option>

@@ -3,13 +3,13 @@
  * a refresh of the newest page that merges live changes into what is loaded.
  * Framework-free; the React list renders it through `subscribe`.
  */
-import type { ExecutionSummary as Execution, PlaitClient } from '../api/client';
+import type { ExecutionPhase, ExecutionSummary as Execution, PlaitClient } from '../api/client';
 
 export const PAGE = 200;
 
 export interface ExecutionFilter {
   name?: string;
-  phase?: string[];
+  phase?: ExecutionPhase[];
   kind?: 'task' | 'workflow' | 'launch_plan';
 }
 
@@ -115,8 +115,8 @@ export class ExecutionPages {
         offset,
         name: this.filter.name || undefined,
         kind: this.filter.kind,
-        phase: this.filter.phase?.length ? (this.filter.phase as Execution['phase'][]) : undefined
-      } as never
+        phase: this.filter.phase?.length ? this.filter.phase : undefined
+      }
     });
   }
 

@@ -6,9 +6,9 @@ import * as React from 'react';
 
 import type { Entity, EntityKind, EntitySummary, ExecutionSummary, PlaitClient } from '../api/client';
 import { DagView } from '../dag/DagView';
-import type { DagBundle } from '../dag/types';
-import { formatDuration, formatTime, phaseClass } from '../phases';
-import { shortName } from '../sidebar/EntityList';
+import type { Dag } from '../dag/types';
+import { formatDuration, formatTime, shortName } from '../format';
+import { phaseClass } from '../phases';
 
 const PLURAL = { workflow: 'workflows', task: 'tasks', launch_plan: 'launch_plans' } as const;
 const LABEL: Record<EntityKind, string> = { workflow: 'Workflow', task: 'Task', launch_plan: 'Launch plan' };
@@ -29,7 +29,7 @@ export function EntityView(props: EntityViewProps): JSX.Element {
   const [version, setVersion] = React.useState<string | undefined>(props.version);
   const [versions, setVersions] = React.useState<EntitySummary[]>([]);
   const [entity, setEntity] = React.useState<Entity | null>(null);
-  const [dag, setDag] = React.useState<DagBundle | null>(null);
+  const [dag, setDag] = React.useState<Dag | null>(null);
   const [runs, setRuns] = React.useState<ExecutionSummary[] | null>(null);
   const [error, setError] = React.useState<string | null>(null);
 
@@ -43,21 +43,21 @@ export function EntityView(props: EntityViewProps): JSX.Element {
   React.useEffect(() => {
     setEntity(null);
     setDag(null);
-    const query = { version } as never;
+    const query = { version };
     client
       .request('get', `${plural}/{name}`, { path: { name }, query })
       .then(setEntity)
       .catch((e: Error) => setError(e.message));
     client
-      .request('get', `${plural}/{name}/dag` as never, { path: { name }, query } as never)
-      .then(d => setDag(d as unknown as DagBundle))
+      .request('get', `${plural}/{name}/dag`, { path: { name }, query })
+      .then(setDag)
       .catch((e: Error) => setError(`The DAG could not be loaded: ${e.message}`));
   }, [client, plural, name, version]);
 
   React.useEffect(() => {
     const query = kind === 'launch_plan' ? { launch_plan: name, limit: 20 } : { name, limit: 20 };
     client
-      .request('get', 'executions', { query: query as never })
+      .request('get', 'executions', { query })
       .then(page => setRuns(page.items))
       .catch((e: Error) => setError(e.message));
   }, [client, kind, name]);

@@ -1,5 +1,5 @@
 /**
- * Type specs and JSON literals, as the backend reads them (a port of `plait.literals`).
+ * Type specs and JSON literals, as the backend reads them (a port of `plait.model.literals`).
  *
  * A type spec is what `plait.typesys.type_spec` writes (`{"kind": "list", "of":
  * {"kind": "integer"}}`); a literal is what `plait.typesys.to_literal` writes.
@@ -30,6 +30,11 @@ const SCALAR_NAMES: Record<string, string> = {
 
 const PICKLE: TypeSpec = { kind: 'pickle' };
 
+/** `key` is `record`'s own (not one every object inherits, such as `constructor`). */
+function owns(record: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(record, key);
+}
+
 export function isTypeSpec(spec: unknown): spec is TypeSpec {
   return typeof spec === 'object' && spec !== null && typeof (spec as TypeSpec).kind === 'string';
 }
@@ -38,9 +43,9 @@ function short(name: string): string {
   return name.slice(name.lastIndexOf('.') + 1);
 }
 
-function sub(spec: TypeSpec, key: string): TypeSpec {
-  const inner = spec[key];
-  return isTypeSpec(inner) ? inner : PICKLE;
+/** `spec[key]`, or Any where the spec leaves it out (as Python's `spec.get(key, {"kind": "pickle"})`). */
+function sub(spec: TypeSpec, key: string): unknown {
+  return owns(spec, key) ? spec[key] : PICKLE;
 }
 
 /** A type spec spelled as Python spells annotations: `list[int]`, `Optional[str]`, `Point`. */
@@ -49,14 +54,14 @@ export function describeType(spec: unknown): string {
     return '?';
   }
   const kind = spec.kind;
-  if (kind in SCALAR_NAMES) {
+  if (owns(SCALAR_NAMES, kind)) {
     return SCALAR_NAMES[kind];
   }
   switch (kind) {
     case 'list':
       return `list[${describeType(sub(spec, 'of'))}]`;
     case 'dict':
-      return isTypeSpec(spec.key) ? `dict[${describeType(spec.key)}, ${describeType(spec.value)}]` : 'dict';
+      return owns(spec, 'key') ? `dict[${describeType(spec.key)}, ${describeType(spec.value)}]` : 'dict';
     case 'tuple': {
       const items = Array.isArray(spec.items) ? spec.items : [];
       return items.length ? `tuple[${items.map(describeType).join(', ')}]` : 'tuple';
@@ -81,44 +86,143 @@ export function describeType(spec: unknown): string {
   }
 }
 
+const TAGS: Record<string, string> = {
+  __datetime__: 'datetime',
+  __date__: 'date',
+  __duration__: 'timedelta',
+  __bytes__: 'bytes'
+};
+
+/**
+ * The type of a JSON literal, spelled as `describeType` spells types:
+ * `list[int | str]`, `dict[str, float]`, `datetime` for a tagged value. Lists
+ * and objects show the types of their first 20 items, four levels deep.
+ */
+export function literalTypeName(literal: unknown, depth = 0): string {
+  if (literal === null || literal === undefined) {
+    return 'None';
+  }
+  switch (typeof literal) {
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return Number.isInteger(literal) ? 'int' : 'float';
+    case 'string':
+      return 'str';
+  }
+  const names = (items: unknown[]): string =>
+    [...new Set(items.slice(0, 20).map(v => literalTypeName(v, depth + 1)))].sort().join(' | ');
+  if (Array.isArray(literal)) {
+    const inner = depth < 4 ? names(literal) : '';
+    return inner ? `list[${inner}]` : 'list';
+  }
+  if (isObject(literal)) {
+    const keys = Object.keys(literal);
+    if (keys.length === 1 && owns(TAGS, keys[0])) {
+      return TAGS[keys[0]];
+    }
+    if (depth >= 4) {
+      return 'dict';
+    }
+    const values = names(Object.values(literal));
+    return values ? `dict[str, ${values}]` : 'dict';
+  }
+  return typeof literal;
+}
+
 // ------------------------------------------------------------- ISO 8601 text
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,]\d{1,6})?)?)?(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:\.\d{1,6})?)?)?)?)?$/;
+// What Python 3.11's `date.fromisoformat` reads: calendar dates, extended or
+// basic (2024-05-01, 20240501), and week dates (2024-W18, 2024-W18-3, 2024W183).
+const CALENDAR_DATE = /^(\d{4})(-?)(\d{2})\2(\d{2})$/;
+const WEEK_DATE = /^(\d{4})(-?)W(\d{2})(?:\2([1-7]))?$/;
+// And what `datetime.fromisoformat` reads after the date and any one character:
+// a time, extended (12:00:00.5) or basic (120000.5), then Z or an offset (+02,
+// +02:00, +0200, +02:00:30.5). Fractions may run past microseconds.
+const TIME = /^(\d{2})(?:(:?)(\d{2})(?:\2(\d{2})(?:[.,](\d+))?)?)?(?:Z|([+-])(\d{2})(?:(:?)(\d{2})(?:\8(\d{2})(?:[.,](\d+))?)?)?)?$/;
 
-function validDate(y: string, m: string, d: string): boolean {
-  const year = Number(y);
-  const month = Number(m);
-  const day = Number(d);
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function validDate(year: number, month: number, day: number): boolean {
   if (year < 1 || month < 1 || month > 12 || day < 1) {
     return false;
   }
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  const days = [31, isLeap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
   return day <= days;
 }
 
-/** An ISO 8601 date such as 2024-05-01 (what Python's `date.fromisoformat` reads). */
-export function isIsoDate(text: unknown): boolean {
-  if (typeof text !== 'string') {
-    return false;
-  }
-  const m = DATE.exec(text);
-  return m !== null && validDate(m[1], m[2], m[3]);
+/** Day of the week of a proleptic Gregorian date, 1 (Monday) to 7 (Sunday). */
+function isoWeekday(year: number, month: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  return ((d.getUTCDay() + 6) % 7) + 1;
 }
 
-/** An ISO 8601 date and time such as 2024-05-01T12:00:00 or 2024-05-01T12:00:00+02:00. */
+/** Week `week`, day `day` of ISO year `year` is a date in years 1 to 9999 (Python's `fromisocalendar`). */
+function validWeekDate(year: number, week: number, day: number): boolean {
+  if (year < 1 || year > 9999 || week < 1 || week > 53) {
+    return false;
+  }
+  const jan1 = isoWeekday(year, 1, 1);
+  // Years that start on a Thursday, and leap years that start on a Wednesday, have 53 weeks.
+  if (week === 53 && !(jan1 === 4 || (jan1 === 3 && isLeap(year)))) {
+    return false;
+  }
+  // Day 1 of week 1 is the Monday of the week holding January 4th.
+  const offset = (week - 1) * 7 + (day - 1) - (isoWeekday(year, 1, 4) - 1) + 3;
+  const d = new Date(0);
+  d.setUTCFullYear(year, 0, 1 + offset);
+  return d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+}
+
+function parsesAsDate(text: string): boolean {
+  const c = CALENDAR_DATE.exec(text);
+  if (c) {
+    return validDate(Number(c[1]), Number(c[3]), Number(c[4]));
+  }
+  const w = WEEK_DATE.exec(text);
+  return w !== null && validWeekDate(Number(w[1]), Number(w[3]), w[4] === undefined ? 1 : Number(w[4]));
+}
+
+function parsesAsTime(text: string): boolean {
+  const m = TIME.exec(text);
+  if (m === null) {
+    return false;
+  }
+  const [hour, minute, second] = [m[1], m[3], m[4]].map(v => (v === undefined ? 0 : Number(v)));
+  if (hour > 23 || minute > 59 || second > 59) {
+    return false;
+  }
+  // An offset must be under a day; its minutes and seconds are not checked on their own (as in CPython).
+  const [h, mi, se] = [m[7], m[9], m[10]].map(v => (v === undefined ? 0 : Number(v)));
+  return h * 3600 + mi * 60 + se + Number(`0.${(m[11] ?? '0').slice(0, 6)}`) < 86400;
+}
+
+/** An ISO 8601 date such as 2024-05-01, 20240501 or 2024-W18-3 (what Python's `date.fromisoformat` reads). */
+export function isIsoDate(text: unknown): boolean {
+  return typeof text === 'string' && parsesAsDate(text);
+}
+
+/**
+ * An ISO 8601 date and time such as 2024-05-01T12:00:00 or 2024-05-01 12:00+02:00
+ * (what Python's `datetime.fromisoformat` reads): a date alone, or a date, one
+ * separating character and a time.
+ */
 export function isIsoDateTime(text: unknown): boolean {
   if (typeof text !== 'string') {
     return false;
   }
-  const m = DATETIME.exec(text);
-  if (m === null || !validDate(m[1], m[2], m[3])) {
-    return false;
-  }
-  const [hour, minute, second] = [m[4], m[5], m[6]].map(v => (v === undefined ? 0 : Number(v)));
-  return hour <= 23 && minute <= 59 && second <= 59;
+  // The date is 7 (2024W18), 8 (20240501, 2024-W18, 2024W183) or 10 (2024-05-01, 2024-W18-3) characters
+  // long; the separator is one character, which may take two UTF-16 units.
+  return [10, 8, 7].some(n => {
+    if (!parsesAsDate(text.slice(0, n))) {
+      return false;
+    }
+    const separator = text.codePointAt(n);
+    return separator === undefined || parsesAsTime(text.slice(n + (separator > 0xffff ? 2 : 1)));
+  });
 }
 
 // ------------------------------------------------------------ checking
@@ -165,7 +269,7 @@ export function expectedValue(spec: TypeSpec): string {
       return n ? `a list of ${n} items` : 'a list';
     }
     case 'optional':
-      return `${expectedValue(sub(spec, 'of'))} or null`;
+      return `${expectedValue(isTypeSpec(spec.of) ? spec.of : PICKLE)} or null`;
     case 'union':
       return `one of ${(Array.isArray(spec.variants) ? spec.variants : []).map(describeType).join(', ')}`;
     case 'enum':
@@ -214,6 +318,9 @@ function mismatch(spec: TypeSpec, value: unknown, where: Where, why = ''): Misma
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+// What Python's `bytes.fromhex` reads: pairs of hex digits, ASCII white space between them.
+const HEX = /^(?:[ \t\n\r\v\f]*[0-9a-fA-F]{2})*[ \t\n\r\v\f]*$/;
 
 function tagged(value: unknown, tag: string): [boolean, unknown] {
   if (isObject(value)) {
@@ -264,7 +371,7 @@ function check(spec: unknown, value: unknown, where: Where): void {
       return;
     case 'bytes': {
       const [ok, raw] = tagged(value, '__bytes__');
-      if (!ok || typeof raw !== 'string' || !/^(\s*[0-9a-fA-F]{2})*\s*$/.test(raw)) {
+      if (!ok || typeof raw !== 'string' || !HEX.test(raw)) {
         throw mismatch(spec, value, where);
       }
       return;
@@ -315,7 +422,7 @@ function check(spec: unknown, value: unknown, where: Where): void {
         throw mismatch(spec, value, where);
       }
       const keySpec = isTypeSpec(spec.key) ? spec.key : { kind: 'string' };
-      const valueSpec = isTypeSpec(spec.value) ? spec.value : sub(spec, 'of');
+      const valueSpec = owns(spec, 'value') ? spec.value : sub(spec, 'of');
       for (const [key, item] of Object.entries(value)) {
         if (!keyFits(keySpec, key)) {
           const name = `key ${JSON.stringify(key)}`;
@@ -376,7 +483,7 @@ function check(spec: unknown, value: unknown, where: Where): void {
       if (!isObject(obj)) {
         throw mismatch(spec, value, where);
       }
-      const unknown = Object.keys(obj).filter(k => !(k in fields));
+      const unknown = Object.keys(obj).filter(k => !owns(fields, k));
       if (unknown.length) {
         const prefix = where.length ? `${at(where)}: ` : '';
         throw new Mismatch(
@@ -392,9 +499,12 @@ function check(spec: unknown, value: unknown, where: Where): void {
     case 'file':
     case 'directory':
     case 'dataframe': {
-      const path = isObject(value) ? (value.path ?? value.uri) : value;
+      const path = isObject(value) ? (owns(value, 'path') ? value.path : value.uri) : value;
       if (typeof path !== 'string' || !path) {
         throw mismatch(spec, value, where);
+      }
+      if (isObject(value) && owns(value, 'format') && typeof value.format !== 'string') {
+        throw mismatch(spec, value, where, 'its format is not text');
       }
       return;
     }
@@ -403,12 +513,20 @@ function check(spec: unknown, value: unknown, where: Where): void {
   }
 }
 
+// Python's `int(text)` and `float(text)`: any Unicode decimal digits, `_` between digits, spaces around.
+const DIGITS = '\\p{Nd}(?:_?\\p{Nd})*';
+const INT_TEXT = new RegExp(`^\\s*[+-]?${DIGITS}\\s*$`, 'u');
+const FLOAT_TEXT = new RegExp(
+  `^\\s*[+-]?(?:(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:e[+-]?${DIGITS})?|inf|infinity|nan)\\s*$`,
+  'iu'
+);
+
 function keyFits(spec: TypeSpec, key: string): boolean {
   switch (spec.kind) {
     case 'integer':
-      return /^\s*[+-]?\d+\s*$/.test(key);
+      return INT_TEXT.test(key);
     case 'float':
-      return key.trim() !== '' && Number.isFinite(Number(key));
+      return FLOAT_TEXT.test(key);
     case 'string':
     case 'pickle':
       return true;
