@@ -24,9 +24,7 @@ import traceback
 from typing import Any
 
 from plait.errors import FlyteRecoverableException, TaskTimeoutError
-from plait.run.engine import Execution, _call, _convert_outputs
-from plait.sdk import context as _ctx
-from plait.sdk.entity import Entity
+from plait.run.attempt import Attempt, find_entity, interrupt
 from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
 
 LITERAL_LIMIT = 64 * 1024  # bigger values go to the object store as pickles
@@ -84,26 +82,6 @@ def _import_from_bundle(store: Any, digest: str, module: str) -> Any:
     return importlib.import_module(module)
 
 
-def _find(module: Any, name: str, qualname: str | None) -> Any:
-    if qualname:
-        obj: Any = module
-        try:
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-            if isinstance(obj, Entity) and obj.name == name:
-                return obj
-        except AttributeError:
-            pass
-    for value in vars(module).values():
-        if isinstance(value, Entity):
-            if value.name == name:
-                return value
-            for sub in getattr(value, "entities", lambda: [])():
-                if getattr(sub, "name", None) == name:
-                    return sub
-    raise LookupError(f"`{name}` is not defined in module `{module.__name__}` of the registered code")
-
-
 def load_entity(store: Any, code: dict[str, Any], name: str) -> Any:
     """The entity object for a spec's code reference (cached per process)."""
     key = json.dumps([code, name], sort_keys=True)
@@ -116,7 +94,7 @@ def load_entity(store: Any, code: dict[str, Any], name: str) -> Any:
             return found
         if code.get("bundle") and code.get("pickle") is None:
             module = _import_from_bundle(store, code["bundle"], code["module"])
-            entity = _find(module, name, code.get("qualname"))
+            entity = find_entity(module, name, code.get("qualname"))
         elif code.get("pickle"):
             if code.get("bundle"):
                 # The pickle may import modules shipped in the bundle by name.
@@ -440,17 +418,18 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
         inputs = {n: materialize(store, ref, types.get(n, Any), upstream) for n, ref in payload["inputs"].items()}
     except UpstreamFailed:
         return {"status": "UPSTREAM_FAILED"}
-    exe = Execution(name=payload["execution_id"], project=payload.get("project", "default"),
-                    domain=payload.get("domain", "development"))
-    exe.data_dir = lambda path: _files_dir(store, payload["output_prefix"])  # type: ignore[method-assign]
+    attempt = Attempt(entity, inputs, execution=payload["execution_id"], path=payload["node_path"],
+                      number=payload.get("attempt", 1), project=payload.get("project", "default"),
+                      domain=payload.get("domain", "development"),
+                      files_dir=lambda path: _files_dir(store, payload["output_prefix"]))
     if entity.kind == "dynamic":
-        return _expand_dynamic(store, entity, exe, payload, inputs)
-    ctx = _ctx.ExecutionParameters(exe.id, entity.name, payload.get("attempt", 1), payload["node_path"])
-    env = {**entity.settings.environment, **payload.get("envs", {})} or None
+        return _expand_dynamic(store, attempt, payload)
+    def call() -> Any:
+        return attempt.call(payload.get("timeout"), payload.get("envs"))
+
     try:
-        call = lambda: _call(entity, inputs, ctx, payload.get("timeout"), env)  # noqa: E731
         raw = call() if payload.get("batched") else _call_abortable(store, payload, sink, call)
-        outputs = _convert_outputs(exe, payload["node_path"], entity, raw, ctx, inputs)
+        outputs = attempt.outputs(raw)
     except AttemptAborted:
         print("plait: the execution was aborted; this attempt was stopped", file=sys.stderr)
         return {"status": "ABORTED", "error": {"kind": "USER", "type": "Aborted", "message": "aborted"}}
@@ -462,7 +441,7 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
         sink.write(error["traceback"])
         return {"status": "FAILED", "error": error}
     finally:
-        ctx.cleanup()
+        attempt.close()
     iface = entity.interface.outputs
     refs = {n: to_ref(store, payload["output_prefix"], n, iface[n], v) for n, v in outputs.items()}
     return {"status": "SUCCEEDED", "outputs": refs}
@@ -554,12 +533,10 @@ class _Runner:
 
     def abort(self, job: _Job) -> None:
         """Interrupt `job` if it is running here; keep it from starting if it has not."""
-        from plait.run.engine import _interrupt
-
         with self.state:
             if self.current is job:
                 self.retired = True
-                _interrupt(self.thread)
+                interrupt(self.thread)
             job.cancelled = True
 
     def _loop(self) -> None:
@@ -610,23 +587,25 @@ def run_items(payload: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ dynamic
 
 
-def _expand_dynamic(store: Any, entity: Any, exe: Any, payload: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    """Run a dynamic body: answer with the graph it built, for the executor to run."""
-    import cloudpickle
-    from plait.sdk.compiler import DictOf, ListOf, Lit, Ref
+def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any]) -> dict[str, Any]:
+    """Run a dynamic body: answer with the graph it built, for the executor to run.
 
-    try:
-        graph = entity.compile_body(exe, payload["node_path"], inputs)
-    except Exception as exc:  # noqa: BLE001
-        return {"status": "FAILED", "error": _error(exc)}
+    Its literal values go to the object store as value refs, and the code of
+    every entity it uses as a pickle (beside the parent's bundle, if any).
+    """
+    import hashlib
+
+    import cloudpickle
+
     prefix = payload["output_prefix"]
-    entities: dict[str, Any] = {}
     counter = [0]
+
+    def literal(value: Any, tp: Any) -> dict[str, Any]:
+        counter[0] += 1
+        return {"value": to_ref(store, prefix, f"lit{counter[0]}", tp, value)}
 
     def code_of(child: Any) -> dict[str, Any]:
         blob = cloudpickle.dumps(child)
-        import hashlib
-
         digest = hashlib.sha256(blob).hexdigest()
         path = f"functions/{digest}.pkl"
         if not store.exists(path):
@@ -636,36 +615,10 @@ def _expand_dynamic(store: Any, entity: Any, exe: Any, payload: dict[str, Any], 
             code["bundle"] = payload["code"]["bundle"]
         return code
 
-    def binding(b: Any, tp: Any) -> dict[str, Any]:
-        if isinstance(b, Ref):
-            ref: dict[str, Any] = {"ref": {"node": b.node_id, "output": b.output}}
-            if b.path:
-                ref["ref"]["path"] = list(b.path)
-            return ref
-        if isinstance(b, Lit):
-            counter[0] += 1
-            return {"value": to_ref(store, prefix, f"lit{counter[0]}", tp, b.value)}
-        if isinstance(b, ListOf):
-            import typing
-
-            item = (typing.get_args(tp) or (Any,))[0]
-            return {"list": [binding(x, item) for x in b.items]}
-        if isinstance(b, DictOf):
-            return {"dict": {k: binding(x, Any) for k, x in b.items}}
-        raise TypeError(f"unknown binding {b!r}")
-
-    def node_spec(node: Any) -> dict[str, Any]:
-        child = node.entity
-        for e in [child, *getattr(child, "entities", lambda: [])(), *getattr(child, "sub_entities", lambda: [])()]:
-            if isinstance(e, Entity) and e.name not in entities and e.kind != "branch":
-                spec = e.to_spec()
-                spec["code"] = code_of(e)
-                entities[e.name] = spec
-        spec = node.to_spec()
-        types = child.interface.input_types
-        spec["inputs"] = {k: binding(b, types.get(k, Any)) for k, b in node.bindings.items()}
-        return spec
-
-    nodes = [node_spec(n) for n in graph.nodes]
-    outputs = {k: binding(b, entity.interface.outputs.get(k, Any)) for k, b in graph.outputs.items()}
-    return {"status": "SUCCEEDED", "dynamic": {"nodes": nodes, "outputs": outputs, "entities": entities}}
+    try:
+        dynamic = attempt.expand(literal=literal, code=code_of)
+    except Exception as exc:  # noqa: BLE001 - the body failed: reported, not raised
+        return {"status": "FAILED", "error": _error(exc)}
+    finally:
+        attempt.close()
+    return {"status": "SUCCEEDED", "dynamic": dynamic}

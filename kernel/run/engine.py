@@ -5,13 +5,16 @@ Typed inputs and outputs are checked, retries are spent only on
 local cache is consulted, `>>` orders nodes, independent nodes run in
 threads up to `max_parallelism`, and each node's phase is recorded (and sent
 to an optional observer, which drives progress displays).
+
+This module holds the run's state (`Execution`), the task nodes (attempts,
+retries, the cache) and the graph `Scheduler`. One attempt's call and output
+checks are in `attempt.py`, which the backend's worker shares; the other node
+kinds (workflow, launch plan, map, branch, dynamic) run in `nodes.py`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -26,9 +29,7 @@ from ..errors import (
     PlaitError,
     TaskTimeoutError,
     TypeMismatchError,
-    UserError,
 )
-from ..model.home import local_data_dir
 from ..model.vocab import (  # node phases, the same names the backend records
     ABORTED as ABORTED,
 )
@@ -55,19 +56,21 @@ from ..model.vocab import (
 )
 from ..sdk import context as _ctx
 from ..sdk.compiler import DictOf, Graph, ListOf, Lit, Ref
+from ..sdk.entity import version_for_cache
 from ..sdk.interface import NO_DEFAULT, Interface
-from ..typesys import ValueTypeError, checker, describe, strip_annotated, value_hash
+from ..typesys import ValueTypeError, checker, describe, value_hash
+from .attempt import Scope, call, convert_outputs, output_plan, remember_hash, short_repr
 from .local_cache import MISS, LocalCache, cache_enabled, store_for_home
 
 DEFAULT_MAX_PARALLELISM = 16
-_UNWIND_S = 1.0  # how long a timed-out attempt may take to clean up
 _FAST_NODE_S = 0.0005  # tasks quicker than this run inline: a thread would cost more
 _FAST_TASKS: weakref.WeakSet[Any] = weakref.WeakSet()  # tasks last seen to run that quickly
 
 
-
 @dataclass
 class NodeRecord:
+    """What a run knows of one node: its phase, attempts, start and end, and error."""
+
     path: str
     entity: str
     kind: str
@@ -87,7 +90,7 @@ class NodeRecord:
 Observer = Callable[[NodeRecord], None]
 
 
-class Execution:
+class Execution(Scope):
     """State of one local run: its id, options, node records and value hashes."""
 
     def __init__(
@@ -103,7 +106,7 @@ class Execution:
         domain: str = "development",
         max_dynamic_depth: int = 32,
     ) -> None:
-        self.id = _ctx.ExecutionId(name or f"local-{os.urandom(6).hex()}", project, domain)
+        super().__init__(_ctx.ExecutionId(name or f"local-{os.urandom(6).hex()}", project, domain))
         self.overwrite_cache = overwrite_cache
         self.max_parallelism = max_parallelism or DEFAULT_MAX_PARALLELISM
         self.envs = dict(envs or {})
@@ -111,18 +114,17 @@ class Execution:
         self.interruptible = interruptible
         self.max_dynamic_depth = max_dynamic_depth
         self.nodes: dict[str, NodeRecord] = {}
-        # HashMethod outputs: id(value) -> (value, hash). The value is kept so the
-        # id cannot be reused by another object during the run.
-        self.hashes: dict[int, tuple[Any, str]] = {}
         self._cache: LocalCache | None = None
 
     @property
     def cache(self) -> LocalCache:
+        """The local cache, opened on first use."""
         if self._cache is None:
             self._cache = store_for_home()
         return self._cache
 
     def record(self, path: str, entity: str, kind: str) -> NodeRecord:
+        """A new record for node `path` (replacing any earlier one), shown to the observer."""
         rec = NodeRecord(path, entity, kind)
         self.nodes[path] = rec
         if self.observer is not None:
@@ -130,6 +132,7 @@ class Execution:
         return rec
 
     def set_phase(self, rec: NodeRecord, phase: str, error: str | None = None) -> None:
+        """Move a node to `phase` (timing its start and end), shown to the observer."""
         rec.phase = phase
         now = time.perf_counter()
         if phase == RUNNING and rec.started is None:
@@ -143,11 +146,6 @@ class Execution:
         if self.observer is not None:
             self.observer(rec)
 
-    def data_dir(self, path: str) -> str:
-        d = local_data_dir(self.id.name, path)
-        d.mkdir(parents=True, exist_ok=True)
-        return str(d)
-
 
 @dataclass
 class LocalExecution:
@@ -159,6 +157,7 @@ class LocalExecution:
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
 
     def native(self) -> Any:
+        """The outputs as the Python function would return them."""
         return native_outputs(self.entity.interface, self.outputs)
 
     @property
@@ -218,38 +217,39 @@ def check_inputs(entity: Any, inputs: dict[str, Any], fixed: dict[str, Any] | No
         except ValueTypeError as exc:
             raise TypeMismatchError(
                 f"`{entity.name}` input `{name}` expects `{describe(p.type)}`, got "
-                f"{_short(value)} of type `{exc.found}`",
+                f"{short_repr(value)} of type `{exc.found}`",
                 entity=entity.name, name=name, expected=describe(p.type), found=exc.found,
             ) from None
     return out
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # ------------------------------------------------------------------- dispatch
 
 
 def run_entity(exe: Execution, path: str, entity: Any, overrides: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    """Run one node's entity with resolved inputs; returns its outputs by name."""
+    """Run one node's entity with resolved inputs; returns its outputs by name.
+
+    Tasks run here; workflows, launch plans, maps and dynamic tasks through
+    their runners in `plait.run.nodes`. A workflow or launch plan node with a
+    `cache` override is looked up in the local cache first.
+    """
     kind = entity.kind
     if kind == "task":
         return run_task(exe, path, entity, effective(entity.settings, overrides), inputs, overrides.get("name"))
-    runner = getattr(entity, "run_local", None)
-    if runner is None:
+    # The node runners run graphs with this module: imported here, so imports go one way.
+    from .nodes import RUNNERS
+
+    node_runner = RUNNERS.get(kind)
+    if node_runner is None:
         raise PlaitError(f"`{entity.name}` ({kind}) cannot run locally")
     cache = overrides.get("cache")
     if cache is not None and kind in ("workflow", "launch_plan") and cache_enabled():
         rec = exe.record(path, overrides.get("name") or entity.name, kind)  # replaced when it runs
-        return _cached(exe, path, entity, cache, inputs, lambda: runner(exe, path, overrides, inputs), rec)
-    return runner(exe, path, overrides, inputs)  # type: ignore[no-any-return]
+        return cached(exe, path, entity, cache, inputs, lambda: node_runner(exe, path, entity, overrides, inputs), rec)
+    return node_runner(exe, path, entity, overrides, inputs)
 
 
 # ----------------------------------------------------------------------- tasks
-
-_env_lock = threading.RLock()
 
 
 def run_task(
@@ -261,11 +261,16 @@ def run_task(
     display_name: str | None = None,
     record: bool = True,
 ) -> dict[str, Any]:
+    """Run a task node: from the cache when it has one, else attempts until one succeeds.
+
+    The node's record (unless `record` is False, as for map items) ends
+    SUCCEEDED, CACHE_HIT, FAILED or TIMED_OUT; the task's error is raised.
+    """
     rec = exe.record(path, display_name or task.name, "task") if record else None
     try:
         if settings.cache is not None and cache_enabled():
-            outputs = _cached(exe, path, task, settings.cache, inputs,
-                              lambda: _attempts(exe, path, task, settings, inputs, rec), rec)
+            outputs = cached(exe, path, task, settings.cache, inputs,
+                             lambda: _attempts(exe, path, task, settings, inputs, rec), rec)
         else:
             outputs = _attempts(exe, path, task, settings, inputs, rec)
     except TaskTimeoutError as exc:
@@ -298,7 +303,7 @@ def item_runner(exe: Execution, task: Any, settings: TaskSettings) -> Callable[[
         push(ctx)
         try:
             raw = invoke(kwargs)
-            return _convert_outputs(exe, path, task, raw, ctx, kwargs)
+            return convert_outputs(exe, path, task, raw, ctx, kwargs)
         except BaseException as exc:
             _note(exc, task, path, exe, 1, 0)
             raise
@@ -310,7 +315,7 @@ def item_runner(exe: Execution, task: Any, settings: TaskSettings) -> Callable[[
     return run
 
 
-def _cached(
+def cached(
     exe: Execution,
     path: str,
     entity: Any,
@@ -319,6 +324,15 @@ def _cached(
     compute: Callable[[], dict[str, Any]],
     rec: NodeRecord | None = None,
 ) -> dict[str, Any]:
+    """The outputs of `entity` for `inputs`: from the local cache, or `compute()` stored there.
+
+    The key is the entity's cache version and signature with the hashes of its
+    inputs (less `cache.ignored_inputs`; a HashMethod output upstream lends its
+    hash). A hit marks `rec` CACHE_HIT and remembers the hashes of its HashMethod
+    outputs. `exe.overwrite_cache` computes again and replaces the entry. With
+    `cache.serialize`, one computation per key runs at a time and the others
+    wait for its result.
+    """
     from ..model.keys import cache_key
 
     types = entity.interface.input_types
@@ -329,7 +343,7 @@ def _cached(
             continue
         entry = known.get(id(v)) if known else None
         hashes[name] = entry[1] if entry is not None and entry[0] is v else value_hash(types.get(name), v)
-    version = _version_of(entity, cache)
+    version = version_for_cache(entity, cache)
     key = cache_key(version, _signature_of(entity), hashes, cache.ignored_inputs)
     store = exe.cache
 
@@ -341,8 +355,8 @@ def _cached(
     def hit(outputs: dict[str, Any]) -> dict[str, Any]:
         if rec is not None:
             exe.set_phase(rec, CACHE_HIT)
-        for name in _output_plan(entity)[2]:
-            _remember_hash(exe, entity.interface.outputs[name], outputs[name])
+        for name in output_plan(entity)[2]:
+            remember_hash(exe, entity.interface.outputs[name], outputs[name])
         return outputs
 
     found = lookup()
@@ -361,15 +375,8 @@ def _cached(
     return outputs
 
 
-def _version_of(entity: Any, cache: Any) -> str:
-    versions = entity.__dict__.setdefault("_cache_versions", {})
-    v = versions.get(id(cache))
-    if v is None:
-        v = versions[id(cache)] = cache.get_version(entity)
-    return v  # type: ignore[no-any-return]
-
-
 def _signature_of(entity: Any) -> str:
+    """The entity's interface as text for cache keys, worked out once per entity."""
     sig = entity.__dict__.get("_cache_signature")
     if sig is None:
         from ..config.cache import signature_text
@@ -386,6 +393,7 @@ def _attempts(
     inputs: dict[str, Any],
     rec: NodeRecord | None,
 ) -> dict[str, Any]:
+    """Attempt `task` until one attempt succeeds; retries go only to recoverable errors and timeouts."""
     retries = settings.retries
     attempt = 0
     env = {**settings.environment, **exe.envs} if (settings.environment or exe.envs) else None
@@ -396,8 +404,8 @@ def _attempts(
             exe.set_phase(rec, RUNNING)
         ctx = _ctx.ExecutionParameters(exe.id, task.name, attempt, path)
         try:
-            raw = _call(task, inputs, ctx, settings.timeout, env)
-            outputs = _convert_outputs(exe, path, task, raw, ctx, inputs)
+            raw = call(task, inputs, ctx, settings.timeout, env)
+            outputs = convert_outputs(exe, path, task, raw, ctx, inputs)
             return outputs
         except (FlyteRecoverableException, TaskTimeoutError) as exc:
             if attempt > retries:
@@ -411,6 +419,7 @@ def _attempts(
 
 
 def _note(exc: BaseException, task: Any, path: str, exe: Execution, attempt: int, retries: int) -> None:
+    """Add a note to the task's error naming the task, node, execution and attempt (once)."""
     if getattr(exc, "_plait_noted", False):
         return
     try:
@@ -425,159 +434,11 @@ def _note(exc: BaseException, task: Any, path: str, exe: Execution, attempt: int
         pass
 
 
-def _call(task: Any, inputs: dict[str, Any], ctx: Any, timeout: float | None, env: dict[str, str] | None) -> Any:
-    if env:
-        with _env_lock:
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            try:
-                return _call_timed(task, inputs, ctx, timeout)
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-    return _call_timed(task, inputs, ctx, timeout)
-
-
-def _call_timed(task: Any, inputs: dict[str, Any], ctx: Any, timeout: float | None) -> Any:
-    if timeout is None:
-        _ctx.push(ctx)
-        try:
-            return task.invoke(inputs)
-        finally:
-            _ctx.pop()
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def target() -> None:
-        _ctx.push(ctx)
-        try:
-            box["value"] = task.invoke(inputs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            box["error"] = exc
-        finally:
-            _ctx.pop()
-            done.set()
-
-    worker = threading.Thread(target=target, name=f"plait-{task.short_name}", daemon=True)
-    worker.start()
-    if not done.wait(timeout):
-        _interrupt(worker)
-        # Give the attempt a moment to unwind, so its `finally` blocks (killing a
-        # shell script, removing a container) run before the error is reported.
-        done.wait(_UNWIND_S)
-        raise TaskTimeoutError(
-            f"task `{task.name}` ran past its timeout of {timeout:g}s and was stopped; "
-            "raise `timeout` or make the task faster"
-        )
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
-
-
-def _interrupt(thread: threading.Thread) -> None:
-    """Stop a timed-out attempt: raise TaskTimeoutError inside its thread."""
-    if thread.ident is None:
-        return
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread.ident), ctypes.py_object(TaskTimeoutError)
-    )
-
-
-def _output_plan(task: Any) -> tuple[list[str], list[Any], list[str]]:
-    """Per task, once: output names, their checkers and the outputs with a HashMethod."""
-    plan = task.__dict__.get("_plait_output_plan")
-    if plan is None:
-        outputs = task.interface.outputs
-        names = list(outputs)
-        hashed = [
-            n for n, tp in outputs.items()
-            if any(type(m).__name__ == "HashMethod" for m in strip_annotated(tp)[1])
-        ]
-        plan = task.__dict__["_plait_output_plan"] = (names, [checker(outputs[n]) for n in names], hashed)
-    return plan  # type: ignore[no-any-return]
-
-
-def _declares_artifacts(task: Any) -> bool:
-    """Per task, once: whether an output is annotated with a plait Artifact."""
-    found = task.__dict__.get("_plait_declares_artifacts")
-    if found is None:
-        found = task.__dict__["_plait_declares_artifacts"] = any(
-            hasattr(type(m), "__plait_artifact__")
-            for tp in task.interface.outputs.values() for m in strip_annotated(tp)[1]
-        )
-    return found  # type: ignore[no-any-return]
-
-
-def _convert_outputs(
-    exe: Execution, path: str, task: Any, raw: Any, ctx: Any, inputs: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    names, checks, hashed = _output_plan(task)
-    if not names:
-        if raw is not None:
-            raise UserError(
-                f"task `{task.name}` returned {type(raw).__name__} but declares no outputs; "
-                "add a return annotation (e.g. `-> int`) or return nothing"
-            )
-        return {}
-    if len(names) == 1:
-        values = (raw,)
-    else:
-        if not isinstance(raw, (tuple, list)) or len(raw) != len(names):
-            found = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else f"one {type(raw).__name__}"
-            raise UserError(
-                f"task `{task.name}` declares {len(names)} outputs {names} but returned "
-                f"{found}; return a tuple of {len(names)} values"
-            )
-        values = raw
-    outputs: dict[str, Any] = {}
-    emitted: dict[str, Any] | None = None  # artifact outputs as the task returned them
-    for name, check, value in zip(names, checks, values, strict=True):
-        if hasattr(type(value), "__plait_artifact_unwrap__"):  # `Artifact.create_from(...)`
-            emitted = {} if emitted is None else emitted
-            emitted[name] = value
-            value = value.__plait_artifact_unwrap__()
-        try:
-            value = check(value)
-        except ValueTypeError as exc:
-            tp = task.interface.outputs[name]
-            raise TypeMismatchError(
-                f"task `{task.name}` output `{name}` is declared `{describe(tp)}` but the "
-                f"task returned {_short(value)} of type `{exc.found}`; return a "
-                f"`{describe(tp)}` or change the annotation",
-                entity=task.name, name=name, expected=describe(tp), found=exc.found,
-            ) from None
-        persist = getattr(value, "__plait_persist__", None)
-        if persist is not None:
-            value = persist(ctx, lambda: exe.data_dir(path))
-        elif value.__class__ is list and value and hasattr(value[0], "__plait_persist__"):
-            value = [v.__plait_persist__(ctx, lambda: exe.data_dir(path)) for v in value]
-        outputs[name] = value
-    for name in hashed:
-        _remember_hash(exe, task.interface.outputs[name], outputs[name])
-    if emitted is not None or _declares_artifacts(task):
-        from ..artifacts import record_outputs
-
-        record_outputs(task, outputs, inputs or {}, exe.id, emitted)
-    return outputs
-
-
-# Values that may be shared objects (small ints, interned strings): an identity
-# map would hand their hash to unrelated inputs, so they are hashed by value.
-_SHARED_IMMUTABLES = (int, float, str, bytes, bool, tuple, frozenset, type(None))
-
-
-def _remember_hash(exe: Execution, tp: Any, value: Any) -> None:
-    if not isinstance(value, _SHARED_IMMUTABLES):
-        exe.hashes[id(value)] = (value, value_hash(tp, value))
-
-
 # ----------------------------------------------------------------------- graphs
 
 
 def resolve(binding: Any, wf_inputs: dict[str, Any], results: dict[str, dict[str, Any]]) -> Any:
+    """The value of a binding, from the workflow's inputs and the outputs of finished nodes."""
     cls = binding.__class__
     if cls is Ref:
         if binding.node_id is None:
@@ -605,110 +466,162 @@ def run_graph(
     *,
     fail_fast: bool = True,
 ) -> dict[str, dict[str, Any]]:
-    """Run every node of `graph` in dependency order; returns outputs by node id."""
+    """Run every node of `graph` in dependency order; returns outputs by node id.
+
+    Node paths are `{prefix}{node id}`; `results` may hold the outputs of nodes
+    outside the graph that it reads (a conditional case reads its parent's).
+    """
     results = {} if results is None else results
-    nodes = graph.nodes
-    if not nodes:
+    if not graph.nodes:
         return results
-    pending = {n.id: len(n.upstream) for n in nodes}
-    children: dict[str, list[Any]] = {}
-    for n in nodes:
-        for u in n.upstream:
-            children.setdefault(u, []).append(n)
-    ready = [n for n in nodes if not n.upstream]
-    failures: list[BaseException] = []
-    blocked: set[str] = set()
+    return Scheduler(exe, prefix, graph, wf_inputs, results, fail_fast).run()
 
-    fast = _FAST_TASKS
 
-    def run_one(node: Any) -> dict[str, Any]:
+class Scheduler:
+    """Runs the nodes of one graph in dependency order, as threads allow.
+
+    A node is ready once all its upstream nodes succeeded. One ready node with
+    nothing running, or a task last seen to take microseconds, runs inline on
+    this thread; the others go to a pool of up to `max_parallelism` threads. A
+    failure blocks every node downstream of it; with `fail_fast` no new node
+    starts after it, otherwise the nodes that do not depend on it still run.
+    At the end, nodes that never ran are recorded SKIPPED and the first failure
+    is raised.
+    """
+
+    __slots__ = ("exe", "prefix", "nodes", "wf_inputs", "results", "fail_fast", "pending", "children",
+                 "ready", "failures", "blocked", "running", "pool")
+
+    def __init__(self, exe: Execution, prefix: str, graph: Graph, wf_inputs: dict[str, Any],
+                 results: dict[str, dict[str, Any]], fail_fast: bool) -> None:
+        self.exe, self.prefix, self.wf_inputs, self.results = exe, prefix, wf_inputs, results
+        self.fail_fast = fail_fast
+        self.nodes = nodes = graph.nodes
+        self.pending = {n.id: len(n.upstream) for n in nodes}  # upstream nodes not yet succeeded
+        self.children: dict[str, list[Any]] = {}
+        for n in nodes:
+            for u in n.upstream:
+                self.children.setdefault(u, []).append(n)
+        self.ready = [n for n in nodes if not n.upstream]
+        self.failures: list[BaseException] = []
+        self.blocked: set[str] = set()  # downstream of a failure: never ready
+        self.running: dict[Future[dict[str, Any]], Any] = {}
+        self.pool: ThreadPoolExecutor | None = None
+
+    def run(self) -> dict[str, dict[str, Any]]:
+        """Run until no node is ready or running; returns the outputs by node id."""
+        ready, running, failures = self.ready, self.running, self.failures
+        serial = self.exe.max_parallelism <= 1
+        try:
+            while ready or running:
+                if failures and self.fail_fast:
+                    ready.clear()
+                    if not running:
+                        break
+                if ready and not running and (serial or len(ready) == 1):
+                    self.run_inline(ready.pop(0))
+                elif not self.run_quick_ones():
+                    self.submit_ready()
+                    self.wait_for_one()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+        if failures:
+            self.skip_the_rest()
+            raise failures[0]
+        return self.results
+
+    def run_node(self, node: Any) -> dict[str, Any]:
+        """Run one node (on whichever thread) and return its outputs."""
         entity = node.entity
+        exe, path = self.exe, f"{self.prefix}{node.id}"
         if entity.kind == "branch":
-            return entity.run_branch(exe, f"{prefix}{node.id}", wf_inputs, results)  # type: ignore[no-any-return]
+            from .nodes import run_branch  # imported here, as RUNNERS is in run_entity
+
+            return run_branch(exe, path, entity, self.wf_inputs, self.results)
+        wf_inputs, results = self.wf_inputs, self.results
         inputs = {name: resolve(b, wf_inputs, results) for name, b in node.bindings.items()}
         started = time.perf_counter()
-        out = run_entity(exe, f"{prefix}{node.id}", entity, node.overrides, inputs)
+        out = run_entity(exe, path, entity, node.overrides, inputs)
         if entity.kind == "task":
             if time.perf_counter() - started < _FAST_NODE_S:
-                fast.add(entity)
+                _FAST_TASKS.add(entity)
             else:
-                fast.discard(entity)
+                _FAST_TASKS.discard(entity)
         return out
 
-    def run_inline(node: Any) -> None:
+    def run_inline(self, node: Any) -> None:
+        """Run `node` on this thread and take its result."""
         try:
-            out = run_one(node)
+            out = self.run_node(node)
         except Exception as exc:  # noqa: BLE001 - handled by the failure policy
-            finish(node, None, exc)
+            self.finish(node, None, exc)
         else:
-            finish(node, out, None)
+            self.finish(node, out, None)
 
-    def finish(node: Any, outputs: dict[str, Any] | None, error: BaseException | None) -> None:
-        if error is not None:
-            failures.append(error)
-            _block(node, children, blocked)
+    def run_quick_ones(self) -> bool:
+        """Run inline the ready tasks already seen to take microseconds (a thread would cost more)."""
+        quick = [n for n in self.ready if n.entity in _FAST_TASKS]
+        if not quick:
+            return False
+        for n in quick:
+            self.ready.remove(n)
+        for n in quick:
+            if self.failures and self.fail_fast:
+                break
+            self.run_inline(n)
+        return True
+
+    def submit_ready(self) -> None:
+        """Start ready nodes on the pool, up to max_parallelism running at once."""
+        limit = self.exe.max_parallelism
+        while self.ready and len(self.running) < limit:
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="plait-node")
+            node = self.ready.pop(0)
+            self.running[self.pool.submit(self.run_node, node)] = node
+
+    def wait_for_one(self) -> None:
+        """Wait until a running node ends, and take the results of those that did."""
+        if not self.running:
             return
-        results[node.id] = outputs  # type: ignore[assignment]
-        for child in children.get(node.id, ()):
+        done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+        for fut in done:
+            node = self.running.pop(fut)
+            exc = fut.exception()
+            self.finish(node, None if exc else fut.result(), exc)
+
+    def finish(self, node: Any, outputs: dict[str, Any] | None, error: BaseException | None) -> None:
+        """Take a node's outputs (its children may become ready) or its error (blocking them)."""
+        if error is not None:
+            self.failures.append(error)
+            self.block_downstream(node)
+            return
+        self.results[node.id] = outputs  # type: ignore[assignment]
+        pending, blocked, ready = self.pending, self.blocked, self.ready
+        for child in self.children.get(node.id, ()):
             pending[child.id] -= 1
             if pending[child.id] == 0 and child.id not in blocked:
                 ready.append(child)
 
-    pool: ThreadPoolExecutor | None = None
-    running: dict[Future[dict[str, Any]], Any] = {}
-    try:
-        while ready or running:
-            if failures and fail_fast:
-                ready.clear()
-                if not running:
-                    break
-            if ready and not running and (len(ready) == 1 or exe.max_parallelism <= 1):
-                run_inline(ready.pop(0))
-                continue
-            # Tasks already seen to take microseconds gain nothing from a thread.
-            quick = [n for n in ready if n.entity in fast]
-            if quick:
-                for n in quick:
-                    ready.remove(n)
-                for n in quick:
-                    if failures and fail_fast:
-                        break
-                    run_inline(n)
-                continue
-            while ready and len(running) < exe.max_parallelism:
-                if pool is None:
-                    pool = ThreadPoolExecutor(
-                        max_workers=exe.max_parallelism, thread_name_prefix="plait-node"
-                    )
-                node = ready.pop(0)
-                running[pool.submit(run_one, node)] = node
-            if running:
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    node = running.pop(fut)
-                    exc = fut.exception()
-                    finish(node, None if exc else fut.result(), exc)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-    if failures:
-        for n in nodes:
-            if n.id not in results and f"{prefix}{n.id}" not in exe.nodes:
+    def block_downstream(self, node: Any) -> None:
+        """Mark every node downstream of `node` blocked: none of them will run."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            for child in self.children.get(n.id, ()):
+                if child.id not in self.blocked:
+                    self.blocked.add(child.id)
+                    stack.append(child)
+
+    def skip_the_rest(self) -> None:
+        """Record SKIPPED the nodes that did not run (downstream of a failure, or not started)."""
+        exe, prefix = self.exe, self.prefix
+        for n in self.nodes:
+            if n.id not in self.results and f"{prefix}{n.id}" not in exe.nodes:
                 exe.set_phase(exe.record(f"{prefix}{n.id}", n.entity_name, n.entity.kind), SKIPPED)
-    if failures:
-        raise failures[0]
-    return results
-
-
-def _block(node: Any, children: dict[str, list[Any]], blocked: set[str]) -> None:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        for child in children.get(n.id, ()):
-            if child.id not in blocked:
-                blocked.add(child.id)
-                stack.append(child)
 
 
 def collect(outputs: dict[str, Any], wf_inputs: dict[str, Any], results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The values of output bindings by name."""
     return {name: resolve(b, wf_inputs, results) for name, b in outputs.items()}

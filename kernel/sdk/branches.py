@@ -15,22 +15,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import CompileError, UserError
-from ..model.vocab import COMPARISONS as _OPS
+from ..errors import CompileError
 from ..typesys import describe, is_assignable
 from .compiler import (
     Graph,
     GraphBuilder,
     Node,
+    binding_spec,
     condition_spec,
     current_builder,
     node_outputs,
-    ref_of,
     to_binding,
 )
 from .entity import Entity
 from .interface import Interface
-from .promise import Conjunction, Outputs, Promise, VoidPromise, _condition, promises_in
+from .promise import Outputs, Promise, VoidPromise, _condition, promises_in
 
 
 class _Case:
@@ -43,48 +42,14 @@ class _Case:
 
 
 class BranchEntity(Entity):
+    """A conditional's node: its cases, each a condition and a graph (run by plait.run.nodes)."""
+
     kind = "branch"
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.interface = Interface({}, {})
         self.cases: list[_Case] = []
-
-    def run_branch(self, exe: Any, path: str, wf_inputs: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
-        from ..run.engine import FAILED, RUNNING, SKIPPED, SUCCEEDED, collect, resolve, run_graph
-
-        rec = exe.record(path, self.name, "branch")
-        exe.set_phase(rec, RUNNING)
-        try:
-            chosen = None
-            for case in self.cases:
-                if case.condition is None or _evaluate(case.condition, lambda b: resolve(b, wf_inputs, results)):
-                    chosen = case
-                    break
-            prefix = path.rsplit("-", 1)[0] + "-" if "-" in path else ""
-            for case in self.cases:
-                if case is not chosen:
-                    for n in case.builder.nodes:
-                        exe.set_phase(exe.record(f"{prefix}{n.id}", n.entity_name, n.entity.kind), SKIPPED)
-            if chosen is None:
-                if self.interface.outputs:
-                    raise UserError(
-                        f"conditional `{self.name}`: no case matched and there is no else_(); "
-                        "add `.else_().then(...)` or `.else_().fail(...)`"
-                    )
-                exe.set_phase(rec, SKIPPED)
-                return {}
-            if chosen.fail_message is not None:
-                raise UserError(f"conditional `{self.name}` failed: {chosen.fail_message}")
-            graph = chosen.graph or Graph(chosen.builder.nodes, chosen.outputs)
-            chosen.graph = graph
-            run_graph(exe, prefix, graph, wf_inputs, results)
-            outputs = collect(chosen.outputs, wf_inputs, results)
-        except Exception as exc:
-            exe.set_phase(rec, FAILED, f"{type(exc).__name__}: {exc}")
-            raise
-        exe.set_phase(rec, SUCCEEDED)
-        return outputs
 
     def node_spec(self) -> dict[str, Any]:
         cases = []
@@ -96,8 +61,7 @@ class BranchEntity(Entity):
             if case.fail_message is not None:
                 entry["fail"] = case.fail_message
             else:
-                entry["outputs"] = {k: {"ref": {"node": b.node_id, "output": b.output}} if hasattr(b, "node_id") else {}
-                                    for k, b in case.outputs.items()}
+                entry["outputs"] = {k: binding_spec(b) for k, b in case.outputs.items()}
             cases.append(entry)
         return {"branch": {"cases": cases}}
 
@@ -111,17 +75,6 @@ class BranchEntity(Entity):
 
     def to_spec(self) -> dict[str, Any]:
         return {"kind": "branch", "name": self.name, "interface": self.interface.to_spec(), **self.node_spec()}
-
-
-def _evaluate(cond: Any, value_of: Any) -> bool:
-    if isinstance(cond, Conjunction):
-        left = _evaluate(cond.left, value_of)
-        if cond.op == "and":
-            return left and _evaluate(cond.right, value_of)
-        return left or _evaluate(cond.right, value_of)
-    def operand(v: Any) -> Any:
-        return value_of(ref_of(v)) if isinstance(v, Promise) else v
-    return bool(_OPS[cond.op](operand(cond.left), operand(cond.right)))
 
 
 class ConditionalSection:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +56,18 @@ class DictOf:
 
 Binding = Ref | Lit | ListOf | DictOf
 
+# Writes a literal value of a declared type as its binding's JSON (see binding_spec).
+LiteralWriter = Callable[[Any, Any], dict[str, Any]]
 
-def binding_spec(b: Any, tp: Any = Any) -> dict[str, Any]:
+
+def binding_spec(b: Any, tp: Any = Any, literal: LiteralWriter | None = None) -> dict[str, Any]:
+    """A binding as JSON for a spec: the one serialiser of bindings.
+
+    A Ref is `{"ref": {"node", "output"[, "path"]}}`, a ListOf `{"list": [...]}`,
+    a DictOf `{"dict": {...}}`. A literal value of declared type `tp` is
+    `{"literal": ...}` by default; `literal(value, tp)`, when given, writes it
+    instead (the worker stores a dynamic task's values as value refs).
+    """
     if isinstance(b, Ref):
         spec: dict[str, Any] = {"ref": {"node": b.node_id, "output": b.output}}
         if b.path:
@@ -64,9 +75,11 @@ def binding_spec(b: Any, tp: Any = Any) -> dict[str, Any]:
         return spec
     if isinstance(b, ListOf):
         item = typing.get_args(strip_annotated(tp)[0]) or (Any,)
-        return {"list": [binding_spec(i, item[0]) for i in b.items]}
+        return {"list": [binding_spec(i, item[0], literal) for i in b.items]}
     if isinstance(b, DictOf):
-        return {"dict": {k: binding_spec(v) for k, v in b.items}}
+        return {"dict": {k: binding_spec(v, Any, literal) for k, v in b.items}}
+    if literal is not None:
+        return literal(b.value, tp)
     try:
         return {"literal": to_literal(tp, b.value)}
     except TypeError:
@@ -151,13 +164,14 @@ class Node:
         self.apply_overrides(overrides)
         return self
 
-    def to_spec(self) -> dict[str, Any]:
+    def to_spec(self, literal: LiteralWriter | None = None) -> dict[str, Any]:
+        """The node as JSON; `literal` writes its literal inputs (see binding_spec)."""
         types = self.entity.interface.input_types
         spec: dict[str, Any] = {
             "id": self.id,
             "kind": self.entity.kind,
             "entity": self.entity.name,
-            "inputs": {k: binding_spec(b, types.get(k, Any)) for k, b in self.bindings.items()},
+            "inputs": {k: binding_spec(b, types.get(k, Any), literal) for k, b in self.bindings.items()},
             "upstream": sorted(set(self.upstream)),
         }
         if self.overrides:
@@ -342,10 +356,11 @@ class Graph:
             # parent's nodes) are satisfied before the graph starts.
             n.upstream = [u for u in n.upstream if u in known] if known else []
 
-    def to_spec(self, output_types: dict[str, Any]) -> dict[str, Any]:
+    def to_spec(self, output_types: dict[str, Any], literal: LiteralWriter | None = None) -> dict[str, Any]:
+        """Nodes and output bindings as JSON; `literal` writes literal values (see binding_spec)."""
         return {
-            "nodes": [n.to_spec() for n in self.nodes],
-            "outputs": {k: binding_spec(b, output_types.get(k, Any)) for k, b in self.outputs.items()},
+            "nodes": [n.to_spec(literal) for n in self.nodes],
+            "outputs": {k: binding_spec(b, output_types.get(k, Any), literal) for k, b in self.outputs.items()},
         }
 
 

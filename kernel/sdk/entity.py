@@ -42,6 +42,20 @@ def description_of(fn: Any, docs: Any = None) -> dict[str, str]:
     return {"short": doc.split("\n\n")[0].replace("\n", " "), "long": doc}
 
 
+def version_for_cache(entity: Any, cache: Any) -> str:
+    """The version `cache` gives `entity`'s results, worked out once per entity and cache.
+
+    Explicit, or derived by the cache's policies (which may read the source).
+    Kept in the entity's `_cache_versions`, which a notebook task replaces with
+    one that forgets when its file changes.
+    """
+    versions = entity.__dict__.setdefault("_cache_versions", {})
+    v = versions.get(id(cache))
+    if v is None:
+        v = versions[id(cache)] = cache.get_version(entity)
+    return v  # type: ignore[no-any-return]
+
+
 class Entity:
     """Base of tasks, workflows, launch plans, map tasks and branches."""
 
@@ -77,7 +91,8 @@ class Entity:
         return out
 
     def local_call(self, *args: Any, **kwargs: Any) -> Any:
-        from ..run.engine import execute
+        """Run the entity now, in this process, and return its outputs as plain values."""
+        from ..run.engine import execute  # the run layer runs what the SDK describes
 
         return execute(self, self.kwargs_from_call(args, kwargs)).native()
 

@@ -197,38 +197,6 @@ class LaunchPlan(Entity):
             )
         return super().__call__(*args, **kwargs)
 
-    def run_local(self, exe: Any, path: str, overrides: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        from ..run.engine import FAILED, RUNNING, SUCCEEDED, Execution, check_inputs, run_entity
-
-        merged = check_inputs(self.workflow, self.merged_inputs(inputs))
-        if not path:  # a top-level run of the plan: its settings apply to this execution
-            if self.overwrite_cache:
-                exe.overwrite_cache = True
-            if self.max_parallelism:
-                exe.max_parallelism = self.max_parallelism
-            return run_entity(exe, "", self.workflow, {}, merged)
-        rec = exe.record(path, overrides.get("name") or self.name, "launch_plan")
-        exe.set_phase(rec, RUNNING)
-        child = Execution(
-            overwrite_cache=bool(exe.overwrite_cache or self.overwrite_cache),
-            max_parallelism=self.max_parallelism or exe.max_parallelism,
-            envs=exe.envs,
-            project=exe.id.project,
-            domain=exe.id.domain,
-        )
-        rec.error = None
-        try:
-            outputs = run_entity(child, "", self.workflow, {}, merged)
-        except Exception as exc:
-            exe.set_phase(rec, FAILED, f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            for p, r in child.nodes.items():
-                exe.nodes[f"{path}-{p}"] = r
-        exe.set_phase(rec, SUCCEEDED)
-        rec.child_execution = child.id.name  # type: ignore[attr-defined]
-        return outputs
-
     # -------------------------------------------------------------------- spec
     def _settings_spec(self) -> dict[str, Any]:
         wf_types = self.workflow.interface.input_types
@@ -281,12 +249,6 @@ class ReferenceLaunchPlan(Entity):
         self.name = name
         self.interface = interface_from_function(fn, "reference launch plan")
         self.reference = {"project": project, "domain": domain, "name": name, "version": version}
-
-    def run_local(self, exe: Any, path: str, overrides: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        raise UserError(
-            f"reference launch plan `{self.name}` (version {self.reference['version']}) runs "
-            "only on a plait backend where it is registered; run with `plait run --remote`"
-        )
 
     def to_spec(self) -> dict[str, Any]:
         return {"kind": "launch_plan", "name": self.name, "interface": self.interface.to_spec(),

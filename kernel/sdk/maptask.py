@@ -9,12 +9,8 @@ while enough items did.
 from __future__ import annotations
 
 import functools
-import math
-import threading
-import time
 import typing
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import InputError, UserError
@@ -22,12 +18,10 @@ from ..model.keys import content_version
 from .entity import Entity
 from .interface import Interface, Param
 
-# Items faster than this run in one loop: threads cannot speed up work that
-# holds the GIL, and the loop keeps per-item overhead to a few microseconds.
-_SERIAL_BELOW_S = 0.0002
-
 
 class MapTask(Entity):
+    """What `map(target)` makes: a node running `target` once per item (run by plait.run.nodes)."""
+
     kind = "map"
 
     def __init__(
@@ -108,94 +102,6 @@ class MapTask(Entity):
     @property
     def settings(self) -> Any:
         return getattr(self.target, "settings", None)
-
-    def run_local(self, exe: Any, path: str, overrides: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        from ..config.settings import effective
-        from ..run.engine import FAILED, RUNNING, SUCCEEDED, item_runner, run_entity
-
-        rec = exe.record(path, overrides.get("name") or self.name, "map")
-        exe.set_phase(rec, RUNNING)
-        lists = {n: inputs[n] for n in self.mapped}
-        lengths = {n: len(v) for n, v in lists.items()}
-        if len(set(lengths.values())) > 1:
-            err = InputError(
-                f"map over `{self.target.name}`: mapped inputs have different lengths {lengths}; "
-                "give every mapped list the same length or bind the constant ones"
-            )
-            exe.set_phase(rec, FAILED, str(err))
-            raise err
-        count = next(iter(lengths.values()), 0)
-        fixed = {**self.bound_values, **{n: inputs[n] for n in self.bound_names}}
-        target = self.target
-        names = list(self.mapped)
-        columns = [lists[n] for n in names]
-        out_names = list(self.interface.outputs)
-        results: list[dict[str, Any] | None] = [None] * count
-        errors: dict[int, BaseException] = {}
-        ratio = overrides.get("min_success_ratio", self.min_success_ratio)
-        needed = self.min_successes if self.min_successes is not None else math.ceil(ratio * count - 1e-9)
-        tolerate = count - needed
-        stop = threading.Event()
-        is_task = target.kind == "task"
-        run_one = item_runner(exe, target, effective(target.settings, overrides)) if is_task else None
-        item_overrides = {k: v for k, v in overrides.items() if k not in ("concurrency", "min_success_ratio", "name")}
-
-        def run_item(i: int) -> None:
-            kwargs = dict(fixed)
-            for n, col in zip(names, columns, strict=True):
-                kwargs[n] = col[i]
-            try:
-                if run_one is not None:
-                    results[i] = run_one(f"{path}-{i}", kwargs)
-                else:
-                    results[i] = run_entity(exe, f"{path}-{i}", target, item_overrides, kwargs)
-            except Exception as exc:  # noqa: BLE001 - counted against min_success_ratio
-                errors[i] = exc
-                if len(errors) > tolerate:
-                    stop.set()
-
-        concurrency = overrides.get("concurrency", self.concurrency)
-        workers = min(count, concurrency or exe.max_parallelism)
-        start = 0
-        if count and workers > 1:
-            t0 = time.perf_counter()
-            run_item(0)
-            start = 1
-            if time.perf_counter() - t0 < _SERIAL_BELOW_S:
-                workers = 1
-        if workers <= 1:
-            for i in range(start, count):
-                if stop.is_set():
-                    break
-                run_item(i)
-        else:
-            indices = iter(range(start, count))
-
-            def worker() -> None:
-                for i in indices:
-                    if stop.is_set():
-                        return
-                    run_item(i)
-
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plait-map") as pool:
-                for f in [pool.submit(worker) for _ in range(workers)]:
-                    f.result()
-        if len(errors) > tolerate:
-            first = min(errors)
-            exc = errors[first]
-            message = (
-                f"map over `{target.name}`: {len(errors)} of {count} item(s) failed "
-                f"(at least {needed} must succeed); first failure at item {first}: "
-                f"{type(exc).__name__}: {exc}"
-            )
-            exe.set_phase(rec, FAILED, message)
-            if hasattr(exc, "add_note"):
-                exc.add_note(message)
-            raise exc
-        outputs = {n: [r[n] if r is not None else None for r in results] for n in out_names}
-        exe.set_phase(rec, SUCCEEDED)
-        rec.error = f"{len(errors)} item(s) failed" if errors else None
-        return outputs
 
     def node_spec(self) -> dict[str, Any]:
         return {

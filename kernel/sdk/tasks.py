@@ -13,7 +13,7 @@ from typing import Any
 from ..config.settings import TaskSettings, build_settings
 from ..errors import UserError
 from ..model.keys import content_version
-from .entity import Entity, description_of, qualified_name
+from .entity import Entity, description_of, qualified_name, version_for_cache
 from .interface import Interface, interface_from_function
 
 
@@ -100,9 +100,7 @@ class PythonFunctionTask(Entity):
         """The cache version in force: explicit, or derived by the cache policies."""
         if self.settings.cache is None:
             return None
-        from ..run.engine import _version_of
-
-        return _version_of(self, self.settings.cache)
+        return version_for_cache(self, self.settings.cache)
 
 
 _TASK_PARAMS = (

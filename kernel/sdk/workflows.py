@@ -7,9 +7,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import CompileError, FlyteError, UserError
+from ..errors import CompileError, UserError
 from ..model.keys import content_version
-from ..model.vocab import FAILURES
 from .compiler import Graph, GraphBuilder, collect_outputs, to_binding
 from .entity import Entity, description_of, qualified_name
 from .interface import Interface, Param, interface_from_function
@@ -22,7 +21,8 @@ class WorkflowFailurePolicy(enum.Enum):
 
 
 class _GraphEntity(Entity):
-    """Shared by decorated and imperative workflows: run a graph, handle failure."""
+    """Shared by decorated and imperative workflows: a compiled graph and its failure policy
+    (plait.run.nodes runs it)."""
 
     kind = "workflow"
     failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY
@@ -35,37 +35,6 @@ class _GraphEntity(Entity):
 
     def on_node_added(self, node: Any) -> None:
         self.compile()  # a subworkflow's own mistakes surface where it is used
-
-    def run_local(self, exe: Any, path: str, overrides: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-        from ..run.engine import FAILED, RUNNING, SUCCEEDED, collect, run_graph
-
-        graph = self.compile()
-        rec = exe.record(path, overrides.get("name") or self.name, "workflow") if path else None
-        if rec is not None:
-            exe.set_phase(rec, RUNNING)
-        fail_fast = self.failure_policy is not WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
-        try:
-            results = run_graph(exe, f"{path}-" if path else "", graph, inputs, fail_fast=fail_fast)
-            outputs = collect(graph.outputs, inputs, results)
-        except Exception as exc:
-            if rec is not None:
-                exe.set_phase(rec, FAILED, f"{type(exc).__name__}: {exc}")
-            if self.on_failure is not None:
-                self._handle_failure(exe, path, inputs, exc)
-            raise
-        if rec is not None:
-            exe.set_phase(rec, SUCCEEDED)
-        return outputs
-
-    def _handle_failure(self, exe: Any, path: str, inputs: dict[str, Any], exc: BaseException) -> None:
-        from ..run.engine import run_entity
-
-        handler = self.on_failure
-        failed = next((r.path for r in reversed(exe.nodes.values()) if r.phase in FAILURES), "")
-        err_name = "err" if "err" in handler.interface.inputs else "error"
-        kwargs = {k: v for k, v in inputs.items() if k in handler.interface.inputs}
-        kwargs[err_name] = FlyteError(f"{type(exc).__name__}: {exc}", failed_node_id=failed)
-        run_entity(exe, f"{path}-on-failure" if path else "on-failure", handler, {}, kwargs)
 
     def to_spec(self) -> dict[str, Any]:
         graph = self.compile()

@@ -40,6 +40,11 @@ def chatty(lines: int) -> int:
     return lines
 
 
+@plait.dynamic
+def add_each(values: list[int]) -> list[int]:
+    return [add_one(x=v) for v in values]
+
+
 @pytest.fixture(autouse=True)
 def output_routed_in_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker wraps sys.stdout and sys.stderr once per process; pytest swaps them per test."""
@@ -114,3 +119,18 @@ def test_usage_is_sampled_while_an_attempt_runs_and_once_at_its_end(store: Objec
     assert slow["samples"] >= 3
     assert slow["mem_peak"] >= slow["mem_avg"] > 0
     assert slow["cpu_peak"] >= slow["cpu_avg"] >= 0
+
+
+def test_a_dynamic_attempt_answers_with_the_graph_its_body_built(store: ObjectStore) -> None:
+    answer = worker.run_attempt(payload(store, add_each, {"values": {"literal": [5, 7]}}))
+    assert answer["status"] == "SUCCEEDED", answer.get("error")
+    graph = answer["dynamic"]
+    # literal inputs of the children are value refs, written beside the attempt's outputs
+    assert [n["inputs"]["x"]["value"]["literal"] for n in graph["nodes"]] == [5, 7]
+    assert graph["outputs"] == {"o0": {"list": [{"ref": {"node": "n0", "output": "o0"}},
+                                                {"ref": {"node": "n1", "output": "o0"}}]}}
+    # the children's code is a pickle in the store, which a worker loads like any other
+    (spec,) = graph["entities"].values()
+    assert spec["name"] == add_one.name
+    loaded = worker.load_entity(store, spec["code"], spec["name"])
+    assert loaded.name == add_one.name and loaded.function(x=1) == 2
