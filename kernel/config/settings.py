@@ -8,27 +8,24 @@ user wrote the value, with a message naming it.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InputError
+from ..typesys.text import parse_duration
 from .cache import Cache, normalize_cache
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 
 def parse_timeout(owner: str, value: Any) -> float | None:
-    """Seconds from an int, a float, a timedelta or text such as '10m' / '1h'."""
+    """Seconds from an int, a float, a timedelta or text such as '10m' / '1h' (`typesys.text`)."""
     if value is None or value == 0:
         return None
     if isinstance(value, _dt.timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    elif isinstance(value, str) and (duration := _duration(value)) is not None:
+        seconds = duration.total_seconds()
     else:
         raise InputError(
             f"{owner}: timeout expects seconds, a datetime.timedelta or text such as "
@@ -37,6 +34,13 @@ def parse_timeout(owner: str, value: Any) -> float | None:
     if seconds <= 0:
         raise InputError(f"{owner}: timeout must be positive, got {value!r}")
     return seconds
+
+
+def _duration(text: str) -> _dt.timedelta | None:
+    try:
+        return parse_duration(text)
+    except ValueError:
+        return None
 
 
 def parse_retries(owner: str, value: Any) -> int:

@@ -12,15 +12,14 @@ Remote commands (`%plait launch`, `executions`, `logs`, `outputs`) live in
 
 from __future__ import annotations
 
-import re
 import shlex
-import sys
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..sdk.entity import Entity
 from .cells import CellError, function_source, parse_cell, parse_options, single_function
+from .commands import RUN, lookup, note_redefined, parse_line, read_inputs, warn_stale
 from .tracebacks import shorten
 
 USAGE = """\
@@ -103,13 +102,7 @@ class PlaitMagics(Magics):
         except BaseException as exc:  # noqa: BLE001 - re-raised, shortened for display
             raise shorten(exc, shell) from None
         shell.user_ns[name] = entity
-        if isinstance(previous, Entity):
-            stale = users_of(previous, shell.user_ns)
-            if stale:
-                names = ", ".join(f"`{s}`" for s in stale)
-                verb, their = ("calls", "its cell") if len(stale) == 1 else ("call", "their cells")
-                print(f"note: {names} still {verb} the previous `{name}`; re-run {their} to use "
-                      "this one", file=sys.stderr)
+        note_redefined(name, previous, shell.user_ns)
 
 
 def define(kind: str, line: str, source: str, filename: str, shell: Any) -> tuple[Any, str, Any]:
@@ -162,56 +155,7 @@ _DECORATORS = {
 }
 
 
-def users_of(entity: Any, namespace: dict[str, Any]) -> list[str]:
-    """Names of workflows in `namespace` whose graph calls `entity` (by identity)."""
-    found = []
-    for name, value in list(namespace.items()):
-        if name.startswith("_") or not isinstance(value, Entity) or value.kind != "workflow":
-            continue
-        graph = getattr(value, "_graph", None)
-        if graph is not None and any(n.entity is entity for n in graph.nodes):
-            found.append(name)
-    return found
-
-
-def stale_nodes(entity: Any, namespace: dict[str, Any]) -> list[str]:
-    """Tasks a workflow calls whose name the notebook has since bound to a new definition."""
-    target = getattr(entity, "workflow", entity)
-    if getattr(target, "kind", None) != "workflow":
-        return []
-    stale = []
-    for node in target.compile().nodes:
-        e = node.entity
-        current = namespace.get(e.short_name)
-        if isinstance(current, Entity) and current is not e and current.name == e.name:
-            stale.append(e.short_name)
-    return sorted(set(stale))
-
-
 # ---------------------------------------------------------------- commands
-
-
-_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
-
-
-def lookup(shell: Any, name: str) -> Any:
-    head, *rest = name.split(".")
-    ns = shell.user_ns
-    if not _DOTTED.fullmatch(name) or head not in ns:
-        raise CellError(f"`{name}` is not defined; run the cell that defines it first")
-    value = ns[head]
-    for part in rest:
-        value = getattr(value, part, None)
-    if not isinstance(value, Entity):
-        raise CellError(f"`{name}` is a {type(value).__name__}, not a task, workflow or launch plan")
-    return value
-
-
-def _warn_stale(shell: Any, name: str, entity: Any) -> None:
-    stale = stale_nodes(entity, shell.user_ns)
-    if stale:
-        print(f"note: `{name}` uses an older definition of {', '.join(f'`{s}`' for s in stale)}; "
-              "re-run its cell to use the new one", file=sys.stderr)
 
 
 def cmd_dag(shell: Any, args: list[str]) -> None:
@@ -224,77 +168,28 @@ def cmd_dag(shell: Any, args: list[str]) -> None:
     if len(args) != 1:
         raise CellError("usage: %plait dag WF (a workflow, launch plan or task)")
     entity = lookup(shell, args[0])
-    _warn_stale(shell, args[0], entity)
+    warn_stale(shell, args[0], entity)
     dag = dag_of(entity)
     display({MIME: dag, "image/svg+xml": render(dag), "text/plain": text_of(dag)}, raw=True)
 
 
-def _run_options(args: list[str]) -> tuple[dict[str, Any], str, list[str]]:
-    opts: dict[str, Any] = {"out": None, "overwrite_cache": False, "max_parallelism": None,
-                            "name": None, "envs": {}, "progress": True}
-    i = 0
-    while i < len(args) and args[i].startswith("--"):
-        key, eq, value = args[i][2:].partition("=")
-        takes_value = key in ("out", "max-parallelism", "name", "env")
-        if takes_value and not eq:
-            if i + 1 >= len(args):
-                raise CellError(f"%plait run --{key} needs a value")
-            value, i = args[i + 1], i + 1
-        if key == "out":
-            if not value.isidentifier():
-                raise CellError(f"%plait run --out expects a variable name, got {value!r}")
-            opts["out"] = value
-        elif key == "overwrite-cache":
-            opts["overwrite_cache"] = True
-        elif key == "no-progress":
-            opts["progress"] = False
-        elif key == "max-parallelism":
-            if not value.isdigit() or int(value) < 1:
-                raise CellError(f"%plait run --max-parallelism expects a whole number >= 1, got {value!r}")
-            opts["max_parallelism"] = int(value)
-        elif key == "name":
-            opts["name"] = value
-        elif key == "env":
-            k, eq2, v = value.partition("=")
-            if not eq2 or not k:
-                raise CellError(f"%plait run --env expects KEY=VALUE, got {value!r}")
-            opts["envs"][k] = v
-        else:
-            raise CellError(
-                f"%plait run: unknown option --{key}; options go before the workflow "
-                "(--out, --overwrite-cache, --max-parallelism, --name, --env, --no-progress) "
-                "and its inputs after it"
-            )
-        i += 1
-    if i >= len(args):
-        raise CellError("usage: %plait run [OPTIONS] WF --input value ...")
-    return opts, args[i], args[i + 1:]
-
-
 def cmd_run(shell: Any, args: list[str]) -> Any:
-    import click
-
-    from ..cli import entity_help, parse_inputs
     from ..run.engine import execute
-    from .progress import ProgressModel, planned_rows
+    from ..run.progress import ProgressModel, planned_rows
+    from .progress import show_progress
 
-    opts, name, rest = _run_options(args)
-    entity = lookup(shell, name)
-    if "--help" in rest or "-h" in rest:
-        print(entity_help(entity))
+    opts, name, entity, words = parse_line(RUN, shell, args)
+    inputs = read_inputs(RUN, name, entity, words)
+    if inputs is None:  # its help was asked for
         return None
-    try:
-        inputs = parse_inputs(entity, rest)
-    except click.UsageError as exc:
-        raise CellError(f"%plait run {name}: {exc.message}") from None
-    _warn_stale(shell, name, entity)
+    warn_stale(shell, name, entity)
     model = ProgressModel(entity.short_name, planned_rows(entity))
-    view = _view(model) if opts["progress"] else None
+    view = show_progress(model) if opts.progress else None
     outcome = "FAILED"
     try:
         result = execute(
-            entity, inputs, observer=model.observe, overwrite_cache=opts["overwrite_cache"],
-            max_parallelism=opts["max_parallelism"], name=opts["name"], envs=opts["envs"],
+            entity, inputs, observer=model.observe, overwrite_cache=opts.overwrite_cache,
+            max_parallelism=opts.max_parallelism, name=opts.name, envs=opts.envs,
         )
         outcome = "SUCCEEDED"
     except KeyboardInterrupt:
@@ -307,20 +202,9 @@ def cmd_run(shell: Any, args: list[str]) -> Any:
         else:
             print(model.text())
     value = result.native()
-    if opts["out"]:
-        shell.user_ns[opts["out"]] = value
+    if opts.out:
+        shell.user_ns[opts.out] = value
     return value
-
-
-def _view(model: Any) -> Any:
-    try:
-        from .progress import ProgressWidget
-
-        view = ProgressWidget(model)
-    except ImportError:  # no ipywidgets: a text summary at the end
-        return None
-    view.show()
-    return view
 
 
 def _remote(command: str) -> Any:

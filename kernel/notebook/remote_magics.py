@@ -27,22 +27,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from ..model.vocab import FAILURES, NODE_ENDED
+from ..run.progress import ProgressModel, Row, planned_rows
 from .cells import CellError
-from .progress import ProgressModel, Row, planned_rows
+from .commands import LAUNCH, Options, parse_line, read_inputs, warn_stale
+from .progress import show_progress
 
 FIRST_POLL_S = 0.2  # the first polls, to show the start quickly
 CHANGED_POLL_S = 0.5  # after a poll that saw something new
 MAX_POLL_S = 2.0  # the slowest poll while nothing changes
 MAX_LOG_NODES = 50  # nodes whose logs stream into the cell; the rest are read with `%plait logs`
 
-LAUNCH_USAGE = ("usage: %plait launch WF --input value ... [OPTIONS]; options: --wait, "
-                "--out NAME, --name EXEC, --overwrite-cache, --max-parallelism N, --env K=V, "
-                "--project P, --domain D, --no-progress, --no-logs")
 LAUNCH_HELP = """\
 %plait launch WF --input value ... [OPTIONS]
   Register WF with what it uses (tasks defined in cells travel by value) and run it on the
@@ -247,118 +246,21 @@ class Watch:
 # ------------------------------------------------------------------ %plait launch
 
 
-_FLAGS = frozenset({"wait", "overwrite-cache", "no-progress", "no-logs"})
-_VALUED = frozenset({"out", "name", "max-parallelism", "env", "project", "domain"})
-
-
-@dataclass
-class LaunchOptions:
-    wait: bool = False
-    out: str | None = None
-    name: str | None = None
-    overwrite_cache: bool = False
-    max_parallelism: int | None = None
-    envs: dict[str, str] = field(default_factory=dict)
-    project: str = "default"
-    domain: str = "development"
-    progress: bool = True
-    logs: bool = True
-
-    def take(self, key: str, value: str) -> None:
-        if key == "wait":
-            self.wait = True
-        elif key == "overwrite-cache":
-            self.overwrite_cache = True
-        elif key == "no-progress":
-            self.progress = False
-        elif key == "no-logs":
-            self.logs = False
-        elif key == "out":
-            if not value.isidentifier():
-                raise CellError(f"%plait launch --out expects a variable name, got {value!r}")
-            self.out = value
-        elif key == "name":
-            self.name = value
-        elif key == "max-parallelism":
-            if not value.isdigit() or int(value) < 1:
-                raise CellError(f"%plait launch --max-parallelism expects a whole number >= 1, got {value!r}")
-            self.max_parallelism = int(value)
-        elif key == "env":
-            k, eq, v = value.partition("=")
-            if not eq or not k:
-                raise CellError(f"%plait launch --env expects KEY=VALUE, got {value!r}")
-            self.envs[k] = v
-        elif key == "project":
-            self.project = value
-        elif key == "domain":
-            self.domain = value
-
-
-def _option(args: list[str], i: int, opts: LaunchOptions, inputs: Any = ()) -> int | None:
-    """Take the launch option at `args[i]` into `opts`; the next index, or None if it is none."""
-    key, eq, value = args[i][2:].partition("=")
-    if key.replace("-", "_") in inputs or key not in _FLAGS | _VALUED:
-        return None
-    if key in _VALUED and not eq:
-        if i + 1 >= len(args):
-            raise CellError(f"%plait launch --{key} needs a value")
-        value, i = args[i + 1], i + 1
-    opts.take(key, value)
-    return i + 1
-
-
-def launch_arguments(shell: Any, args: list[str]) -> tuple[LaunchOptions, str, Any, list[str]]:
-    """Options (before the entity or among its inputs, unless an input has the name), the
-    entity's name, the entity and the words of its inputs."""
-    from .magics import lookup
-
-    opts = LaunchOptions()
-    i = 0
-    while i < len(args) and args[i].startswith("--"):
-        nxt = _option(args, i, opts)
-        if nxt is None:
-            raise CellError(f"%plait launch: unknown option {args[i]}; {LAUNCH_USAGE}")
-        i = nxt
-    if i >= len(args):
-        raise CellError(LAUNCH_USAGE)
-    name, rest = args[i], args[i + 1:]
-    entity = lookup(shell, name)
-    declared = entity.interface.inputs
-    words: list[str] = []
-    j = 0
-    while j < len(rest):
-        nxt = _option(rest, j, opts, declared) if rest[j].startswith("--") else None
-        if nxt is None:
-            words.append(rest[j])
-            j += 1
-        else:
-            j = nxt
-    return opts, name, entity, words
-
-
 def launch(shell: Any, args: list[str]) -> Any:
     """`%plait launch WF --a 1 [--wait] [--out NAME]`: run WF on the backend, followed live."""
-    import click
-
-    from ..cli import entity_help, parse_inputs
     from ..remote import RemoteUserError
-    from .magics import _view, _warn_stale
 
     if not args or args[0] in ("-h", "--help"):
         print(LAUNCH_HELP)
         return None
-    opts, name, entity, words = launch_arguments(shell, args)
+    opts, name, entity, words = parse_line(LAUNCH, shell, args)
     if opts.out and not opts.wait and not opts.progress:
         raise CellError("%plait launch --out without --wait binds the outputs from the status view; "
                         "drop --no-progress, or add --wait")
-    if "--help" in words or "-h" in words:
-        print(entity_help(entity))
+    inputs = read_inputs(LAUNCH, name, entity, words)
+    if inputs is None:  # its help was asked for
         return None
-    try:
-        inputs = parse_inputs(entity, words)
-    except click.UsageError as exc:
-        raise CellError(f"%plait launch {name}: {exc.message}") from None
-    _warn_stale(shell, name, entity)
+    warn_stale(shell, name, entity)
     remote = client(opts.project, opts.domain)
     try:
         run = remote.execute(
@@ -370,7 +272,7 @@ def launch(shell: Any, args: list[str]) -> Any:
     _show_header(run, remote)
     model = ProgressModel(entity.short_name, remote_rows(entity), clock=time.time)
     model.started = timestamp(run.record.get("created_at")) or model.started
-    view = _view(model) if opts.progress else None
+    view = show_progress(model) if opts.progress else None
     if opts.wait:
         return _follow_here(shell, run, entity, model, view, opts)
     if view is None:
@@ -399,7 +301,7 @@ def _write_stdout(text: str) -> None:
 
 
 def _follow_here(shell: Any, run: Any, entity: Any, model: ProgressModel, view: Any,
-                 opts: LaunchOptions) -> Any:
+                 opts: Options) -> Any:
     """`--wait`: follow in the cell, logs as its output; the outputs when it succeeds."""
     from ..run.engine import native_outputs
 
@@ -425,7 +327,7 @@ def _follow_here(shell: Any, run: Any, entity: Any, model: ProgressModel, view: 
 
 
 def _follow_behind(shell: Any, run: Any, entity: Any, model: ProgressModel, view: Any,
-                   opts: LaunchOptions) -> None:
+                   opts: Options) -> None:
     """No `--wait`: follow in a thread; logs and the end in an Output widget under the view."""
     import ipywidgets as w
     from IPython.display import display

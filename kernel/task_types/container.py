@@ -42,15 +42,8 @@ from ..model.keys import content_version
 from ..sdk.context import current_context
 from ..sdk.interface import interface_from_types
 from ..sdk.tasks import PythonFunctionTask, TaskMetadata
-from ..typesys import (
-    NoneType,
-    ValueTypeError,
-    checker,
-    describe,
-    from_literal,
-    strip_annotated,
-    to_literal,
-)
+from ..typesys import NoneType, describe, strip_annotated, to_literal
+from ..typesys.text import parse_value
 from .shell import ExitCodeError, caller_module, placeholder_function, settings_from, stream_process
 
 # Flyte reads `{{.inputs.a}}` case-insensitively, with `.` or `$` and optional spaces.
@@ -167,52 +160,19 @@ def write_inputs(
             json.dump(listing, fh, indent=2, sort_keys=True)
 
 
-def _parse_timedelta(text: str) -> _dt.timedelta:
-    m = re.fullmatch(r"(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", text)
-    if m:
-        days, hours, minutes, seconds = m.groups()
-        return _dt.timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=float(seconds))
-    return _dt.timedelta(seconds=float(text.removesuffix("s")))
-
-
-_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
-
-
 def parse_output(tp: Any, text: str) -> Any:
-    """An output written as text, read as its declared (non-file) type; ValueError if it is not one."""
+    """An output written as text, read as its declared (non-file) type; ValueError if it is not one.
+
+    A missing file means None for an optional output, so text is always the
+    inner type's. The words are `plait.typesys.text`'s, as on the command line.
+    """
     base, _ = strip_annotated(tp)
     inner = _optional_inner(base)
     if inner is not None:
         return parse_output(inner, text)
     if base is str:
         return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
-    word = text.strip()
-    if base is bool:
-        if word.lower() in _TRUE:
-            return True
-        if word.lower() in _FALSE:
-            return False
-        raise ValueError("expected true or false")
-    if base is int:
-        return int(word)
-    if base is float:
-        return float(word)
-    if base is _dt.datetime:
-        return _dt.datetime.fromisoformat(word)
-    if base is _dt.date:
-        return _dt.date.fromisoformat(word)
-    if base is _dt.timedelta:
-        return _parse_timedelta(word)
-    if isinstance(base, type) and issubclass(base, enum.Enum):
-        return base(word)
-    try:
-        literal = json.loads(word)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"expected JSON for `{describe(tp)}` ({exc.msg})") from None
-    try:
-        return checker(tp)(from_literal(tp, literal))
-    except (ValueTypeError, TypeError) as exc:
-        raise ValueError(str(exc)) from None
+    return parse_value(tp, text.strip(), paths=False)
 
 
 def read_outputs(task: str, host_dir: str, types: Mapping[str, Any], output_data_dir: str) -> dict[str, Any]:

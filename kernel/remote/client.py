@@ -1,0 +1,427 @@
+"""`plait.Remote`: register code on a plait backend and launch executions there, over HTTP.
+
+httpx is imported on first use, so `import plait` stays light. Inputs travel
+as literals (`typesys.to_literal`) checked against the entity's own
+annotations before anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import InputError, TypeMismatchError, UserError
+from ..model.vocab import KIND_PATHS, stored_kind
+from .discovery import API, Connection, discover, load_httpx, start_server
+from .errors import AuthenticationError, RemoteUserError, ServerError
+from .views import EntityId, RemoteEntity, RemoteExecution, items_of
+
+
+class Remote:
+    """A plait backend: register entities, launch executions, follow them."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        project: str = "default",
+        domain: str = "development",
+        token: str | None = None,
+        *,
+        transport: Any = None,
+        autostart: bool = True,
+        timeout: float = 30.0,
+    ) -> None:
+        self.project = project
+        self.domain = domain
+        self._explicit = (endpoint, token)
+        self._transport = transport
+        self._autostart = autostart
+        self._timeout = timeout
+        self._conn: Connection | None = None
+        self._client: Any = None
+        self._registered: dict[int, tuple[Any, str]] = {}  # id(entity) -> (entity, version)
+        self._local: dict[tuple[str, str], Any] = {}  # (name, version) -> local entity
+
+    def __repr__(self) -> str:
+        where = self._conn.endpoint if self._conn else "not connected"
+        return f"Remote({where}, project={self.project!r}, domain={self.domain!r})"
+
+    # --- connection --------------------------------------------------------
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            conn = discover(*self._explicit)
+            if conn.endpoint is None:
+                if not self._autostart:
+                    raise ServerError(
+                        "no plait server is running: start one with `plait server`, or set "
+                        "PLAIT_ENDPOINT (and PLAIT_TOKEN) to reach another"
+                    )
+                url = start_server(conn.token_file.parent)
+                conn = discover(url, self._explicit[1])
+                conn = Connection(conn.endpoint, conn.token, "a server started for this client",
+                                  conn.token_source, conn.token_file)
+            self._conn = conn
+        return self._conn
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.connection.endpoint)
+
+    def _http(self) -> Any:
+        if self._client is None:
+            httpx = load_httpx()
+            conn = self.connection
+            from .. import __version__
+
+            headers = {"User-Agent": f"plait/{__version__}"}
+            if conn.token:
+                headers["Authorization"] = f"Bearer {conn.token}"
+            self._client = httpx.Client(
+                base_url=str(conn.endpoint), headers=headers, transport=self._transport,
+                timeout=httpx.Timeout(self._timeout, connect=5.0),
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                json_body: Any = None, content: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Any:
+        """One HTTP call; errors become plait errors that say what to do."""
+        httpx = load_httpx()
+        client = self._http()
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = client.request(method, path, params=params, json=json_body,
+                                      content=content, headers=headers)
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+        self._check(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ServerError(f"{method} {path}: the server answered with something other than JSON") from None
+
+    def _unreachable(self, exc: Exception) -> ServerError:
+        conn = self.connection
+        return ServerError(
+            f"cannot reach the plait server at {conn.endpoint} (from {conn.endpoint_source}): "
+            f"{type(exc).__name__}: {exc}. Is it running? Start one with `plait server`, or "
+            "set PLAIT_ENDPOINT to the right address"
+        )
+
+    def _check(self, response: Any) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        if not response.is_closed:
+            response.read()
+        message = _server_message(response)
+        request = f"{response.request.method} {response.request.url.path}"
+        if status == 401:
+            conn = self.connection
+            raise AuthenticationError(
+                f"the plait server at {conn.endpoint} refused the token (from {conn.token_source}). "
+                f"The server's token is in {conn.token_file} on the machine it runs on: pass it "
+                "as Remote(token=...) or set PLAIT_TOKEN to its contents"
+            )
+        if 400 <= status < 500:
+            raise RemoteUserError(message, status=status, detail=message)
+        raise ServerError(f"the plait server failed on {request} (HTTP {status}): {message}")
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._json("GET", f"{API}/health") or {})
+
+    # --- registration ------------------------------------------------------
+
+    def register(self, *items: Any, version: str | None = None) -> list[EntityId]:
+        """Register .py files, folders, or entity objects (with everything they use).
+
+        Without `version`, the registration's content hash is its version, so
+        registering unchanged code again changes nothing.
+        """
+        from .bundle import collect
+
+        return self.register_collected(collect(items), version)
+
+    def register_collected(self, registration: Any, version: str | None = None) -> list[EntityId]:
+        """Register what `plait.remote.bundle.collect` gathered (uploads its bundle and functions first)."""
+        ids, _ = self._register(registration, version)
+        return ids
+
+    def _register(self, reg: Any, version: str | None) -> tuple[list[EntityId], str]:
+        if reg.bundle is not None:
+            self.request("PUT", f"{API}/bundles/{reg.digest}", content=reg.bundle,
+                         params={"python_version": reg.python_version},
+                         headers={"Content-Type": "application/gzip"})
+        for digest, blob in sorted(reg.functions.items()):
+            self.request("PUT", f"{API}/functions/{digest}", content=blob,
+                         headers={"Content-Type": "application/octet-stream"})
+        payload = reg.payload(self.project, self.domain, version)
+        answer = self._json("POST", f"{API}/register", json_body=payload)
+        used = str(payload["version"])
+        for entity in reg.entities.values():
+            self._registered[id(entity)] = (entity, used)
+            self._local[(entity.name, used)] = entity
+        ids = [self._entity_id(r) for r in items_of(answer, "entities", "registered")]
+        if not ids:
+            ids = [EntityId(stored_kind(s["kind"]), self.project, self.domain, s["name"], s["version"])
+                   for s in payload["specs"]]
+        return ids, used
+
+    def _entity_id(self, record: dict[str, Any]) -> EntityId:
+        return EntityId(
+            stored_kind(str(record.get("kind", ""))), str(record.get("project") or self.project),
+            str(record.get("domain") or self.domain), str(record.get("name")), str(record.get("version")),
+        )
+
+    def _ensure_registered(self, entity: Any) -> str:
+        hit = self._registered.get(id(entity))
+        if hit is not None and hit[0] is entity:
+            return hit[1]
+        from .bundle import collect
+
+        _, version = self._register(collect([entity]), None)
+        return version
+
+    # --- entities ------------------------------------------------------------
+
+    def fetch_task(self, name: str, version: str | None = None) -> RemoteEntity:
+        return self.fetch("task", name, version)
+
+    def fetch_workflow(self, name: str, version: str | None = None) -> RemoteEntity:
+        return self.fetch("workflow", name, version)
+
+    def fetch_launch_plan(self, name: str, version: str | None = None) -> RemoteEntity:
+        return self.fetch("launch_plan", name, version)
+
+    def fetch(self, kind: str, name: str, version: str | None = None) -> RemoteEntity:
+        """The registered entity `name` of `kind` (task, workflow, launch_plan); latest by default."""
+        record = self._json("GET", f"{API}/{_kind_path(kind)}/{quote(name, safe='')}",
+                            params={"version": version, **self._scope()})
+        return RemoteEntity.from_record(kind, record, self.project, self.domain)
+
+    def list_entities(self, kind: str, *, name_contains: str | None = None, archived: bool | None = None,
+                      limit: int = 100, offset: int = 0) -> list[RemoteEntity]:
+        data = self._json("GET", f"{API}/{_kind_path(kind)}", params={
+            **self._scope(), "name_contains": name_contains,
+            "archived": None if archived is None else str(archived).lower(), "limit": limit, "offset": offset,
+        })
+        return [RemoteEntity.from_record(kind, r, self.project, self.domain)
+                for r in items_of(data, _kind_path(kind), "entities")]
+
+    def list_versions(self, kind: str, name: str, *, limit: int = 100) -> list[RemoteEntity]:
+        data = self._json("GET", f"{API}/{_kind_path(kind)}/{quote(name, safe='')}/versions",
+                          params={**self._scope(), "limit": limit})
+        return [RemoteEntity.from_record(kind, r, self.project, self.domain)
+                for r in items_of(data, "versions", _kind_path(kind))]
+
+    def _scope(self) -> dict[str, str]:
+        return {"project": self.project, "domain": self.domain}
+
+    # --- executions ------------------------------------------------------------
+
+    def execute(
+        self,
+        entity: Any,
+        inputs: dict[str, Any] | None = None,
+        *,
+        wait: bool = False,
+        name: str | None = None,
+        overwrite_cache: bool = False,
+        max_parallelism: int | None = None,
+        envs: dict[str, str] | None = None,
+        labels: Any = None,
+        annotations: Any = None,
+        raw_output_prefix: str | None = None,
+        interruptible: bool | None = None,
+        timeout: float | None = None,
+    ) -> RemoteExecution:
+        """Launch `entity` (a local task/workflow/launch plan, registered first if needed, or a
+        RemoteEntity) with `inputs`; `wait=True` waits up to `timeout` seconds for the end."""
+        from ..sdk.entity import Entity
+
+        if isinstance(entity, RemoteEntity):
+            kind, ent_name, version = entity.kind, entity.name, entity.version
+            local = self._local.get((entity.name, entity.version))
+            literals = _literals(local, inputs or {}) if local else _remote_literals(entity, inputs or {})
+        elif isinstance(entity, Entity):
+            literals = _literals(entity, inputs or {})
+            kind, ent_name, version = stored_kind(entity.kind), entity.name, self._ensure_registered(entity)
+            local = entity
+        else:
+            raise UserError(
+                f"execute expects a task, workflow or launch plan (local, or fetched with "
+                f"fetch_task/fetch_workflow/fetch_launch_plan), got {type(entity).__name__}"
+            )
+        # Only what the caller set: the rest comes from the launch plan or the server.
+        settings = {
+            "name": name,
+            "overwrite_cache": overwrite_cache or None,
+            "max_parallelism": max_parallelism,
+            "envs": dict(envs) if envs else None,
+            "labels": _values(labels),
+            "annotations": _values(annotations),
+            "raw_output_prefix": raw_output_prefix,
+            "interruptible": interruptible,
+        }
+        body = {
+            "project": self.project, "domain": self.domain, "kind": kind, "name": ent_name,
+            "version": version, "inputs": literals,
+            "settings": {k: v for k, v in settings.items() if v is not None},
+        }
+        record = self._json("POST", f"{API}/executions", json_body=body)
+        run = RemoteExecution(self, record, local)
+        return run.wait(timeout=timeout) if wait else run
+
+    def fetch_execution(self, execution_id: str) -> RemoteExecution:
+        record = self._json("GET", f"{API}/executions/{quote(execution_id, safe='')}")
+        return RemoteExecution(self, record)
+
+    def list_executions(self, *, name: str | None = None, phase: str | list[str] | None = None,
+                        kind: str | None = None, limit: int = 50, offset: int = 0) -> list[RemoteExecution]:
+        """Executions in this project and domain, newest first; `name` is the entity's."""
+        data = self._json("GET", f"{API}/executions", params={
+            **self._scope(), "name": name, "phase": phase, "limit": limit, "offset": offset,
+            "kind": stored_kind(_KIND_ALIASES.get(kind, kind)) if kind else None,
+        })
+        return [RemoteExecution(self, r) for r in items_of(data, "executions")]
+
+    def abort(self, execution: str | RemoteExecution) -> RemoteExecution:
+        return self._act(execution, "abort")
+
+    def relaunch(self, execution: str | RemoteExecution, name: str | None = None) -> RemoteExecution:
+        """A new execution of the same entity with the same inputs and settings."""
+        return self._act(execution, "relaunch", name)
+
+    def recover(self, execution: str | RemoteExecution, name: str | None = None) -> RemoteExecution:
+        """A new execution that reuses what the failed one completed and runs the rest."""
+        return self._act(execution, "recover", name)
+
+    def _act(self, execution: str | RemoteExecution, action: str, name: str | None = None) -> RemoteExecution:
+        eid = execution.id if isinstance(execution, RemoteExecution) else str(execution)
+        body = {"name": name} if name else None
+        record = self._json("POST", f"{API}/executions/{quote(eid, safe='')}/{action}", json_body=body)
+        local = execution._local if isinstance(execution, RemoteExecution) else None
+        if not isinstance(record, dict) or "id" not in record:
+            record = self._json("GET", f"{API}/executions/{quote(eid, safe='')}")
+        return RemoteExecution(self, record, local)
+
+    def download(self, uri: str) -> bytes:
+        """The bytes of an object-store value (an output pickle) by its ref's `uri`."""
+        return bytes(self.request("GET", f"{API}/data", params={"uri": uri}).content)
+
+
+_KIND_ALIASES = {
+    "task": "task", "tasks": "task", "dynamic": "task", "map": "task",
+    "workflow": "workflow", "workflows": "workflow",
+    "launch_plan": "launch_plan", "launch_plans": "launch_plan",
+    "launchplan": "launch_plan", "launchplans": "launch_plan",
+}
+
+
+def _kind_path(kind: str) -> str:
+    """The URL segment of an entity kind: tasks, workflows, launch_plans."""
+    found = _KIND_ALIASES.get(kind.lower().replace("-", "_"))
+    if found is None:
+        raise UserError(f"unknown entity kind {kind!r}; expected task, workflow or launch_plan")
+    return KIND_PATHS[found]
+
+
+def _values(labels: Any) -> dict[str, str] | None:
+    if labels is None:
+        return None
+    return dict(getattr(labels, "values", labels))
+
+
+def _literals(entity: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs as JSON literals under the entity's own annotations."""
+    from ..typesys import ValueTypeError, checker, describe, to_literal
+
+    declared = entity.interface.inputs
+    out = {}
+    for key, value in inputs.items():
+        if key not in declared:
+            known = ", ".join(declared) or "none"
+            raise InputError(f"`{entity.name}` has no input `{key}`; its inputs: {known}")
+        tp = declared[key].type
+        try:
+            value = checker(tp)(value)
+        except ValueTypeError as exc:
+            raise TypeMismatchError(
+                f"`{entity.name}` input `{key}` expects `{describe(tp)}`, got `{exc.found}`",
+                entity=entity.name, name=key, expected=describe(tp), found=exc.found,
+            ) from None
+        try:
+            out[key] = to_literal(tp, value)
+        except ValueTypeError as exc:
+            raise TypeMismatchError(
+                f"`{entity.name}` input `{key}` is a {exc.found}; inputs of a remote execution "
+                "travel as JSON literals (numbers, text, lists, dicts, dataclasses, dates, files "
+                "by path): pass one of those, or load the value inside a task",
+                entity=entity.name, name=key, expected=describe(tp), found=exc.found,
+            ) from None
+    missing = [n for n, p in declared.items() if p.required and n not in inputs]
+    if missing:
+        raise InputError(f"`{entity.name}` needs input(s) {missing}")
+    return out
+
+
+def _remote_literals(entity: RemoteEntity, inputs: dict[str, Any]) -> dict[str, Any]:
+    from typing import Any as AnyType
+
+    from ..typesys import ValueTypeError, to_literal
+
+    declared = entity.interface.get("inputs") or {}
+    out = {}
+    for key, value in inputs.items():
+        if declared and key not in declared:
+            raise InputError(f"`{entity.name}` has no input `{key}`; its inputs: {', '.join(declared)}")
+        try:
+            out[key] = to_literal(AnyType, value)
+        except ValueTypeError as exc:
+            raise TypeMismatchError(
+                f"`{entity.name}` input `{key}`: {exc}; remote inputs travel as JSON literals",
+                entity=entity.name, name=key, found=exc.found,
+            ) from None
+    return out
+
+
+def _server_message(response: Any) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return str(response.text.strip() or response.reason_phrase)
+    detail = data.get("detail", data.get("message", data)) if isinstance(data, dict) else data
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("msg") or json.dumps(detail))
+    if isinstance(detail, list):  # request validation errors
+        parts = []
+        for d in detail:
+            if isinstance(d, dict):
+                loc = ".".join(str(p) for p in d.get("loc", ()) if p != "body")
+                parts.append(f"{loc}: {d.get('msg')}" if loc else str(d.get("msg")))
+            else:
+                parts.append(str(d))
+        return "; ".join(parts)
+    return json.dumps(detail)
