@@ -7,16 +7,22 @@ not touch the database or the cluster.
 
 from __future__ import annotations
 
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from .. import server_version
 from . import errors, routes_entities, routes_executions, routes_projects
 from .auth import BearerAuth
 from .deps import Services
 from .schemas import ErrorBody
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..execution.ports import ExecutorPort
+    from ..storage import ObjectStore
+    from ..store import Database
 
 DESCRIPTION = """\
 The plait backend: registers tasks, workflows and launch plans, runs executions
@@ -33,14 +39,8 @@ TAGS = [
 ]
 
 
-def server_version() -> str:
-    try:
-        return metadata.version("plait")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a plain checkout
-        return "0+unknown"
-
-
-def create_app(settings: Any, db: Any, storage: Any, executor: Any, *, token: str | None = None) -> FastAPI:
+def create_app(settings: Settings, db: Database, storage: ObjectStore, executor: ExecutorPort, *,
+               token: str | None = None) -> FastAPI:
     """The API app. `token` defaults to the one kept in `settings.home` (created if missing)."""
     if token is None:
         from ..config import ensure_token

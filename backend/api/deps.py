@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..execution.ports import ExecutorPort
+    from ..storage import ObjectStore
+    from ..store import Database
 
 
 @dataclass(frozen=True)
 class Services:
     """The server's parts, set once by `create_app`."""
 
-    settings: Any  # plait.backend.config.Settings
-    db: Any  # plait.backend.store.Database
-    storage: Any  # plait.backend.storage.ObjectStore
-    executor: Any  # plait.backend.execution.executor.Executor (or anything with its interface)
+    settings: Settings
+    db: Database
+    storage: ObjectStore
+    executor: ExecutorPort  # the Executor, an ExecutorProxy in an API worker process, or a test's fake
 
 
 def _services(request: Request) -> Services:

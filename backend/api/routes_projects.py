@@ -6,6 +6,7 @@ import sys
 
 from fastapi import APIRouter
 
+from .. import server_version
 from ..store import queries
 from ..store.errors import Conflict, NotFound
 from . import schemas as S
@@ -17,18 +18,13 @@ router = APIRouter(prefix="/api/v1", responses={401: S.ERROR_RESPONSES[401]})
 @router.get("/health", tags=["server"], name="health")
 def health(svc: Svc) -> S.Health:
     """The server's version and what its Dask workers offer."""
-    from .app import server_version
-
-    dashboard = getattr(svc.executor, "dashboard_link", None)
-    if callable(dashboard):
-        dashboard = dashboard()
     return S.Health(
         version=server_version(),
         server_python=f"{sys.version_info.major}.{sys.version_info.minor}",
         worker_python=svc.executor.worker_python(),
         worker_resources=dict(svc.executor.worker_resources()),
-        dask_dashboard=dashboard if isinstance(dashboard, str) else None,
-        dask_scheduler=getattr(svc.executor, "scheduler_address", None),
+        dask_dashboard=svc.executor.dashboard_link,
+        dask_scheduler=svc.executor.scheduler_address,
     )
 
 

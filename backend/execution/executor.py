@@ -13,16 +13,30 @@ import logging
 import os
 import queue
 import socket
-import sys
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from plait.model.specs import TaskSpec
 
 from ..store import queries as q
-from .run import ExecutionRun, MapState, QueuedAttempt
+from .cluster import ClusterShape
+from .journal import Journal
+from .run import ExecutionRun
 
-log = logging.getLogger("plait.backend.execution.executor")
+if TYPE_CHECKING:
+    from plait.model.specs import Spec
+    from sqlalchemy.orm import Session
+
+    from ..storage import ObjectStore
+    from ..store import Database
+    from .maps import MapState
+    from .ports import Event, SpecKey
+    from .presubmit import QueuedAttempt
+
+log = logging.getLogger(__name__)
 
 LEASE_S = 15.0
 CLAIM_EVERY_S = 2.0
@@ -71,10 +85,16 @@ def _system_error(exc: BaseException) -> str:
 
 
 class Executor:
+    """Claims executions and drives each as an `ExecutionRun` on Dask.
+
+    To the API routes it is an `ExecutorPort`; to its runs, their `RunHost`
+    (both in ports.py).
+    """
+
     def __init__(
         self,
-        db: Any,
-        storage: Any,
+        db: Database,
+        storage: ObjectStore,
         *,
         dask_address: str | None = None,
         owner: str | None = None,
@@ -83,25 +103,22 @@ class Executor:
     ) -> None:
         self.db = db
         self.storage = storage
-        self.storage_url = getattr(storage, "url", None) or str(storage)
+        self.storage_url: str = getattr(storage, "url", None) or str(storage)
         self.dask_address = dask_address
         self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.cluster_options = cluster_options or {}
         self.max_dynamic_depth = max_dynamic_depth
         self.reservation_ttl = RESERVATION_TTL_S
-        self.spec_cache: dict[Any, Any] = {}
+        self.spec_cache: dict[SpecKey, Spec] = {}  # entity versions, parsed once for every run
         self.runs: dict[str, ExecutionRun] = {}
         self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self.client: Any = None
         self.cluster: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._workers_info: dict[str, Any] = {}
-        self._journal: list[Any] = []
-        self._flushed_at = 0.0
+        self.shape = ClusterShape()  # what the cluster offers (connected in start)
+        self.journal = Journal(db)
         self._finished = False  # an execution ended since the last commit
-        self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
-        self._attempts: dict[tuple[str, str, int], dict[str, Any]] = {}
         self._key_token = uuid.uuid4().hex[:8]
         self._key_seq = itertools.count()
         self._awaiting: list[tuple[Any, ...]] = []  # finished attempts' events, in order, waiting for answers
@@ -113,6 +130,7 @@ class Executor:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        """Connect to the Dask scheduler (or start a local cluster) and start the loop thread."""
         from distributed import Client, LocalCluster
 
         if self.dask_address:
@@ -135,6 +153,7 @@ class Executor:
                 options.pop("in_process", None)
                 self.cluster = LocalCluster(processes=True, **options)
             self.client = Client(self.cluster)
+        self.shape.client = self.client
         self._pokes = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._pokes.bind(("127.0.0.1", 0))
         self._pokes.settimeout(0.5)
@@ -148,6 +167,7 @@ class Executor:
         return int(self._pokes.getsockname()[1])
 
     def _listen(self) -> None:
+        """Turn pokes from API processes into claim and abort events."""
         while not self._stopping.is_set():
             try:
                 data = self._pokes.recv(512).decode(errors="replace")
@@ -164,6 +184,7 @@ class Executor:
                 "poke_port": self.poke_port, "pid": os.getpid()}
 
     def stop(self) -> None:
+        """Stop the loop, give the leases back and close the cluster this executor started."""
         self._stopping.set()
         self.events.put(("stop",))
         if self._thread is not None:
@@ -193,76 +214,41 @@ class Executor:
             return None
 
     def submit(self, execution_id: str) -> None:
+        """Claim and run a committed QUEUED execution (the loop also claims on its own)."""
         self.events.put(("claim", execution_id))
+
+    def post(self, event: Event) -> None:
+        """Put an event on the loop's queue, to be handled on a later turn."""
+        self.events.put(event)
 
     def abort(self, execution_id: str) -> None:
         """Stop an execution whose abort was requested (the API records the request)."""
         self.events.put(("abort", execution_id))
 
+    # ------------------------------------------------------------------ the cluster (cluster.py)
     def worker_python(self) -> str:
-        if self.client is None:
-            return f"{sys.version_info.major}.{sys.version_info.minor}"
-        versions = self.client.run(lambda: f"{sys.version_info.major}.{sys.version_info.minor}")
-        found = sorted(set(versions.values()))
-        return found[0] if found else f"{sys.version_info.major}.{sys.version_info.minor}"
+        """The `major.minor` Python version of the Dask workers."""
+        return self.shape.worker_python()
 
     def worker_resources(self) -> dict[str, float]:
-        info = self._scheduler_workers()
-        total: dict[str, float] = {}
-        for w in info.values():
-            for k, v in (w.get("resources") or {}).items():
-                total[k] = total.get(k, 0.0) + float(v)
-            total["cpu"] = total.get("cpu", 0.0) + float(w.get("nthreads", 0))
-            total["mem"] = total.get("mem", 0.0) + float(w.get("memory_limit", 0) or 0)
-        return total
+        """What the workers offer in total: `cpu`, `mem` (bytes) and their custom resources."""
+        return self.shape.worker_resources()
 
-    def _scheduler_workers(self) -> dict[str, Any]:
-        if self.client is None:
-            return {}
-        try:
-            return dict(self.client.scheduler_info().get("workers", {}))
-        except Exception:  # noqa: BLE001 - the scheduler may be restarting
-            return {}
+    def dask_resources(self, spec: TaskSpec, overrides: dict[str, Any]) -> dict[str, float]:
+        """The Dask resources a task's attempts ask for."""
+        return self.shape.dask_resources(spec, overrides)
 
-    # ------------------------------------------------------------------ resources
-    def dask_resources(self, spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, float]:
-        settings = spec.get("settings", {})
-        limits = overrides.get("limits") or settings.get("limits") or {}
-        requests = overrides.get("requests") or settings.get("requests") or {}
-        accelerator = overrides.get("accelerator") or settings.get("accelerator")
-        wanted: dict[str, float] = {}
-        gpu = (limits or {}).get("gpu") or (requests or {}).get("gpu")
-        if gpu:
-            wanted["GPU"] = float(gpu)
-        if accelerator:
-            device = accelerator.get("device") if isinstance(accelerator, dict) else str(accelerator)
-            wanted[f"accelerator-{device}"] = 1.0
-        return wanted
-
-    def unsatisfiable(self, spec: dict[str, Any], overrides: dict[str, Any]) -> str | None:
+    def unsatisfiable(self, spec: TaskSpec, overrides: dict[str, Any]) -> str | None:
         """Why no worker could ever run this task, or None (Dask would wait forever)."""
-        wanted = self.dask_resources(spec, overrides)
-        settings = spec.get("settings", {})
-        requests = overrides.get("requests") or settings.get("requests") or {}
-        if not wanted and not (requests or {}).get("mem"):
-            return None
-        workers = self._workers_cached()
-        if not workers:
-            return None
-        for w in workers.values():
-            have = w.get("resources") or {}
-            if all(float(have.get(k, 0)) >= v for k, v in wanted.items()):
-                mem = (requests or {}).get("mem")
-                if mem and w.get("memory_limit") and _bytes(mem) > float(w["memory_limit"]):
-                    continue
-                return None
-        need = ", ".join(f"{k}={v:g}" for k, v in wanted.items()) or f"mem={requests.get('mem')}"
-        offered = sorted({k for w in workers.values() for k in (w.get("resources") or {})}) or ["none"]
-        return (
-            f"task `{spec['name']}` needs {need} but no Dask worker offers it (worker resources: "
-            f"{', '.join(offered)}); start workers with e.g. `dask worker ... --resources GPU=1`, "
-            "or lower the request"
-        )
+        return self.shape.unsatisfiable(spec, overrides)
+
+    def map_window(self, concurrency: int) -> int:
+        """How many batches of a map may be on Dask at once."""
+        return self.shape.map_window(concurrency)
+
+    def map_batch_size(self, count: int, concurrency: int) -> int:
+        """How many of a map's `count` items go into one batch."""
+        return self.shape.map_batch_size(count, concurrency)
 
     # ------------------------------------------------------------------ Dask submission
     def attempt_key(self, execution_id: str, path: str, number: int) -> str:
@@ -271,7 +257,8 @@ class Executor:
         return f"{execution_id}/{path}/{number}-{self._key_token}{next(self._key_seq)}"
 
     def submit_future(self, run: ExecutionRun, path: str, payload: dict[str, Any],
-                      spec: dict[str, Any], overrides: dict[str, Any]) -> Any:
+                      spec: TaskSpec, overrides: dict[str, Any]) -> Any:
+        """Hand one attempt to Dask (not watched); its future."""
         from .worker import run_attempt
 
         key = self.attempt_key(run.id, path, payload["attempt"])
@@ -310,83 +297,39 @@ class Executor:
             fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _Pending(f))))
 
     def submit_attempt(self, run: ExecutionRun, path: str, number: int, payload: dict[str, Any],
-                       spec: dict[str, Any], overrides: dict[str, Any]) -> None:
+                       spec: TaskSpec, overrides: dict[str, Any]) -> Any:
+        """Hand an attempt to Dask and watch it; its future."""
         fut = self.submit_future(run, path, payload, spec, overrides)
-        run.futures[path] = fut
         self.watch_attempt(run, path, number, fut)
+        return fut
 
     # ------------------------------------------------------------------ the journal
-    # Transitions are noted during a turn of the loop and written at its end in one
-    # transaction: node moves and attempt rows in a few multi-row statements, then
-    # the other writes in order. A node's several moves in one turn become one.
+    # Transitions are noted during a turn of the loop and written at its end (journal.py).
 
-    def write(self, op: Any) -> None:
+    def write(self, op: Callable[[Session], object]) -> None:
         """Queue any database write (a function of a session), run after the notes."""
-        self._journal.append(op)
+        self.journal.write(op)
 
     def note_node(self, execution_id: str, path: str, phase: str, **fields: Any) -> None:
-        key = (execution_id, path)
-        row = self._nodes.get(key)
-        if row is None:
-            row = self._nodes[key] = {"execution_id": execution_id, "path": path}
-        row["phase"] = phase
-        for name, value in fields.items():
-            if value is not q.UNSET and value is not None:
-                row[name] = value
+        """A node moves to `phase` (with its fields)."""
+        self.journal.note_node(execution_id, path, phase, **fields)
 
     def note_attempt(self, execution_id: str, path: str, number: int, phase: str = "RUNNING", **fields: Any) -> None:
         """An attempt starts (RUNNING) or ends (any other phase, with its fields)."""
-        key = (execution_id, path, number)
-        row = self._attempts.setdefault(key, {"number": number, "begin": False})
-        if phase == "RUNNING":
-            row["begin"] = True
-        else:
-            row["phase"] = phase
-            row.update(fields)
+        self.journal.note_attempt(execution_id, path, number, phase, **fields)
 
     def flush(self) -> None:
-        self._flushed_at = time.monotonic()
+        """Commit the turn's notes and writes."""
         self._finished = False
-        if not (self._journal or self._nodes or self._attempts):
-            return
-        ops, self._journal = self._journal, []
-        nodes, self._nodes = self._nodes, {}
-        attempts, self._attempts = self._attempts, {}
-        try:
-            with self.db.session() as s:
-                self._write_notes(s, nodes, attempts)
-                for op in ops:
-                    op(s)
-        except Exception:  # noqa: BLE001 - isolate the failing write, keep the others
-            log.warning("a batched write failed; writing one by one", exc_info=True)
-            single = [lambda s, k=k, v=v: self._write_notes(s, {k: v}, {}) for k, v in nodes.items()]
-            single += [lambda s, k=k, v=v: self._write_notes(s, {}, {k: v}) for k, v in attempts.items()]
-            for op in [*single, *ops]:
-                try:
-                    with self.db.session() as s:
-                        op(s)
-                except Exception:  # noqa: BLE001
-                    log.exception("a write failed")
-
-    @staticmethod
-    def _write_notes(s: Any, nodes: dict[Any, Any], attempts: dict[Any, Any]) -> None:
-        q.nodes_upsert(s, list(nodes.values()))
-        fresh, ended = [], []
-        for (eid, path, number), row in attempts.items():
-            fields = {k: v for k, v in row.items() if k not in ("begin", "number")}
-            if row["begin"]:
-                fresh.append({"execution_id": eid, "path": path, "number": number,
-                              **{"phase": "RUNNING", **fields}})
-            else:
-                ended.append({"execution_id": eid, "path": path, "number": number, **fields})
-        q.attempts_insert(s, fresh)
-        q.attempts_end(s, ended)
+        self.journal.flush()
 
     def submit_items(self, run: ExecutionRun, state: MapState, indices: list[int]) -> None:
+        """Hand a batch of a task map's items to Dask as one attempt; its end is an "items" event."""
         from .worker import run_items
 
         spec = state.target
-        payload = run._task_payload(state.path, spec, {}, 1)
+        assert isinstance(spec, TaskSpec), "the items of a launch plan map are child executions"
+        payload = run.task_payload(state.path, spec, {}, 1)
         payload["items"] = [[i, state.items[i]] for i in indices]
         payload["output_prefix"] = f"executions/{run.id}/{state.path}"
         key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{self._key_token}{next(self._key_seq)}"
@@ -394,30 +337,22 @@ class Executor:
                                  resources=self.dask_resources(spec, {}) or None)
         fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _Pending(f))))
 
-    def map_window(self, concurrency: int) -> int:
-        slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
-        return concurrency or max(2, slots * 2)
-
-    def map_batch_size(self, count: int, concurrency: int) -> int:
-        if concurrency:
-            return 1
-        slots = sum(int(w.get("nthreads", 1)) for w in self._workers_cached().values()) or 2
-        return max(1, min(500, count // (slots * 4) or 1))
-
-    def _workers_cached(self) -> dict[str, Any]:
-        now = time.monotonic()
-        if not self._workers_info or now - self._workers_info.get("_at", 0) > 5:
-            self._workers_info = {"_at": now, "workers": self._scheduler_workers()}
-        return self._workers_info["workers"]  # type: ignore[no-any-return]
-
-    def run_inline_attempt(self, run: ExecutionRun, path: str, spec: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    def run_inline_attempt(self, run: ExecutionRun, path: str, spec: TaskSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Run one attempt and wait for its answer (a workflow's failure handler)."""
         from .worker import run_attempt
 
-        payload = run._task_payload(path, spec, inputs, 1)
+        payload = run.task_payload(path, spec, inputs, 1)
         return self.client.submit(run_attempt, payload, pure=False).result(timeout=300)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ the loop
     def _loop(self) -> None:
+        """The loop thread: every run's state changes here, one event at a time.
+
+        Each turn claims executions now and then, renews leases, waits for events
+        (no longer than the next commit, gather or poll is due), handles what
+        arrived (answers of finished attempts wait for a batched gather first),
+        and commits the journal.
+        """
         last_claim = 0.0
         last_renew = time.monotonic()
         while not self._stopping.is_set():
@@ -430,9 +365,9 @@ class Executor:
                 self._renew()
                 last_renew = now
             wait = 0.1
-            if self._nodes or self._attempts or self._journal:
+            if self.journal:
                 # Noted transitions wait for the next event at most until their commit is due.
-                wait = min(wait, max(0.0, self._flushed_at + FLUSH_EVERY_S - time.monotonic()))
+                wait = min(wait, max(0.0, self.journal.flushed_at + FLUSH_EVERY_S - time.monotonic()))
             if self._awaiting and not self._gathering:
                 wait = min(wait, max(0.0, self._awaiting_since + GATHER_EVERY_S - time.monotonic()))
             if self._polled:
@@ -463,14 +398,14 @@ class Executor:
                 self._poll_watched()
                 self._fetch_answers()
                 for run in list(self.runs.values()):
-                    if run.waiting_cache:
+                    if run.cache.waiting:
                         run.retry_cache_waits()
             except Exception:  # noqa: BLE001 - one bad event must not stop the executor
                 log.exception("executor event failed")
             # Commit at most every FLUSH_EVERY_S while events keep coming (each commit
             # then carries several transitions), at once when things go quiet, and at once
             # when an execution ended (its caller is waiting for that).
-            if event is None or self._finished or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+            if event is None or self._finished or time.monotonic() - self.journal.flushed_at >= FLUSH_EVERY_S:
                 self.flush()
         self.flush()
 
@@ -529,7 +464,7 @@ class Executor:
         if event[0] != "attempt" or event[-1].future.status != "finished":
             return True
         run = self.runs.get(event[1])
-        return run is None or not run.followed_on_dask(event[2])
+        return run is None or not run.presubmit.followed_on_dask(event[2])
 
     def _handle_safely(self, event: tuple[Any, ...]) -> None:
         try:
@@ -538,6 +473,7 @@ class Executor:
             log.exception("executor event failed")
 
     def _handle(self, event: tuple[Any, ...]) -> None:
+        """Hand one event to the run it concerns: claim, abort, attempt, child or items."""
         kind = event[0]
         if kind == "stop":
             return
@@ -551,7 +487,7 @@ class Executor:
         elif kind == "attempt":
             _, run_id, path, number, fut = event
             run = self.runs.get(run_id)
-            if run is None or run.keep_early(path, number, event):
+            if run is None or run.presubmit.keep_early(path, number, event):
                 return
             run.futures.pop(path, None)
             result, error = self._outcome(fut)
@@ -564,7 +500,7 @@ class Executor:
             _, parent_id, child_id, phase, outputs, error = event
             parent = self.runs.get(parent_id)
             if parent is not None:
-                parent.on_child_done(child_id, phase, outputs, error)
+                parent.children.on_done(child_id, phase, outputs, error)
                 if parent.done:
                     self._forget(parent)
         elif kind == "items":
@@ -576,9 +512,9 @@ class Executor:
             if error == "cancelled":
                 return
             if error is not None:
-                run.on_items_done(path, [(i, None, error) for i in indices])
+                run.maps.on_items_done(path, [(i, None, error) for i in indices])
             else:
-                run.on_items_done(path, [(i, r, None) for i, r in (result or {}).get("items", [])], batch=result)
+                run.maps.on_items_done(path, [(i, r, None) for i, r in (result or {}).get("items", [])], batch=result)
             if run.done:
                 self._forget(run)
 
@@ -591,6 +527,8 @@ class Executor:
         return answer, None
 
     def _claim(self, execution_id: str | None = None) -> None:
+        """Take the leases of executions nobody runs and start (or resume) them; one whose
+        start fails ends FAILED (SYSTEM) without stopping the others."""
         self.flush()
         try:
             with self.db.session() as s:
@@ -609,11 +547,12 @@ class Executor:
             except Exception as exc:  # noqa: BLE001 - a broken spec fails its execution only
                 log.exception("starting %s failed", eid)
                 with self.db.session() as s:
-                    run._finish_execution(s, "FAILED", error={"kind": "SYSTEM", "message": f"{type(exc).__name__}: {exc}"})
+                    run.finish_execution(s, "FAILED", error={"kind": "SYSTEM", "message": f"{type(exc).__name__}: {exc}"})
             if run.done:
                 self._forget(run)
 
     def _renew(self) -> None:
+        """Heartbeat: publish the executor's info, extend cache reservations and leases."""
         if self.on_info is not None:
             try:
                 self.on_info(self.info())
@@ -630,6 +569,7 @@ class Executor:
             log.exception("renewing leases failed")
 
     def _forget(self, run: ExecutionRun) -> None:
+        """A run ended: drop it and give its lease back."""
         self.runs.pop(run.id, None)
         owner, eid = self.owner, run.id
         self.write(lambda s: q.release_lease(s, owner, [eid]))
@@ -650,12 +590,3 @@ def _untokenized(graph: dict[str, Any]) -> Any:
     except ImportError:  # another Dask: a plain graph works, tokenized
         return graph
     return LLGExpr(graph, _determ_token=uuid.uuid4().hex)
-
-
-def _bytes(quantity: Any) -> float:
-    try:
-        from plait.config.resources import parse_memory
-
-        return float(parse_memory(quantity))
-    except Exception:  # noqa: BLE001
-        return 0.0

@@ -13,9 +13,12 @@ import json
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plait.model.home import EXECUTOR as INFO_FILE
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 REFRESH_S = 5.0
 
@@ -28,7 +31,7 @@ def write_info(home: str | Path, info: dict[str, Any]) -> None:
 
 
 class ExecutorProxy:
-    """Implements the Executor interface the routes use, for a process without the executor."""
+    """The `ExecutorPort` (ports.py) of a process without the executor: pokes and the info file."""
 
     def __init__(self, home: str | Path) -> None:
         self.path = Path(home) / INFO_FILE
@@ -72,7 +75,7 @@ class ExecutorProxy:
         return self._current().get("dashboard")
 
 
-def app_from_env() -> Any:
+def app_from_env() -> FastAPI:
     """The API app of one worker process (uvicorn factory), configured from the environment."""
     from plait.model.home import read_token
 

@@ -14,9 +14,12 @@ The backend's contract with the SDK is this package (plus `plait.typesys`,
 from ..errors import SpecError as SpecError
 from .specs import (
     JSON,
+    BranchSpec,
+    CaseSpec,
     InputSpec,
     InterfaceSpec,
     LaunchPlanSpec,
+    MapSpec,
     NodeSpec,
     Spec,
     TaskSpec,
@@ -28,7 +31,7 @@ from .specs import (
 from .vocab import EXECUTION_PHASES, NODE_PHASES, EntityKind
 
 __all__ = [
-    "EXECUTION_PHASES", "JSON", "NODE_PHASES", "EntityKind", "InputSpec", "InterfaceSpec",
-    "LaunchPlanSpec", "NodeSpec", "Spec", "SpecError", "TaskSpec", "TypeSpec", "WorkflowSpec",
+    "EXECUTION_PHASES", "JSON", "NODE_PHASES", "BranchSpec", "CaseSpec", "EntityKind", "InputSpec",
+    "InterfaceSpec", "LaunchPlanSpec", "MapSpec", "NodeSpec", "Spec", "SpecError", "TaskSpec", "TypeSpec", "WorkflowSpec",
     "parse_spec", "spec_of",
 ]

@@ -109,19 +109,108 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class MapSpec:
+    """What a map node runs for each item: its target entity, and how the items are spread."""
+
+    target: str
+    target_kind: str = "task"
+    concurrency: int | None = None  # at most this many items at once (None or 0: no limit)
+    min_success_ratio: float = 1.0
+    bound_inputs: tuple[str, ...] = ()  # inputs passed whole to every item, not mapped over
+    bound_values: dict[str, Any] = field(default_factory=dict)  # bound input name -> JSON literal
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> MapSpec:
+        return cls(
+            target=_need(data, "target", str, where),
+            target_kind=data.get("target_kind") or "task",
+            concurrency=data.get("concurrency"),
+            min_success_ratio=data.get("min_success_ratio", 1.0),
+            bound_inputs=tuple(data.get("bound_inputs") or ()),
+            bound_values=dict(data.get("bound_values") or {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "target_kind": self.target_kind, "concurrency": self.concurrency,
+                "min_success_ratio": self.min_success_ratio, "bound_inputs": list(self.bound_inputs),
+                "bound_values": self.bound_values}
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One case of a conditional: taken when `condition` holds (None: the `else` case).
+
+    A taken case runs its `nodes` and answers `outputs`, or fails with the message `fail`.
+    """
+
+    condition: dict[str, Any] | None
+    nodes: tuple[NodeSpec, ...]
+    outputs: dict[str, Any] = field(default_factory=dict)  # output name -> binding
+    fail: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> CaseSpec:
+        condition = data.get("condition")
+        if condition is not None and not isinstance(condition, dict):
+            raise SpecError(f"{where}: a case's `condition` must be dict or null, got {type(condition).__name__}")
+        fail = data.get("fail")
+        return cls(
+            condition=condition,
+            nodes=tuple(NodeSpec.from_dict(n, where) for n in _need(data, "nodes", list, where)),
+            outputs=dict(data.get("outputs") or {}),
+            fail=None if fail is None else str(fail),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"condition": self.condition, "nodes": [n.to_dict() for n in self.nodes]}
+        if self.fail is not None:
+            d["fail"] = self.fail
+        else:
+            d["outputs"] = self.outputs
+        return d
+
+
+@dataclass(frozen=True)
+class BranchSpec:
+    """A conditional node's cases, in order: the first whose condition holds is taken."""
+
+    cases: tuple[CaseSpec, ...]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> BranchSpec:
+        cases = _need(data, "cases", list, where)
+        return cls(tuple(CaseSpec.from_dict(_object(c, where, "case"), where) for c in cases))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cases": [c.to_dict() for c in self.cases]}
+
+
+def _object(value: Any, where: str, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError(f"{where}: a {what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
 class NodeSpec:
     id: str
     kind: str
     entity: str
-    inputs: dict[str, Any]
+    inputs: dict[str, Any]  # input name -> binding
     upstream: tuple[str, ...] = ()
     overrides: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # map / branch details
+    map: MapSpec | None = None  # a map node's details
+    branch: BranchSpec | None = None  # a conditional node's cases
+    extra: dict[str, Any] = field(default_factory=dict)  # any other fields, kept as they came
+
+    _CORE = frozenset({"id", "kind", "entity", "inputs", "upstream", "overrides", "map", "branch"})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> NodeSpec:
+        data = _object(data, where, "node")
         node_where = f"{where} node `{data.get('id', '?')}`"
-        core = {"id", "kind", "entity", "inputs", "upstream", "overrides"}
+        mapped = data.get("map")
+        branch = data.get("branch")
         return cls(
             id=_need(data, "id", str, node_where),
             kind=_need(data, "kind", str, node_where),
@@ -129,7 +218,10 @@ class NodeSpec:
             inputs=dict(_need(data, "inputs", dict, node_where)),
             upstream=tuple(data.get("upstream") or ()),
             overrides=dict(data.get("overrides") or {}),
-            extra={k: v for k, v in data.items() if k not in core},
+            map=None if mapped is None else MapSpec.from_dict(_object(mapped, node_where, "`map`"), node_where),
+            branch=None if branch is None else BranchSpec.from_dict(
+                _object(branch, node_where, "`branch`"), node_where),
+            extra={k: v for k, v in data.items() if k not in cls._CORE},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +229,10 @@ class NodeSpec:
                              "inputs": self.inputs, "upstream": list(self.upstream)}
         if self.overrides:
             d["overrides"] = self.overrides
+        if self.map is not None:
+            d["map"] = self.map.to_dict()
+        if self.branch is not None:
+            d["branch"] = self.branch.to_dict()
         return {**d, **self.extra}
 
 

@@ -8,7 +8,8 @@ PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 class RecordingExecutor:
-    """The Executor interface, recording what the API asks of it; nothing runs."""
+    """An `ExecutorPort` (the executor as the routes use it), recording what the API asks of it;
+    nothing runs."""
 
     def __init__(self) -> None:
         self.submitted: list[str] = []
@@ -30,3 +31,11 @@ class RecordingExecutor:
 
     def worker_resources(self) -> dict[str, float]:
         return {"cpu": 2.0, "mem": 4e9}
+
+    @property
+    def scheduler_address(self) -> str | None:
+        return None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        return None

@@ -1,0 +1,241 @@
+"""Map nodes: one target run over many items, in batches, within a window.
+
+A map node's mapped inputs are lists of equal length; item `i` takes the `i`-th
+element of each, with the bound inputs whole. Items of a task go to Dask in
+batches (one attempt runs several items, recorded as the child node
+`<map>-<first item>`), at most `Executor.map_window` batches at once; items of
+a launch plan are child executions, at most `concurrency` at once. The node
+succeeds when enough items succeed (`min_success_ratio`), with each output a
+list in item order (None where an item failed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from plait.errors import UserError
+from plait.model.specs import LaunchPlanSpec, NodeSpec, TaskSpec
+
+from ..store import queries as q
+from ..store.errors import NotFound
+from . import values
+from .attempts import SYSTEM_RETRIES, usage_fields
+from .entities import MAP_OVERRIDES, with_overrides
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from .run import ExecutionRun
+    from .scope import Scope
+
+ItemResult = tuple[int, "dict[str, Any] | None", "str | None"]
+"""(item index, the item's answer, or None with the SYSTEM error that lost it)."""
+
+
+@dataclass
+class MapState:
+    path: str
+    target: TaskSpec | LaunchPlanSpec
+    items: list[dict[str, dict[str, Any]]]  # per item: input name -> value ref
+    concurrency: int
+    min_success_ratio: float
+    results: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    errors: dict[int, dict[str, Any]] = field(default_factory=dict)
+    next_index: int = 0
+    in_flight: int = 0  # batches (or child executions) on their way
+    batch: int = 1  # items per batch
+
+
+class MapNodes:
+    """The running map nodes of one run, by path."""
+
+    def __init__(self, run: ExecutionRun) -> None:
+        self.run = run
+        self.states: dict[str, MapState] = {}
+
+    def __contains__(self, path: str) -> bool:
+        return path in self.states
+
+    def start(self, scope: Scope, path: str, node: NodeSpec, inputs: dict[str, Any]) -> None:
+        """Split the inputs into items and send the first window of them on their way."""
+        info = node.map
+        if info is None:
+            raise UserError(f"map node `{node.id}` names no target")
+        target: TaskSpec | LaunchPlanSpec
+        if info.target_kind == "launch_plan":
+            target = self.run.specs.for_node(scope, info.target_kind, info.target, LaunchPlanSpec)
+        else:
+            target = self.run.specs.for_node(scope, info.target_kind, info.target, TaskSpec)
+            if info.target_kind == "task":
+                target = with_overrides(target, node.overrides, MAP_OVERRIDES)
+        bound = set(info.bound_inputs)
+        mapped = [n for n in inputs if n not in bound]
+        lists = {n: values.items_of(inputs[n]) for n in mapped}
+        lengths = {n: len(v) for n, v in lists.items()}
+        if len(set(lengths.values())) > 1:
+            raise UserError(f"map over `{info.target}`: mapped inputs have different lengths {lengths}")
+        count = next(iter(lengths.values()), 0)
+        fixed = {n: inputs[n] for n in inputs if n in bound}
+        fixed.update({n: values.literal_ref(v) for n, v in info.bound_values.items()})
+        items = [{**fixed, **{n: lists[n][i] for n in mapped}} for i in range(count)]
+        concurrency = node.overrides.get("concurrency") or info.concurrency or 0
+        ratio = node.overrides.get("min_success_ratio", info.min_success_ratio)
+        state = MapState(path, target, items, int(concurrency), float(ratio))
+        self.states[path] = state
+        self.run.record_node(path, "RUNNING")
+        if count == 0:
+            self._finish(state)
+            return
+        state.batch = self.run.host.map_batch_size(count, state.concurrency)
+        self._pump(state)
+
+    def _pump(self, state: MapState) -> None:
+        """Send items on their way until the window is full or none are left."""
+        window = self.run.host.map_window(state.concurrency)
+        while state.next_index < len(state.items) and state.in_flight < window:
+            start = state.next_index
+            size = 1 if state.concurrency else state.batch
+            indices = list(range(start, min(start + size, len(state.items))))
+            state.next_index = indices[-1] + 1
+            state.in_flight += 1
+            if isinstance(state.target, LaunchPlanSpec):
+                for i in indices:
+                    self._start_child(state, i)
+            else:
+                self.run.host.submit_items(self.run, state, indices)
+
+    def _start_child(self, state: MapState, index: int) -> None:
+        """Item `index` of a launch plan map: its child execution (created unless resumed)."""
+        assert isinstance(state.target, LaunchPlanSpec)
+        run = self.run
+        child_id = f"{run.id}-{state.path}-{index}"
+        with run.host.db.session() as s:
+            try:
+                q.get_execution(s, child_id)
+            except NotFound:
+                run.children.create(s, child_id, state.target, state.items[index], f"{state.path}-{index}")
+        run.children.wait(child_id, state.path)
+
+    def on_items_done(self, path: str, results: list[ItemResult], batch: dict[str, Any] | None = None) -> None:
+        """A batch of items ended: keep each item's answer, or send it again.
+
+        An item lost with its worker (a SYSTEM error) is sent again, within a budget of
+        SYSTEM_RETRIES per hundred items for the whole map, and the loss is recorded as a
+        failed attempt of the map node. An item that failed recoverably is sent again up
+        to the target's `retries`; any other failure is that item's answer.
+        """
+        run = self.run
+        state = self.states.get(path)
+        if state is None or run.done:
+            return
+        state.in_flight -= 1
+        if batch is not None and results:
+            self._record_batch(state, results, batch)
+        retry: list[int] = []
+        for index, result, system_error in results:
+            if system_error is not None:
+                retry.append(index)
+                continue
+            assert result is not None
+            if result["status"] == "SUCCEEDED":
+                state.results[index] = result.get("outputs") or {}
+            else:
+                err = result.get("error") or {}
+                fails = run.user_failures.get(f"{path}-{index}", 0) + 1
+                run.user_failures[f"{path}-{index}"] = fails
+                if err.get("recoverable") and fails <= int(state.target.settings.get("retries") or 0):
+                    retry.append(index)
+                else:
+                    state.results[index] = None
+                    state.errors[index] = err
+        lost = [i for i, _, err in results if err is not None]
+        if lost:
+            self._record_lost(path, f"items {lost[0]}..{lost[-1]} lost their worker: {results[0][2]}")
+        if retry:
+            sys_key = f"{path}-system"
+            run.system_failures[sys_key] = run.system_failures.get(sys_key, 0) + 1
+            if run.system_failures[sys_key] > SYSTEM_RETRIES * max(1, len(state.items) // 100 + 1):
+                run.node_failed(path, {"kind": "SYSTEM", "message": "map items kept losing their workers"})
+                return
+            state.in_flight += 1
+            run.host.submit_items(run, state, retry)
+        self._progress(state)
+
+    def _record_lost(self, path: str, message: str) -> None:
+        """A lost batch is a SYSTEM failure of the map node: recorded as an attempt."""
+        run = self.run
+        number = run.attempts.get(path, 0) + 1
+        run.attempts[path] = number
+        node, eid = run.spec_of[path], run.id
+
+        def write(s: Session) -> None:
+            q.node_transition(s, eid, path, "RUNNING", entity_name=node.entity, kind=node.kind)
+            attempt = q.attempt_begin(s, eid, path, number)
+            q.attempt_end(s, attempt, "FAILED", error_kind="SYSTEM", error={"message": message})
+
+        run.host.write(write)
+
+    def _record_batch(self, state: MapState, results: list[ItemResult], batch: dict[str, Any]) -> None:
+        """A batch of map items is a child node `<map>-<first item>`, with its log, worker and usage."""
+        run = self.run
+        first, last = results[0][0], results[-1][0]
+        child = f"{state.path}-{first}"
+        number = run.attempts.get(child, 0) + 1
+        run.attempts[child] = number
+        eid = run.id
+        failed = [i for i, r, _ in results if r is None or r.get("status") != "SUCCEEDED"]
+        phase = "FAILED" if failed else "SUCCEEDED"
+        error = {"message": f"items {failed} of {first}..{last} failed"} if failed else None
+        usage = usage_fields(batch.get("usage") or {})
+        entity = state.target.name
+
+        def write(s: Session) -> None:
+            q.node_transition(s, eid, child, "RUNNING", entity_name=f"{entity}[{first}..{last}]", kind="task")
+            attempt = q.attempt_begin(s, eid, child, number)
+            q.attempt_end(s, attempt, phase, error_kind="USER" if failed else None, error=error,
+                          logs_uri=batch.get("logs_uri"), worker=batch.get("worker"), **usage)
+            q.node_transition(s, eid, child, phase, error=error if failed else q.UNSET)
+
+        run.host.write(write)
+
+    def item_done(self, path: str, index: int, outputs: dict[str, Any] | None, error: Any) -> None:
+        """A launch plan map's item (a child execution) ended."""
+        state = self.states[path]
+        state.in_flight -= 1
+        state.results[index] = outputs
+        if outputs is None:
+            state.errors[index] = error or {}
+        self._progress(state)
+
+    def _progress(self, state: MapState) -> None:
+        """Fail the node once too many items failed, finish it once all answered, else go on."""
+        count = len(state.items)
+        needed = math.ceil(state.min_success_ratio * count - 1e-9)
+        if len(state.errors) > count - needed:
+            first = min(state.errors)
+            err = state.errors[first]
+            self.states.pop(state.path, None)
+            self.run.node_failed(state.path, {
+                "kind": err.get("kind", "USER"), "type": err.get("type", "Error"),
+                "message": f"map over `{state.target.name}`: {len(state.errors)} of {count} item(s) failed "
+                           f"(at least {needed} must succeed); first failure at item {first}: {err.get('message', '')}",
+            })
+            return
+        if len(state.results) == count:
+            self._finish(state)
+        else:
+            self._pump(state)
+
+    def _finish(self, state: MapState) -> None:
+        """The node succeeds: each output is the list of the items' outputs (None where one failed)."""
+        self.states.pop(state.path, None)
+        outputs = {}
+        for name, _type in state.target.interface.outputs:
+            refs = []
+            for i in range(len(state.items)):
+                r = state.results.get(i)
+                refs.append(r[name] if r is not None else {"literal": None, "hash": "N:None"})
+            outputs[name] = values.combine_list(refs)
+        self.run.node_succeeded(state.path, outputs)
