@@ -77,5 +77,14 @@ clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts
 	cd $(EXT) && rm -rf node_modules lib labextension tsconfig.tsbuildinfo
 
+# mypy reads the import names of the folders (plait -> kernel/, plait.backend ->
+# backend/, ...) from a tree of links, since it cannot follow the editable
+# install's import hook; the files it checks strictly are in pyproject.toml.
+TYPECHECK := build/typecheck
 typecheck: install
-	$(VENV)/bin/mypy
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/plait
+	for f in kernel/*; do ln -s $(CURDIR)/$$f $(TYPECHECK)/plait/; done
+	ln -s $(CURDIR)/backend $(TYPECHECK)/plait/backend
+	ln -s $(CURDIR)/workspaces $(TYPECHECK)/plait/workspaces
+	ln -s $(CURDIR)/jupyter_ext/server $(TYPECHECK)/plait/lab
+	cd $(TYPECHECK) && $(CURDIR)/$(VENV)/bin/mypy --config-file $(CURDIR)/pyproject.toml
