@@ -218,6 +218,10 @@ CASES = {
                                {"o0": "hello, friend"}),
     "branch-feeds-branch": Case("workflows/branching.py", "doubled_then_squared", dict(value=3.0),
                                 {"o0": 36.0}),
+    "branch-case-reads-a-field": Case("workflows/branch_field.py", "mean_or_total",
+                                      dict(values=[1.0, 2.0]), {"o0": 3.0}),
+    "branch-case-runs-a-task": Case("workflows/branch_field.py", "mean_or_total",
+                                    dict(values=[1.0, 2.0, 3.0]), {"o0": 2.0}),
     "branch-into-subworkflow": Case("workflows/branching.py", "nested_choice",
                                     dict(value=20.0, strict=False), {"o0": 400.0}),
     # chaining and create_node
