@@ -178,7 +178,7 @@ class Executor:
                 self.events.put((verb, execution_id))
 
     def info(self) -> dict[str, Any]:
-        """What API processes need to know (see api/proxy.py)."""
+        """What API processes need to know (see execution/proxy.py)."""
         return {"worker_python": self.worker_python(), "worker_resources": self.worker_resources(),
                 "scheduler": self.scheduler_address, "dashboard": self.dashboard_link,
                 "poke_port": self.poke_port, "pid": os.getpid()}

@@ -122,7 +122,7 @@ function error(field: InputField, text: string): string {
 }
 
 describe('describeType', () => {
-  it('spells every kind as plait.literals.describe_type does', () => {
+  it('spells every kind as plait.model.literals.describe_type does', () => {
     const names = Object.fromEntries(Object.entries({ ...KINDS, ...MORE }).map(([k, v]) => [k, describeType(v.type)]));
     expect(names).toMatchObject({
       i: 'int', f: 'float', s: 'str', b: 'bool', li: 'list[int]', d: 'dict[str, float]', o: 'Optional[int]',

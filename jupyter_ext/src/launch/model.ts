@@ -70,7 +70,7 @@ export interface InputField {
   hint?: string;
 }
 
-/** The parts of a launch plan spec the form uses (see `plait.launch_plan.LaunchPlan.to_spec`). */
+/** The parts of a launch plan spec the form uses (see `plait.sdk.launch_plan.LaunchPlan.to_spec`). */
 export interface LaunchPlanInfo {
   name: string;
   version: string;
