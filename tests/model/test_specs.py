@@ -102,3 +102,16 @@ def test_a_run_leaves_nothing_in_the_temporary_folder(tmp_path: Path, monkeypatc
         assert list(tmp_path.iterdir()) == []
     finally:
         monkeypatch.setattr(tempfile, "tempdir", None)
+
+
+def test_every_error_plait_raises_has_one_root() -> None:
+    """`except plait.PlaitError` catches a bad spec and a value of the wrong type too."""
+    import plait
+    from plait.typesys import ValueTypeError, checker
+
+    with pytest.raises(plait.UserError, match="unknown spec kind 'gate'"):
+        parse_spec({"kind": "gate", "name": "g"})
+    with pytest.raises(plait.UserError, match="expected int, got str") as caught:
+        checker(int)("seven")
+    assert isinstance(caught.value, ValueTypeError) and isinstance(caught.value, TypeError)
+    assert issubclass(SpecError, ValueError) and issubclass(SpecError, plait.PlaitError)
