@@ -8,6 +8,12 @@ under `$PLAIT_HOME` (default `~/.plait`):
     data/         object store                   PLAIT_STORAGE_URL
     token         bearer token, mode 0600
     server.json   {"url", "pid"} of the server that is running, for clients
+    tls/          the embedded Dask cluster's CA and certificate (security.py)
+
+An external Dask scheduler (PLAIT_DASK_SCHEDULER) at a tls:// address needs
+the client's certificate: PLAIT_DASK_TLS_CA_FILE, PLAIT_DASK_TLS_CERT and
+PLAIT_DASK_TLS_KEY (`plait server --dask-tls-*`). `dask_security(home)` is
+the `Security` a Dask client needs to talk to a server's embedded cluster.
 
 The names of these files, and reading and writing `server.json`, belong to
 `plait.model.home`, which the client side (`plait.Remote`, which never
@@ -23,7 +29,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plait.model import home as layout
 from plait.model.home import endpoint_file, read_token
@@ -37,6 +43,9 @@ from plait.model.home import (
     write_endpoint as write_endpoint,
 )
 
+if TYPE_CHECKING:
+    from .security import TlsFiles
+
 # 8742 is unassigned at IANA and clear of Jupyter (8888), Dask (8786/8787),
 # code-server (8080), Panel (5006) and the usual dev servers.
 DEFAULT_PORT = 8742
@@ -49,14 +58,54 @@ _ENV = {
     "dask_scheduler": "PLAIT_DASK_SCHEDULER",
     "host": "PLAIT_HOST",
     "port": "PLAIT_PORT",
+    "dask_tls_ca_file": "PLAIT_DASK_TLS_CA_FILE",
+    "dask_tls_cert": "PLAIT_DASK_TLS_CERT",
+    "dask_tls_key": "PLAIT_DASK_TLS_KEY",
 }
+_TLS_OPTIONS = {"dask_tls_ca_file": "--dask-tls-ca-file", "dask_tls_cert": "--dask-tls-cert",
+                "dask_tls_key": "--dask-tls-key"}
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What `PUT /api/v1/bundles/{digest}` and `PUT /api/v1/functions/{digest}` accept.
+
+    A bundle may expand to `max_bundle_ratio` times its size (bundles that expand
+    to under 1 MiB are not held to the ratio: tar pads even one small file to
+    10 KiB), never to more than `max_bundle_bytes`, in at most `max_bundle_entries`
+    files and folders. Each is read from `PLAIT_MAX_UPLOAD_BYTES`,
+    `PLAIT_MAX_BUNDLE_BYTES`, `PLAIT_MAX_BUNDLE_RATIO` and `PLAIT_MAX_BUNDLE_ENTRIES`.
+    """
+
+    max_upload_bytes: int = 512 * 1024 * 1024
+    max_bundle_bytes: int = 1024 * 1024 * 1024
+    max_bundle_ratio: int = 100
+    max_bundle_entries: int = 100_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> UploadLimits:
+        values: dict[str, int] = {}
+        for name in ("max_upload_bytes", "max_bundle_bytes", "max_bundle_ratio", "max_bundle_entries"):
+            var = f"PLAIT_{name.upper()}"
+            text = env.get(var) or None
+            if text is None:
+                continue
+            try:
+                values[name] = int(text)
+            except ValueError:
+                values[name] = 0
+            if values[name] <= 0:
+                raise ValueError(f"{var} must be a positive whole number, found {text!r}")
+        return cls(**values)
 
 
 @dataclass(frozen=True)
 class Settings:
     """The backend's configuration; build it with `Settings.from_env()`.
 
-    `dask_scheduler` None means an embedded `LocalCluster`.
+    `dask_scheduler` None means an embedded `LocalCluster` (with TLS, its
+    certificates under `home/tls`); the `dask_tls_*` files are the client's
+    certificate for an external scheduler at a tls:// address.
     """
 
     home: Path
@@ -65,6 +114,10 @@ class Settings:
     dask_scheduler: str | None = None
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    dask_tls_ca_file: str | None = None
+    dask_tls_cert: str | None = None
+    dask_tls_key: str | None = None
+    upload_limits: UploadLimits = UploadLimits()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -97,6 +150,8 @@ class Settings:
             ) from None
         if not 0 <= port <= 65535:
             raise ValueError(f"PLAIT_PORT must be a port number (0-65535), found {port}")
+        tls = {name: str(values[name]) for name in _TLS_OPTIONS if values.get(name)}
+        _check_dask_tls(values.get("dask_scheduler"), tls)
         return cls(
             home=home,
             database_url=str(values.get("database_url") or f"sqlite:///{home / layout.DATABASE}"),
@@ -104,7 +159,32 @@ class Settings:
             dask_scheduler=values.get("dask_scheduler"),
             host=str(values.get("host") or DEFAULT_HOST),
             port=port,
+            upload_limits=UploadLimits.from_env(env),
+            **tls,
         )
+
+    def dask_tls(self, *, create: bool = False) -> TlsFiles | None:
+        """The TLS files a Dask client of this server's cluster presents: the embedded
+        cluster's (made under `home/tls` with `create`), an external tls:// scheduler's
+        client certificate, or None for a plain tcp:// scheduler."""
+        from .security import TlsFiles, cluster_tls, ensure_cluster_tls
+
+        if self.dask_scheduler is None:
+            return ensure_cluster_tls(self.home) if create else cluster_tls(self.home)
+        if self.dask_tls_ca_file and self.dask_tls_cert and self.dask_tls_key:
+            for name, option in _TLS_OPTIONS.items():
+                if not Path(getattr(self, name)).is_file():
+                    raise ValueError(f"{option} ({_ENV[name]}) names {getattr(self, name)}, "
+                                     "which is not a readable file; give the path of the PEM file")
+            return TlsFiles(Path(self.dask_tls_ca_file), Path(self.dask_tls_cert), Path(self.dask_tls_key))
+        return None
+
+    def dask_security(self, *, create: bool = False) -> Any:
+        """The `distributed.security.Security` of the executor's client, or None (tcp://)."""
+        tls = self.dask_tls(create=create)
+        if tls is None:
+            return None
+        return tls.security(role="all" if self.dask_scheduler is None else "client")
 
     @property
     def token_file(self) -> Path:
@@ -120,6 +200,45 @@ class Settings:
         return f"http://{_url_host(self.host)}:{self.port}"
 
 
+def _check_dask_tls(scheduler: str | None, tls: dict[str, str]) -> None:
+    """A tls:// scheduler needs all three client files; the files need a tls:// scheduler."""
+    given = [_TLS_OPTIONS[name] for name in _TLS_OPTIONS if name in tls]
+    scheme = scheduler.split("://", 1)[0].lower() if scheduler and "://" in scheduler else "tcp"
+    every = ", ".join(_TLS_OPTIONS.values())
+    variables = ", ".join(_ENV[name] for name in _TLS_OPTIONS)
+    verb = ("is", "was") if len(given) == 1 else ("are", "were")
+    if scheduler is None and given:
+        raise ValueError(
+            f"{', '.join(given)} {verb[0]} for an external Dask scheduler at a tls:// address "
+            "(--dask-scheduler); the embedded cluster makes its own certificates in "
+            "$PLAIT_HOME/tls: leave them out, or give --dask-scheduler tls://HOST:PORT"
+        )
+    if scheduler is not None and scheme == "tls" and len(given) < len(_TLS_OPTIONS):
+        raise ValueError(
+            f"the Dask scheduler {scheduler} speaks TLS and needs this client's certificate: "
+            f"give {every} (or {variables}); found {', '.join(given) or 'none of them'}"
+        )
+    if scheduler is not None and scheme != "tls" and given:
+        raise ValueError(
+            f"{', '.join(given)} {verb[1]} given but the Dask scheduler address {scheduler} is "
+            f"{scheme}://, which does not use them: write it as tls://..., or leave them out"
+        )
+
+
+def dask_security(home: str | os.PathLike[str] | None, *, create: bool = False) -> Any:
+    """The `distributed.security.Security` that a Dask client needs to connect to the embedded
+    cluster of the server whose home is `home` (default `$PLAIT_HOME`):
+
+        from distributed import Client
+        client = Client(address, security=dask_security(home))
+
+    The files are made by the server's first start (or here, with `create`)."""
+    from .security import cluster_tls, ensure_cluster_tls
+
+    home = Path(home) if home is not None else layout.plait_home()
+    return (ensure_cluster_tls(home) if create else cluster_tls(home)).security()
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -133,8 +252,7 @@ def ensure_token(home: str | os.PathLike[str]) -> str:
     A token file readable by others has its mode narrowed to 0600; an empty
     one is replaced. Two servers starting at once end up with the same token.
     """
-    home = Path(home)
-    home.mkdir(parents=True, exist_ok=True)
+    home = layout.ensure_private(home)
     path = home / layout.TOKEN
     token = read_token(home)
     if token:

@@ -3,11 +3,15 @@
     plait server                         # 127.0.0.1:8742, SQLite and data under ~/.plait,
                                          # an embedded LocalCluster
     plait server --port 0 --dask-scheduler tcp://10.0.0.5:8786
+    plait server --dask-scheduler tls://10.0.0.5:8786 --dask-tls-ca-file ca.pem \
+        --dask-tls-cert client.pem --dask-tls-key client-key.pem
     plait server openapi -o openapi.json # the OpenAPI document, without starting anything
 
-On start it makes sure the token exists (mode 0600), migrates the database,
-starts the executor, binds the socket, then records `{url, pid}` in
-`$PLAIT_HOME/server.json` for clients. SIGTERM or SIGINT stops uvicorn, then
+On start it sets the umask to 0o077 and makes `$PLAIT_HOME` private (warning
+about, and narrowing, what it finds open to others), makes sure the token
+exists, migrates the database, starts the executor (the embedded cluster with
+TLS, its certificates in `$PLAIT_HOME/tls`), binds the socket, then records
+`{url, pid}` in `$PLAIT_HOME/server.json` for clients. SIGTERM or SIGINT stops uvicorn, then
 the executor and any cluster it started, and removes that file.
 """
 
@@ -17,6 +21,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import sys
 from pathlib import Path
 from types import FrameType
@@ -35,10 +40,19 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free port."""
+    """A listening socket; port 0 picks a free port.
+
+    Its connections send at once (TCP_NODELAY): without it a response written in
+    two pieces (headers, then body) waits for the client's delayed ACK, 40 ms on
+    Linux, on every request of a kept-alive connection. asyncio sets the option
+    on accepted sockets only when the listener's protocol is IPPROTO_TCP (a plain
+    `socket()` says 0), and Linux copies it from the listener to what it accepts:
+    both are set here.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -55,6 +69,9 @@ def serve(
     database_url: str | None = None,
     storage_url: str | None = None,
     dask_scheduler: str | None = None,
+    dask_tls_ca_file: str | None = None,
+    dask_tls_cert: str | None = None,
+    dask_tls_key: str | None = None,
     home: str | None = None,
     api_workers: int | None = None,
     echo: Any = print,
@@ -69,10 +86,16 @@ def serve(
     from .storage import ObjectStore
     from .store import Database, queries
 
-    settings = Settings.from_env(
-        home=home, host=host, port=port, database_url=database_url, storage_url=storage_url,
-        dask_scheduler=dask_scheduler,
-    )
+    os.umask(0o077)  # what the server and its workers write is private to its user
+    try:
+        settings = Settings.from_env(
+            home=home, host=host, port=port, database_url=database_url, storage_url=storage_url,
+            dask_scheduler=dask_scheduler, dask_tls_ca_file=dask_tls_ca_file,
+            dask_tls_cert=dask_tls_cert, dask_tls_key=dask_tls_key,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"plait server: {exc}") from None
+    make_home_private(settings.home, echo)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     db = executor = sock = None
     try:
@@ -84,7 +107,11 @@ def serve(
         storage = ObjectStore(settings.storage_url)
         sock = bind(settings.host, settings.port)  # before the cluster: a taken port fails fast
         bound_port = sock.getsockname()[1]
-        executor = Executor(db, storage, dask_address=settings.dask_scheduler)
+        try:
+            security = settings.dask_security(create=True)
+        except ValueError as exc:
+            raise SystemExit(f"plait server: {exc}") from None
+        executor = Executor(db, storage, dask_address=settings.dask_scheduler, security=security)
         executor.start()
         url = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{bound_port}"
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
@@ -96,6 +123,8 @@ def serve(
             executor.on_info = lambda info: write_info(settings.home, info)
             os.environ.update({"PLAIT_HOME": str(settings.home), "PLAIT_DATABASE_URL": settings.database_url,
                                "PLAIT_STORAGE_URL": str(settings.storage_url)})
+            os.environ.update({var: str(getattr(settings, name)) for name, var in DASK_SETTINGS.items()
+                               if getattr(settings, name)})  # the dashboard proxy's certificates
             config = uvicorn.Config("plait.backend.execution.proxy:app_from_env", factory=True, workers=workers,
                                     log_level="warning", access_log=False, lifespan="off",
                                     timeout_graceful_shutdown=5)
@@ -133,6 +162,32 @@ def serve(
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     echo("plait server: stopped")
+
+
+# What API worker processes need to know of the Dask cluster besides executor.json.
+DASK_SETTINGS = {"dask_scheduler": "PLAIT_DASK_SCHEDULER", "dask_tls_ca_file": "PLAIT_DASK_TLS_CA_FILE",
+                 "dask_tls_cert": "PLAIT_DASK_TLS_CERT", "dask_tls_key": "PLAIT_DASK_TLS_KEY"}
+
+
+def make_home_private(home: Path, echo: Any = print) -> None:
+    """Create the home 0700, or warn about what of it group or others may read, and narrow
+    what is this user's (its entries; what is deeper is out of their reach then)."""
+    from plait.model import home as layout
+
+    found = layout.open_paths(home)
+    layout.ensure_private(home)
+    for item in found:
+        what = "folder" if stat.S_ISDIR(item.mode) else "file"
+        head = (f"plait server: warning: the {what} {item.path} is open to group or others "
+                f"(mode {stat.S_IMODE(item.mode):04o}); plait's state (token, database, Dask "
+                "certificates, logs) must be private to its user")
+        if layout.narrow(item):
+            echo(f"{head}: narrowed it to {item.private_mode:04o}, as `chmod go-rwx {item.path}` "
+                 f"would (if others may have read the token meanwhile, delete {home / layout.TOKEN} "
+                 "and restart for a new one)")
+        else:
+            echo(f"{head}, and it belongs to uid {item.uid}: ask its owner to run "
+                 f"`chmod go-rwx {item.path}`, or choose another --home")
 
 
 def openapi_document() -> dict[str, Any]:

@@ -90,15 +90,18 @@ def main(argv: list[str] | None = None) -> None:
         remote.execute(bp.short_chain, {"x": 0}, wait=True)
 
         from distributed import Client
+        from plait.backend.config import dask_security
 
         health = remote.health()
         scheduler = health.get("dask_scheduler") or health.get("scheduler")
+        # The embedded cluster speaks TLS with the home's certificates.
+        security = dask_security(home) if str(scheduler).startswith("tls://") else None
         rows: list[tuple[str, ...]] = []
         figures: dict[str, float] = {}
         if "chain" in parts:
             chain_entity = remote.fetch_workflow("backend_programs.chain")  # registered above
             plait_runs, raw_runs, recorded = [], [], []
-            with Client(scheduler) as client:
+            with Client(scheduler, security=security) as client:
                 raw_chain(client, 5)
                 for _ in range(repeat):  # interleaved, so both see the same load on a shared machine
                     t0 = time.perf_counter()
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
             ex = remote.execute(map_entity, {"xs": list(range(ITEMS))}).wait(poll=0.02)
             plait_map = time.perf_counter() - t0
             assert ex.outputs["o0"][:3] == [1, 2, 3]
-            with Client(scheduler) as client:
+            with Client(scheduler, security=security) as client:
                 dask_map = raw_map(client, ITEMS)
             rows.append(("map of 10,000 items", f"{ITEMS / plait_map:,.0f} items/s",
                          f"raw client.map {ITEMS / dask_map:,.0f} items/s", f"ratio {dask_map / plait_map:.1f}x",

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from .. import server_version
-from . import errors, routes_entities, routes_executions, routes_projects
+from . import errors, routes_dask, routes_entities, routes_executions, routes_projects
 from .auth import BearerAuth
 from .deps import Services
 from .schemas import ErrorBody
@@ -59,6 +59,7 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.include_router(routes_projects.router)
     app.include_router(routes_entities.router)
     app.include_router(routes_executions.router)
+    app.router.routes.extend(routes_dask.routes)  # the Dask dashboard's proxy: not in the OpenAPI document
     app.add_middleware(BearerAuth, token=token)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

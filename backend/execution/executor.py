@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import queue
+import secrets
 import socket
 import threading
 import time
@@ -44,6 +45,7 @@ FLUSH_EVERY_S = 0.05  # longest a noted transition waits for its commit while ev
 GATHER_EVERY_S = 0.05  # longest an answer nothing waits for (Dask runs what follows) waits for its gather
 POLL_EVERY_S = 0.05  # how often the loop looks for ended attempts it watches without a callback
 RESERVATION_TTL_S = 30.0
+DASHBOARD_LINK = "/api/v1/dask/status"  # the API's proxy of the Dask dashboard (api/routes_dask.py)
 
 
 _CANCELLED = object()
@@ -100,7 +102,11 @@ class Executor:
         owner: str | None = None,
         cluster_options: dict[str, Any] | None = None,
         max_dynamic_depth: int = 32,
+        security: Any = None,
     ) -> None:
+        """`security`: the `distributed.security.Security` of the cluster (the embedded one's,
+        `config.dask_security(home)`; an external tls:// scheduler's client certificates);
+        None for the embedded cluster uses the default home's, for a tcp:// scheduler none."""
         self.db = db
         self.storage = storage
         self.storage_url: str = getattr(storage, "url", None) or str(storage)
@@ -127,33 +133,27 @@ class Executor:
         self._polled: dict[Any, tuple[str, str, int, Any]] = {}  # Dask key -> (execution, path, attempt, future)
         self._polled_at = 0.0
         self.on_info: Any = None  # called with info() now and then (the server publishes it)
+        self.security = security
+        self.poke_key = secrets.token_bytes(32)  # signs pokes; published in executor.json (0600)
+        self._dashboard_upstream: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Connect to the Dask scheduler (or start a local cluster) and start the loop thread."""
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         if self.dask_address:
-            self.client = Client(self.dask_address, timeout=30)
+            # Plain tcp:// as given, or tls:// with the client's certificates (server.py checks).
+            self.client = Client(self.dask_address, timeout=30, security=self.security)
         else:
-            import dask
-
-            # A lost worker's task comes back to the executor as a failure at once, to be
-            # recorded and retried as SYSTEM, instead of being re-run quietly by Dask.
-            dask.config.set({"distributed.scheduler.allowed-failures": 0})
-            options: dict[str, Any] = {"n_workers": 2, "threads_per_worker": 1,
-                                       "dashboard_address": ":0", "silence_logs": logging.WARNING}
-            options.update(self.cluster_options)
-            if options.pop("subprocess_scheduler", False):
-                # The scheduler in its own process does not share the GIL with the executor.
-                from distributed.deploy.subprocess import SubprocessCluster
-
-                self.cluster = SubprocessCluster(host="127.0.0.1", **options)
-            else:
-                options.pop("in_process", None)
-                self.cluster = LocalCluster(processes=True, **options)
-            self.client = Client(self.cluster)
+            self._start_cluster()
         self.shape.client = self.client
+        from .worker import WorkerSetup
+
+        # Every worker, now and when it joins later: a clean environment for tasks (worker.py).
+        self.client.register_plugin(WorkerSetup(self.storage_url, own_cluster=self.cluster is not None),
+                                    name="plait-worker-setup")
+        self._dashboard_upstream = self._find_dashboard()
         self._pokes = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._pokes.bind(("127.0.0.1", 0))
         self._pokes.settimeout(0.5)
@@ -161,27 +161,90 @@ class Executor:
         self._thread = threading.Thread(target=self._loop, name="plait-executor", daemon=True)
         self._thread.start()
 
+    def _start_cluster(self) -> None:
+        """The embedded cluster, on loopback, with TLS (both sides show a certificate of the
+        home's CA) for its comms and its dashboard."""
+        import dask
+        from distributed import Client, LocalCluster
+
+        if self.security is None:
+            from ..config import dask_security
+
+            self.security = dask_security(None, create=True)
+        tls = self.security
+        # A lost worker's task comes back to the executor as a failure at once, to be
+        # recorded and retried as SYSTEM, instead of being re-run quietly by Dask.
+        dask.config.set({"distributed.scheduler.allowed-failures": 0})
+        dashboard_tls = {"distributed.scheduler.dashboard.tls.ca-file": tls.tls_ca_file,
+                         "distributed.scheduler.dashboard.tls.cert": tls.tls_scheduler_cert,
+                         "distributed.scheduler.dashboard.tls.key": tls.tls_scheduler_key}
+        options: dict[str, Any] = {"n_workers": 2, "threads_per_worker": 1,
+                                   "dashboard_address": "127.0.0.1:0", "silence_logs": logging.WARNING}
+        options.update(self.cluster_options)
+        if options.pop("subprocess_scheduler", False):
+            # The scheduler in its own process does not share the GIL with the executor. Its
+            # options cross as JSON: the TLS settings go as Dask configuration in its environment.
+            from distributed.deploy.subprocess import SubprocessCluster
+
+            os.environ.update(_dask_environment({
+                "distributed.comm.require-encryption": True,
+                "distributed.comm.tls.ca-file": tls.tls_ca_file,
+                **{f"distributed.comm.tls.{role}.{part}": getattr(tls, f"tls_{role}_{part}")
+                   for role in ("scheduler", "worker", "client") for part in ("cert", "key")},
+                **dashboard_tls}))
+            self.cluster = SubprocessCluster(host="127.0.0.1", scheduler_kwargs={"protocol": "tls"},
+                                             worker_kwargs={"protocol": "tls"}, security=tls, **options)
+        else:
+            options.pop("in_process", None)
+            with dask.config.set(dashboard_tls):
+                self.cluster = LocalCluster(processes=True, host="127.0.0.1", protocol="tls://",
+                                            security=tls, **options)
+        self.client = Client(self.cluster, security=tls)
+        # Dask's dashboard asks no certificate of its clients: from now on it does, so only a
+        # process that can read the home's TLS files (the API's proxy) opens it.
+        self.client.run_on_scheduler(_require_client_certificates)
+
+    def _find_dashboard(self) -> str | None:
+        """Where the dashboard listens, for the API's proxy (None: the cluster has none)."""
+        try:
+            port = self.client.scheduler_info().get("services", {}).get("dashboard")
+        except Exception:  # noqa: BLE001 - no answer: no dashboard
+            return None
+        if not port:
+            return None
+        if self.cluster is not None:
+            return f"https://127.0.0.1:{port}"
+        try:
+            link = str(self.client.dashboard_link)
+        except Exception:  # noqa: BLE001 - no dashboard (bokeh missing)
+            return None
+        return link[: -len("/status")] if link.endswith("/status") else link.rstrip("/")
+
     @property
     def poke_port(self) -> int:
         """Loopback UDP port where API processes announce new and aborted executions."""
         return int(self._pokes.getsockname()[1])
 
     def _listen(self) -> None:
-        """Turn pokes from API processes into claim and abort events."""
+        """Turn pokes from API processes into claim and abort events; only those signed with
+        this executor's key (in executor.json, private to the user) count."""
+        from .proxy import read_poke
+
         while not self._stopping.is_set():
             try:
-                data = self._pokes.recv(512).decode(errors="replace")
+                data = self._pokes.recv(512)
             except (TimeoutError, OSError):
                 continue
-            verb, _, execution_id = data.partition(" ")
-            if verb in ("claim", "abort") and execution_id:
-                self.events.put((verb, execution_id))
+            poke = read_poke(self.poke_key, data)
+            if poke is not None:
+                self.events.put(poke)
 
     def info(self) -> dict[str, Any]:
         """What API processes need to know (see execution/proxy.py)."""
         return {"worker_python": self.worker_python(), "worker_resources": self.worker_resources(),
                 "scheduler": self.scheduler_address, "dashboard": self.dashboard_link,
-                "poke_port": self.poke_port, "pid": os.getpid()}
+                "dashboard_upstream": self.dashboard_upstream,
+                "poke_port": self.poke_port, "poke_key": self.poke_key.hex(), "pid": os.getpid()}
 
     def stop(self) -> None:
         """Stop the loop, give the leases back and close the cluster this executor started."""
@@ -208,10 +271,15 @@ class Executor:
 
     @property
     def dashboard_link(self) -> str | None:
-        try:
-            return str(self.client.dashboard_link) if self.client is not None else None
-        except Exception:  # noqa: BLE001 - no dashboard (bokeh missing)
-            return None
+        """The dashboard as users open it: through the API's authenticating proxy (a path
+        of the server's URL), or None without a dashboard."""
+        return DASHBOARD_LINK if self.dashboard_upstream else None
+
+    @property
+    def dashboard_upstream(self) -> str | None:
+        """The dashboard's own base URL, for the API's proxy only (the embedded cluster's
+        listens on loopback and asks for the home's client certificate)."""
+        return self._dashboard_upstream
 
     def submit(self, execution_id: str) -> None:
         """Claim and run a committed QUEUED execution (the loop also claims on its own)."""
@@ -481,7 +549,7 @@ class Executor:
             self._claim(event[1])
         elif kind == "abort":
             run = self.runs.get(event[1])
-            if run is not None:
+            if run is not None and self._abort_requested(run.id):
                 run.abort()
                 self._forget(run)
         elif kind == "attempt":
@@ -517,6 +585,16 @@ class Executor:
                 run.maps.on_items_done(path, [(i, r, None) for i, r in (result or {}).get("items", [])], batch=result)
             if run.done:
                 self._forget(run)
+
+    def _abort_requested(self, execution_id: str) -> bool:
+        """The database is the source of truth: an abort event stops only an execution whose
+        abort was recorded there (by the API, or by an aborted parent)."""
+        try:
+            with self.db.session() as s:
+                return bool(q.get_execution(s, execution_id).abort_requested)
+        except Exception:  # noqa: BLE001 - unknown or unreadable now: not aborted
+            log.exception("reading the abort request of %s failed", execution_id)
+            return False
 
     @staticmethod
     def _outcome(answer: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -580,6 +658,23 @@ class Executor:
         parent_id = getattr(run.record, "parent_execution_id", None)
         if parent_id:
             self.events.put(("child", parent_id, run.id, phase, outputs, error))
+
+
+def _require_client_certificates(dask_scheduler: Any) -> None:
+    """On the scheduler: its dashboard's TLS asks every client for a certificate of the CA."""
+    import ssl
+
+    context = getattr(getattr(dask_scheduler, "http_server", None), "ssl_options", None)
+    if not isinstance(context, ssl.SSLContext):
+        raise RuntimeError("the embedded scheduler's dashboard does not serve TLS; refusing to "
+                           "leave it open to every local user")
+    context.verify_mode = ssl.CERT_REQUIRED
+
+
+def _dask_environment(config: dict[str, Any]) -> dict[str, str]:
+    """Dask configuration as the DASK_* variables a Dask process reads at start."""
+    return {"DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+            for key, value in config.items()}
 
 
 def _untokenized(graph: dict[str, Any]) -> Any:

@@ -57,7 +57,11 @@ class ExecutorPort(Protocol):
 
     @property
     def dashboard_link(self) -> str | None:
-        """The Dask dashboard's URL, if there is one."""
+        """Where users open the Dask dashboard (the API's proxy path), if there is one."""
+
+    @property
+    def dashboard_upstream(self) -> str | None:
+        """The dashboard's own base URL, which only the API's proxy opens; None without one."""
 
 
 @runtime_checkable

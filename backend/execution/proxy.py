@@ -2,15 +2,25 @@
 
 With several API processes (`plait server --api-workers N`), the executor runs
 only in the main process. It writes what the API needs to know about the
-cluster to `$PLAIT_HOME/executor.json` and listens on a loopback UDP port for
-pokes: `claim <id>` when an execution was created, `abort <id>` when one was
-aborted. Everything else goes through the database.
+cluster to `$PLAIT_HOME/executor.json` (0600) and listens on a loopback UDP
+port for pokes: `claim <id>` when an execution was created, `abort <id>` when
+one was aborted. Everything else goes through the database.
+
+A poke is `<hmac> <verb> <id>`, signed (HMAC-SHA256) with a key that the
+executor makes at start and publishes only in executor.json: another local user
+can send datagrams to the port but cannot sign them, and the executor drops
+what does not verify. Even a signed `abort` stops only an execution whose
+abort the database records.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 import socket
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,11 +33,38 @@ if TYPE_CHECKING:
 REFRESH_S = 5.0
 
 
+POKE_VERBS = ("claim", "abort")
+
+
 def write_info(home: str | Path, info: dict[str, Any]) -> None:
+    """Publish the executor's info (it holds the poke key): atomically, mode 0600."""
     path = Path(home) / INFO_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info))
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=".executor-", dir=path.parent)  # made 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(info))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sign_poke(key: bytes, verb: str, execution_id: str) -> bytes:
+    """A poke datagram: `<hmac-sha256 hex> <verb> <execution id>`."""
+    message = f"{verb} {execution_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest().encode() + b" " + message
+
+
+def read_poke(key: bytes, data: bytes) -> tuple[str, str] | None:
+    """(verb, execution id) of a poke signed with `key`; None for anything else."""
+    mac, _, message = data.partition(b" ")
+    expected = hmac.new(key, message, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(mac, expected):
+        return None
+    verb, _, execution_id = message.decode(errors="replace").partition(" ")
+    if verb not in POKE_VERBS or not execution_id:
+        return None
+    return verb, execution_id
 
 
 class ExecutorProxy:
@@ -49,16 +86,17 @@ class ExecutorProxy:
             self._read_at = now
         return self._info
 
-    def _poke(self, message: str) -> None:
-        port = self._current().get("poke_port")
-        if port:
-            self._sock.sendto(message.encode(), ("127.0.0.1", int(port)))
+    def _poke(self, verb: str, execution_id: str) -> None:
+        info = self._current()
+        port, key = info.get("poke_port"), info.get("poke_key")
+        if port and key:
+            self._sock.sendto(sign_poke(bytes.fromhex(key), verb, execution_id), ("127.0.0.1", int(port)))
 
     def submit(self, execution_id: str) -> None:
-        self._poke(f"claim {execution_id}")  # the executor also claims on its own every few seconds
+        self._poke("claim", execution_id)  # the executor also claims on its own every few seconds
 
     def abort(self, execution_id: str) -> None:
-        self._poke(f"abort {execution_id}")
+        self._poke("abort", execution_id)
 
     def worker_python(self) -> str:
         return str(self._current().get("worker_python") or "")
@@ -73,6 +111,10 @@ class ExecutorProxy:
     @property
     def dashboard_link(self) -> str | None:
         return self._current().get("dashboard")
+
+    @property
+    def dashboard_upstream(self) -> str | None:
+        return self._current().get("dashboard_upstream")
 
 
 def app_from_env() -> FastAPI:

@@ -10,11 +10,15 @@ workers unpickle; the control plane handles JSON.
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import io
 import json
 import os
 import pickle
 import queue
+import re
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -23,6 +27,7 @@ import time
 import traceback
 from typing import Any
 
+from distributed.diagnostics.plugin import WorkerPlugin
 from plait.errors import FlyteRecoverableException, TaskTimeoutError
 from plait.run.attempt import Attempt, find_entity, interrupt
 from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
@@ -46,22 +51,58 @@ def store_for(url: str) -> Any:
 
 # ------------------------------------------------------------------ code
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_bundles: dict[str, str] = {}  # bundle digest -> the folder this process extracted it into
+_bundles_root: list[str] = []  # this process's private folder for bundles (made on first use)
+
+
+class CodeMismatch(Exception):
+    """The code in the object store is not what its digest names."""
+
+
+def _check_digest(what: str, digest: str, data: bytes) -> None:
+    found = hashlib.sha256(data).hexdigest()
+    if found != digest:
+        raise CodeMismatch(
+            f"{what} {digest}: the stored bytes have sha256 {found}, so they are not the code "
+            "that was registered; refusing to run them (register the code again)"
+        )
+
+
+def _private_root() -> str:
+    """This process's own folder for extracted bundles: made by mkdtemp (0700, a name nobody
+    can guess in advance), never a folder someone else may have made first."""
+    if not _bundles_root or not os.path.isdir(_bundles_root[0]):
+        root = tempfile.mkdtemp(prefix="plait-bundles-")
+        atexit.register(shutil.rmtree, root, True)
+        _bundles_root[:] = [root]
+        _bundles.clear()
+    return _bundles_root[0]
+
 
 def _bundle_dir(store: Any, digest: str) -> str:
-    root = os.path.join(tempfile.gettempdir(), f"plait-bundles-{os.getuid()}", digest)
-    if not os.path.isdir(root):
-        data = store.get_bytes(f"bundles/{digest}.tar.gz")
-        tmp = root + f".tmp-{os.getpid()}-{threading.get_ident()}"
-        os.makedirs(tmp, exist_ok=True)
+    """The folder of a bundle's sources, extracted by this process (under `_code_lock`)."""
+    found = _bundles.get(digest)
+    if found is not None and os.path.isdir(found):
+        return found
+    if not _DIGEST.fullmatch(digest):
+        raise CodeMismatch(f"bundle digest {digest!r} is not a sha256 (64 lowercase hex digits)")
+    root = _private_root()
+    data = store.get_bytes(f"bundles/{digest}.tar.gz")
+    _check_digest("bundle", digest, data)
+    tmp = tempfile.mkdtemp(prefix=f".{digest[:16]}-", dir=root)
+    target = os.path.join(root, digest)
+    try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             tar.extractall(tmp, filter="data")
-        try:
-            os.rename(tmp, root)
-        except OSError:  # another thread or process won the race
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-    return root
+        if os.path.lexists(target):  # left by an extraction of this process that failed midway
+            shutil.rmtree(target)
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _bundles[digest] = target
+    return target
 
 
 def _import_from_bundle(store: Any, digest: str, module: str) -> Any:
@@ -103,11 +144,85 @@ def load_entity(store: Any, code: dict[str, Any], name: str) -> Any:
                     sys.path.insert(0, root)
             import cloudpickle
 
-            entity = cloudpickle.loads(store.get_bytes(f"functions/{code['pickle']}.pkl"))
+            blob = store.get_bytes(f"functions/{code['pickle']}.pkl")
+            _check_digest("function", code["pickle"], blob)
+            entity = cloudpickle.loads(blob)
         else:
             raise LookupError(f"`{name}` has no code reference (bundle or pickle) in its spec")
         _entities[key] = entity
         return entity
+
+
+# ------------------------------------------------------------------ the environment
+
+# What a task sees of its worker process's environment: what a Python process and the
+# programs it starts need to run, nothing that could be a secret (docs/backend.md, "What
+# a task sees"). The rest comes from the task's `environment`, the launch's `envs` and
+# the secrets it requests.
+ENV_KEPT = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM",
+    "TMPDIR", "TEMP", "TMP", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
+    # set by Dask's nanny for its workers
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_",
+})
+ENV_KEPT_PREFIXES = ("LC_",)
+SECRET_PREFIXES = ("PLAIT_SECRET_", "_FSEC_")  # the names plait.current_context().secrets reads
+_secrets: dict[str, str] = {}  # the worker's secret variables, kept aside for tasks that request them
+
+
+def clean_environment() -> None:
+    """Leave in `os.environ` (and so in what its tasks start) only ENV_KEPT; put the
+    worker's `PLAIT_SECRET_*` and `_FSEC_*` variables aside for the tasks that request them."""
+    for name in list(os.environ):
+        if name.startswith(SECRET_PREFIXES):
+            _secrets[name] = os.environ[name]
+        if name not in ENV_KEPT and not name.startswith(ENV_KEPT_PREFIXES):
+            del os.environ[name]
+
+
+def secret_environment(entity: Any) -> dict[str, str]:
+    """The variables of the secrets a task requests (`secret_requests`), from those the
+    worker's environment held: `PLAIT_SECRET_<GROUP>_<KEY>` or `_FSEC_<GROUP>_<KEY>`, under
+    its own name and, if the request names one, its `env_var`."""
+    env: dict[str, str] = {}
+    settings = getattr(entity, "settings", None)
+    for secret in getattr(settings, "secret_requests", None) or ():
+        parts = [p for p in (getattr(secret, "group", None), getattr(secret, "key", None)) if p]
+        joined = "_".join(parts).upper().replace("-", "_").replace(".", "_")  # as Secrets.get
+        for name in (f"_FSEC_{joined}", f"PLAIT_SECRET_{joined}"):
+            if joined and name in _secrets:
+                env[name] = _secrets[name]
+                if getattr(secret, "env_var", None):
+                    env[secret.env_var] = _secrets[name]
+                break
+    return env
+
+
+class WorkerSetup(WorkerPlugin):
+    """What every worker process does before its first task (the executor registers it, and
+    Dask runs it on each worker that joins later): open the object store (which may read its
+    credentials from the environment) and clean the environment. On the embedded cluster's
+    workers (`own_cluster`) their HTTP server also asks its clients for a certificate."""
+
+    def __init__(self, storage_url: str, *, own_cluster: bool = False) -> None:
+        self.storage_url = storage_url
+        self.own_cluster = own_cluster
+
+    def setup(self, worker: Any) -> None:
+        try:
+            store_for(self.storage_url).exists("bundles")
+        except Exception:  # noqa: BLE001 - the first attempt reports a store that cannot be read
+            pass
+        clean_environment()
+        if self.own_cluster:
+            import ssl
+
+            context = getattr(getattr(worker, "http_server", None), "ssl_options", None)
+            if isinstance(context, ssl.SSLContext):
+                context.verify_mode = ssl.CERT_REQUIRED
 
 
 # ------------------------------------------------------------------ values
@@ -424,8 +539,10 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
                       files_dir=lambda path: _files_dir(store, payload["output_prefix"]))
     if entity.kind == "dynamic":
         return _expand_dynamic(store, attempt, payload)
+    envs = {**(payload.get("envs") or {}), **secret_environment(entity)}
+
     def call() -> Any:
-        return attempt.call(payload.get("timeout"), payload.get("envs"))
+        return attempt.call(payload.get("timeout"), envs)
 
     try:
         raw = call() if payload.get("batched") else _call_abortable(store, payload, sink, call)

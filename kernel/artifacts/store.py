@@ -86,7 +86,7 @@ class ArtifactStore:
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        layout.ensure_private(self.root)
         with _STORE_LOCK, open(self.root / "index.lock", "a") as fh:
             try:
                 import fcntl
@@ -110,8 +110,7 @@ class ArtifactStore:
     def add(self, value: Any, **fields: Any) -> ArtifactRecord:
         data = _dumps(fields["name"], value)
         version = uuid.uuid4().hex[:16]
-        values = self.root / "values"
-        values.mkdir(parents=True, exist_ok=True)
+        values = layout.ensure_private(self.root / "values")
         _atomic_write(values / f"{version}.pkl", data)
         with self._exclusive():
             rows = self._read()

@@ -50,7 +50,14 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port (default 8742; 0 picks a free one).")
 @click.option("--database-url", default=None, help="SQLAlchemy URL (default SQLite in --home).")
 @click.option("--storage-url", default=None, help="Object store URL (default --home/data).")
-@click.option("--dask-scheduler", default=None, help="Dask scheduler address (default: a LocalCluster).")
+@click.option("--dask-scheduler", default=None,
+              help="Dask scheduler address, tcp:// or tls:// (default: an embedded cluster with TLS).")
+@click.option("--dask-tls-ca-file", default=None, metavar="PEM",
+              help="For a tls:// scheduler: the CA that signed its certificates.")
+@click.option("--dask-tls-cert", default=None, metavar="PEM",
+              help="For a tls:// scheduler: this client's certificate.")
+@click.option("--dask-tls-key", default=None, metavar="PEM",
+              help="For a tls:// scheduler: this client's private key.")
 @click.option("--home", default=None, help="State folder (default $PLAIT_HOME or ~/.plait).")
 @click.option("--api-workers", type=int, default=None,
               help="Processes serving the HTTP API (default 2; 1 serves it beside the executor).")

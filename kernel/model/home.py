@@ -10,9 +10,15 @@
         local-cache/          the local engine's cache
         artifacts/            the local artifact store
         logs/server.log       the output of a server that `plait.Remote` started
+        tls/                  the embedded Dask cluster's CA and certificate (ca.pem, dask.pem,
+                              dask-key.pem), made at the server's first start
 
 The client finds a server here, the backend writes here, the local engine
 caches here: all of them ask this module, so the layout changes in one place.
+
+Everything here is private to its user (folders 0700, files 0600): whoever
+creates a folder of it calls `ensure_private`, and the server narrows what it
+finds open at start (`open_paths`, `narrow`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +42,10 @@ LOCAL_CACHE: Final = "local-cache"
 ARTIFACTS: Final = "artifacts"
 LOGS: Final = "logs"  # logs/server.log: the server a client started
 SERVER_LOCK: Final = "server.lock"  # held by a client while it starts a server
+TLS: Final = "tls"  # the embedded Dask cluster's certificates
+TLS_CA: Final = "ca.pem"
+TLS_CERT: Final = "dask.pem"
+TLS_KEY: Final = "dask-key.pem"
 
 
 def plait_home(env: os._Environ[str] | dict[str, str] | None = None) -> Path:
@@ -44,8 +55,93 @@ def plait_home(env: os._Environ[str] | dict[str, str] | None = None) -> Path:
 
 
 def local_data_dir(execution: str, node: str) -> Path:
-    """Where a local run's node writes its files: `data/local/<execution>/<node or root>`."""
-    return plait_home() / DATA / "local" / execution / (node or "root")
+    """Where a local run's node writes its files: `data/local/<execution>/<node or root>`.
+
+    `data/` is made private (0700) here if it is missing; the caller creates the rest.
+    """
+    data = plait_home() / DATA
+    if not data.is_dir():
+        ensure_private(data)
+    return data / "local" / execution / (node or "root")
+
+
+# ------------------------------------------------------------------ private state
+
+PRIVATE_DIR: Final = 0o700
+PRIVATE_FILE: Final = 0o600
+
+
+def ensure_private(folder: str | os.PathLike[str]) -> Path:
+    """`folder`, created with its missing parents as 0700 (whatever the umask), or narrowed
+    to 0700 if it exists, is this user's and is open to group or others."""
+    path = Path(folder)
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for made in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            made.mkdir(mode=PRIVATE_DIR)
+            os.chmod(made, PRIVATE_DIR)  # mkdir's mode is masked by the umask
+    try:
+        st = path.stat()
+    except FileNotFoundError:  # pragma: no cover - removed between the two calls
+        return ensure_private(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(f"{path} should be a folder for plait's state, but it is a file")
+    if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+        os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def open_file_private(path: str | os.PathLike[str], flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND) -> int:
+    """`os.open` of a file that is created 0600 (whatever the umask); a file descriptor."""
+    fd = os.open(path, flags, PRIVATE_FILE)
+    with contextlib.suppress(OSError):  # not ours (the owner keeps its mode): read it anyway
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
+
+@dataclass(frozen=True)
+class OpenPath:
+    """A path of `$PLAIT_HOME` that group or others may read: its mode, and its owner's uid."""
+
+    path: Path
+    mode: int
+    uid: int
+
+    @property
+    def ours(self) -> bool:
+        return self.uid == os.geteuid()
+
+    @property
+    def private_mode(self) -> int:
+        return PRIVATE_DIR if stat.S_ISDIR(self.mode) else PRIVATE_FILE
+
+
+def open_paths(home: str | os.PathLike[str]) -> list[OpenPath]:
+    """The home and the entries directly in it (links are not followed) that group or others
+    may use. What is deeper is out of their reach once these are private."""
+    home = Path(home)
+    found = []
+    for path in [home, *(sorted(home.iterdir()) if home.is_dir() else [])]:
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISLNK(st.st_mode) and st.st_mode & 0o077:
+            found.append(OpenPath(path, st.st_mode, st.st_uid))
+    return found
+
+
+def narrow(found: OpenPath) -> bool:
+    """Narrow an open path to 0700 (folders) or 0600 (files) if it is ours; whether it was."""
+    if not found.ours:
+        return False
+    os.chmod(found.path, found.private_mode)
+    return True
 
 
 # ------------------------------------------------------------------ the token
@@ -93,14 +189,13 @@ def read_endpoint(home: str | os.PathLike[str]) -> Endpoint | None:
 def write_endpoint(home: str | os.PathLike[str], url: str, pid: int | None = None) -> Path:
     """Record that a server (this process by default) serves `url`; atomic."""
     path = endpoint_file(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private(path.parent)
     data = json.dumps({"url": url, "pid": os.getpid() if pid is None else pid})
     fd, tmp = tempfile.mkstemp(prefix=".server-", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(data + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # mkstemp made it 0600
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -3,7 +3,8 @@
 The `endpoint` and `token` arguments, else `PLAIT_ENDPOINT` and `PLAIT_TOKEN`,
 else `$PLAIT_HOME/server.json` and `$PLAIT_HOME/token`, which a running server
 writes. `start_server` runs `python -m plait server --port 0` detached, logging
-to `$PLAIT_HOME/logs/server.log`, and waits until it answers.
+to `$PLAIT_HOME/logs/server.log` (the home and the log private to the user),
+and waits until it answers.
 """
 
 from __future__ import annotations
@@ -70,15 +71,13 @@ def running_server(home: Path) -> str | None:
 
 def start_server(home: Path | None = None, timeout: float = START_TIMEOUT_S) -> str:
     """Start `plait server` on a free port in its own session; return its URL once it answers."""
-    home = home or layout.plait_home()
-    home.mkdir(parents=True, exist_ok=True)
-    log_path = home / layout.LOGS / "server.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    home = layout.ensure_private(home or layout.plait_home())
+    log_path = layout.ensure_private(home / layout.LOGS) / "server.log"
     with _start_lock(home):
         url = running_server(home)
         if url is not None:  # another client started one while we waited
             return url
-        with open(log_path, "ab") as log:
+        with os.fdopen(layout.open_file_private(log_path), "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "plait", "server", "--port", "0"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -109,7 +108,7 @@ def _start_lock(home: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX: no lock, a rare double start
         yield
         return
-    with open(home / layout.SERVER_LOCK, "w") as handle:
+    with os.fdopen(layout.open_file_private(home / layout.SERVER_LOCK, os.O_WRONLY | os.O_CREAT), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -1,4 +1,4 @@
-"""The local cache: outputs of cached nodes under `$PLAIT_HOME/local-cache/`.
+"""The local cache: outputs of cached nodes under `$PLAIT_HOME/local-cache/` (0700).
 
 One file per key, written atomically. Serialized nodes take a per-key lock
 (a thread lock, then an `flock` on a lock file) so that concurrent identical
@@ -51,6 +51,7 @@ class LocalCache:
         self.root = root or Path(cache_root())
         self._root = str(self.root)
         self._locks: dict[str, threading.Lock] = {}
+        self._private = False  # the root was made private (0700) by this object
         self._guard = threading.Lock()
         # key -> (mtime_ns, size, pickled bytes) of small entries this process read
         # or wrote; a stat() confirms the file is unchanged, and unpickling the
@@ -59,9 +60,6 @@ class LocalCache:
 
     _RECENT_MAX_BYTES = 64 * 1024
     _RECENT_MAX_ENTRIES = 4096
-
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.pkl"
 
     def get(self, key: str) -> Any:
         """The cached outputs for `key`, or `MISS`."""
@@ -88,10 +86,22 @@ class LocalCache:
                 self._recent.clear()
             self._recent[key] = (st.st_mtime_ns, st.st_size, data)
 
+    def _folder(self, key: str) -> Path:
+        """The folder of `key`'s entry, made now; the root is made private (0700) first."""
+        if not self._private:
+            layout.ensure_private(self.root)
+            self._private = True
+        folder = self.root / key[:2]
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+        except FileNotFoundError:  # the root is gone (another process cleared the cache)
+            layout.ensure_private(self.root)
+            folder.mkdir(mode=0o700, exist_ok=True)
+        return folder
+
     def put(self, key: str, outputs: dict[str, Any]) -> bool:
         """Store outputs; returns False (and stores nothing) if they cannot be pickled."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._folder(key) / f"{key}.pkl"
         try:
             data = pickle.dumps(outputs, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - unpicklable outputs are simply not cached
@@ -109,9 +119,8 @@ class LocalCache:
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            lock_path = self._path(key).with_suffix(".lock")
-            lock_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(lock_path, "a") as fh:
+            lock_path = self._folder(key) / f"{key}.lock"
+            with os.fdopen(layout.open_file_private(lock_path), "a") as fh:
                 try:
                     import fcntl
 
@@ -127,6 +136,7 @@ class LocalCache:
         count = sum(1 for _ in self.root.rglob("*.pkl"))
         shutil.rmtree(self.root, ignore_errors=True)
         self._recent.clear()
+        self._private = False
         return count
 
 

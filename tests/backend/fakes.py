@@ -39,3 +39,7 @@ class RecordingExecutor:
     @property
     def dashboard_link(self) -> str | None:
         return None
+
+    @property
+    def dashboard_upstream(self) -> str | None:
+        return None

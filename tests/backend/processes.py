@@ -30,7 +30,8 @@ import psutil
 BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 60.0
 SERVER_SETTINGS = ("PLAIT_ENDPOINT", "PLAIT_TOKEN", "PLAIT_DATABASE_URL", "PLAIT_STORAGE_URL",
-                   "PLAIT_DASK_SCHEDULER", "PLAIT_HOST", "PLAIT_PORT")
+                   "PLAIT_DASK_SCHEDULER", "PLAIT_HOST", "PLAIT_PORT", "PLAIT_DASK_TLS_CA_FILE",
+                   "PLAIT_DASK_TLS_CERT", "PLAIT_DASK_TLS_KEY")
 
 
 class ProcessFailed(AssertionError):
@@ -211,9 +212,10 @@ class Processes:
     # ------------------------------------------------------------------ plait
 
     def server(self, home: Path, address: str, *, database_url: str | None = None,
-               name: str = "server") -> Server:
+               name: str = "server", extra_args: tuple[str, ...] = ()) -> Server:
         """Start `plait server --port 0 --dask-scheduler ADDRESS` on `home`; wait until it serves."""
-        argv = [sys.executable, "-m", "plait", "server", "--port", "0", "--dask-scheduler", address]
+        argv = [sys.executable, "-m", "plait", "server", "--port", "0", "--dask-scheduler", address,
+                *extra_args]
         if database_url:
             argv += ["--database-url", database_url]
         # Only the arguments configure it, whatever the environment of the test run says.

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from plait.model.home import ensure_private, open_file_private
 from plait.remote import Remote
 
 START_TIMEOUT_S = 90.0
@@ -68,14 +69,23 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def running_server(home: Path, *extra_args: str) -> Iterator[ServerProcess]:
-    """Start `plait server` with `home` as PLAIT_HOME; stop it and everything it started."""
-    home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PLAIT_HOME": str(home)}
+def running_server(home: Path, *extra_args: str, env: dict[str, str] | None = None,
+                   private_home: bool = True) -> Iterator[ServerProcess]:
+    """Start `plait server` with `home` as PLAIT_HOME; stop it and everything it started.
+
+    `env` adds variables to the server's environment. The home is made private first (as
+    `plait.Remote` makes it) unless `private_home` is False (the server then warns about it).
+    """
+    if private_home:
+        ensure_private(home)
+    else:
+        home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **(env or {}), "PLAIT_HOME": str(home)}
     for name in ("PLAIT_ENDPOINT", "PLAIT_TOKEN", "PLAIT_DATABASE_URL", "PLAIT_STORAGE_URL",
-                 "PLAIT_DASK_SCHEDULER", "PLAIT_PORT", "PLAIT_HOST"):
+                 "PLAIT_DASK_SCHEDULER", "PLAIT_PORT", "PLAIT_HOST", "PLAIT_DASK_TLS_CA_FILE",
+                 "PLAIT_DASK_TLS_CERT", "PLAIT_DASK_TLS_KEY"):
         env.pop(name, None)
-    with open(home / "server.log", "ab") as log:
+    with os.fdopen(open_file_private(home / "server.log"), "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "plait", "server", "--port", "0", *extra_args],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -153,7 +153,7 @@ def test_tasks_defined_in_cells_ran_on_dask_workers(remote_kernel: Kernel, launc
         f"print(json.dumps([a['worker'] for n in client().fetch_execution({exec_id!r}).nodes() "
         "for a in n.attempts]))"
     ).stdout)
-    assert len(workers) == 2 and all(w.startswith("tcp://") for w in workers)
+    assert len(workers) == 2 and all(w.startswith("tls://") for w in workers)  # the embedded cluster speaks TLS
 
 
 def test_tasks_defined_in_cells_travel_with_their_source(remote_kernel: Kernel, launched: tuple[Reply, str]) -> None:

@@ -39,6 +39,11 @@ export interface LaunchFormProps {
   onCancel?: () => void;
 }
 
+/** Under the environment variables: they are stored and shown with the execution. */
+const ENVS_HINT =
+  'Settings, not secrets: these values are stored and shown with the execution. ' +
+  'Give a task secrets through its secret_requests.';
+
 const KIND_WORDS: Record<LaunchTarget['kind'], string> = {
   task: 'task',
   workflow: 'workflow',
@@ -390,7 +395,7 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
           idBase={id('envs')}
           rows={settings.envs}
           errors={rowErrors('envs', settings.envs)}
-          note={groupError('envs')}
+          note={groupError('envs') ?? ENVS_HINT}
           focusRow={addedRow}
           onChange={rows => updateSettings({ envs: rows }, inGroup('envs'))}
           onAdd={() => {
