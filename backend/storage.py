@@ -6,7 +6,9 @@ relative to the root (`executions/a1/n0/1/logs.txt`); a path that would leave
 the root is refused. On a local folder writes are atomic (a temporary file
 renamed into place, private to the server's user like `mkstemp`) and
 `append_text` is a real append; elsewhere a write is one object PUT and an
-append is read-modify-write (one writer per log file).
+append is read-modify-write (one writer per log file). `get_bytes(path,
+follow_links=False)` reads only a regular file reached through real folders: a
+folder, a link anywhere below the root, or a device is "no object".
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import contextlib
 import json
 import os
 import posixpath
+import shutil
+import stat
 import tempfile
 from typing import Any
 
@@ -75,11 +79,31 @@ class ObjectStore:
         else:
             self.fs.pipe_file(full, bytes(data))
 
-    def get_bytes(self, path: str) -> bytes:
+    def put_file(self, path: str, source: str | os.PathLike[str]) -> None:
+        """Store the contents of the local file `source` under `path`, streamed, never in memory whole.
+
+        On a local store the object appears whole or not at all (a temporary file renamed into place).
+        """
+        full = self._full(path)
+        if self._local:
+            with open(source, "rb") as handle:
+                _atomic_write(full, handle)
+        else:
+            self.fs.put_file(os.fspath(source), full)
+
+    def get_bytes(self, path: str, *, follow_links: bool = True) -> bytes:
+        """The object's bytes; FileNotFoundError if there is none (or it is a folder).
+
+        With `follow_links=False` a local store reads only a regular file reached through
+        real folders: a symbolic link anywhere below the root, a FIFO or a device is
+        reported as missing, so a link planted under the root never leads out of it.
+        """
         full = self._full(path)
         try:
+            if self._local and not follow_links:
+                return _read_plain_file(self.root, path)
             return bytes(self.fs.cat_file(full))
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise FileNotFoundError(f"no object {path!r} in the object store {self.url}") from None
 
     def put_json(self, path: str, value: Any) -> None:
@@ -140,13 +164,43 @@ class ObjectStore:
         return text, offset + len(data) - pending
 
 
-def _atomic_write(full: str, data: bytes) -> None:
+def _read_plain_file(root: str, path: str) -> bytes:
+    """The bytes of the regular file `path` under `root`, opened one folder at a time without
+    following any link (so nothing can swap a folder for a link between a check and the open)."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    folder = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        for part in parts[:-1]:
+            try:
+                inner = os.open(part, flags | getattr(os, "O_DIRECTORY", 0), dir_fd=folder)
+            except OSError as exc:  # ELOOP: a link; ENOTDIR: a file or a link to one
+                raise FileNotFoundError(path) from exc
+            os.close(folder)
+            folder = inner
+        try:
+            fd = os.open(parts[-1], flags | os.O_NONBLOCK, dir_fd=folder)  # a FIFO must not block
+        except OSError as exc:
+            raise FileNotFoundError(path) from exc
+    finally:
+        os.close(folder)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise FileNotFoundError(path)
+        return handle.read()
+
+
+def _atomic_write(full: str, data: bytes | Any) -> None:
+    """Write `data` (bytes, or a binary file to copy) to `full` through a renamed temporary file."""
     directory = os.path.dirname(full)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                handle.write(data)
+            else:
+                shutil.copyfileobj(data, handle, 1024 * 1024)
         os.replace(tmp, full)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

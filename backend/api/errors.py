@@ -28,6 +28,10 @@ class InvalidField(UserError, ValueError):
         self.field = field
 
 
+class TooLarge(InvalidField):
+    """A request (an upload, or what it expands to) is larger than the server accepts: a 413."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One input that cannot be used: its name, the declared type and what was given."""
@@ -54,6 +58,7 @@ ERROR_TABLE: dict[type[BaseException], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     InvalidRequest: (422, "invalid_request"),
     InvalidField: (422, "invalid_field"),
+    TooLarge: (413, "too_large"),
     SpecError: (422, "invalid_spec"),
     InputError: (422, "invalid_input"),
     InputProblems: (422, "invalid_input"),

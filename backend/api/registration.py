@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,14 +123,44 @@ def with_code_bundle(spec: dict[str, Any], bundle_digest: str | None) -> dict[st
     return {**spec, "code": {**code, "bundle": bundle_digest}}
 
 
-def function_pickles(specs: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    """(index, digest) of every by-value function the specs refer to."""
+_DIGEST = re.compile(r"^[0-9a-f]{64}\Z")
+_CODE_WHAT = {
+    "bundle": ("a code bundle", "PUT /api/v1/bundles/{digest}"),
+    "pickle": ("a by-value function", "PUT /api/v1/functions/{digest}"),
+}
+
+
+def code_refs(specs: list[dict[str, Any]], kind: str) -> list[tuple[int, str]]:
+    """(index, digest) of every `code.<kind>` (bundle or pickle) the specs name.
+
+    Each must be the sha256 (64 lowercase hex digits) of an upload: the worker
+    finds the code by it, so a path or anything else is refused here (a 422
+    naming `specs[i].code.<kind>`). Absent or null means none.
+    """
+    what, upload = _CODE_WHAT[kind]
     out = []
     for i, spec in enumerate(specs):
         code = spec.get("code")
-        if isinstance(code, dict) and code.get("pickle"):
-            out.append((i, str(code["pickle"])))
+        if code is None:
+            continue
+        if not isinstance(code, dict):
+            raise InvalidField(f"specs[{i}].code must be an object such as {{\"bundle\": digest, "
+                               f"\"module\": ..., \"qualname\": ...}}, found {type(code).__name__}",
+                               field=f"specs[{i}].code")
+        value = code.get(kind)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _DIGEST.match(value):
+            shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+            raise InvalidField(
+                f"specs[{i}].code.{kind} must be the sha256 digest (64 lowercase hex digits) of "
+                f"{what} uploaded with {upload}, found {shown}; upload the code and name it by "
+                "its digest, as plait.Remote does",
+                field=f"specs[{i}].code.{kind}",
+            )
+        out.append((i, value))
     return out
+
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from plait.model.dag import MIME as DAG_MIME
 from plait.model.dag import dag_from_spec
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from ..config import UploadLimits
 from ..store import queries
 from ..store.errors import NotFound
 from ..store.records import EntityRecord, RecentRecord
-from . import registration
+from . import checks, registration, uploads
 from . import schemas as S
-from .deps import Svc
+from .answers import SafeJSONResponse, answer
+from .deps import Services, Svc
 from .errors import InvalidField
 from .routes_executions import duration_s
 
 router = APIRouter(prefix="/api/v1", responses={401: S.ERROR_RESPONSES[401]})
 
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 _BINARY_BODY = {
     "requestBody": {
         "required": True,
@@ -42,24 +42,35 @@ VersionQ = Annotated[str | None, Query(min_length=1, max_length=128, description
 # ------------------------------------------------------------------ uploads
 
 
-async def _read_body(request: Request, digest: str) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_UPLOAD_BYTES:
-            raise InvalidField(
-                f"uploads are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB", field="body"
-            )
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    found = hashlib.sha256(data).hexdigest()
-    if found != digest:
-        raise InvalidField(
-            f"the body's sha256 is {found}, not {digest} as the URL says; upload the bytes "
-            "whose digest you name",
-            field="digest",
-        )
-    return data
+def _limits(svc: Services) -> UploadLimits:
+    return svc.settings.upload_limits if svc.settings is not None else UploadLimits()
+
+
+async def _receive(request: Request, digest: str, svc: Services) -> uploads.Received:
+    return await uploads.receive(request.stream(), digest, limit=_limits(svc).max_upload_bytes,
+                                 declared=request.headers.get("content-length"))
+
+
+def _store(svc: Services, path: str, received: uploads.Received) -> bool:
+    """Put the checked upload under `path` unless it is there already; True if it was put."""
+    if svc.storage.exists(path):
+        return False
+    svc.storage.put_file(path, received.path)
+    return True
+
+
+def _store_bundle(svc: Services, digest: str, received: uploads.Received, python_version: str | None) -> bool:
+    uploads.check_bundle(received.path, received.size, _limits(svc))
+    path = f"bundles/{digest}.tar.gz"
+    created = _store(svc, path, received)
+    try:
+        with svc.db.session() as s:
+            queries.put_bundle(s, digest, path, python_version)
+    except BaseException:
+        if created:  # nothing names it: leave nothing behind
+            svc.storage.delete_prefix(path)
+        raise
+    return created
 
 
 @router.put(
@@ -67,7 +78,7 @@ async def _read_body(request: Request, digest: str) -> bytes:
     tags=["registration"],
     name="upload_bundle",
     openapi_extra=_BINARY_BODY,
-    responses={422: S.ERROR_RESPONSES[422]},
+    responses={413: S.ERROR_RESPONSES[413], 422: S.ERROR_RESPONSES[422]},
 )
 async def upload_bundle(
     digest: Digest,
@@ -75,17 +86,15 @@ async def upload_bundle(
     svc: Svc,
     python_version: Annotated[str | None, Query(pattern=r"^\d+\.\d+(\.\d+)?$")] = None,
 ) -> S.BundleUploaded:
-    """Upload a code bundle (a tar.gz of module sources) named by its sha256."""
-    data = await _read_body(request, digest)
-    if not data.startswith(b"\x1f\x8b"):
-        raise InvalidField("a code bundle must be a gzip-compressed tar file", field="body")
-    path = f"bundles/{digest}.tar.gz"
-    created = not svc.storage.exists(path)
-    if created:
-        svc.storage.put_bytes(path, data)
-    with svc.db.session() as s:
-        queries.put_bundle(s, digest, path, python_version)
-    return S.BundleUploaded(digest=digest, size=len(data), created=created)
+    """Upload a code bundle (a tar.gz of module sources) named by its sha256.
+
+    The body must hash to the digest and be a gzip tar of regular files and
+    folders with relative paths (no links, devices, absolute paths or `..`),
+    within the server's size and expansion limits (413 past them).
+    """
+    with uploads.removed_after(await _receive(request, digest, svc)) as received:
+        created = await run_in_threadpool(_store_bundle, svc, digest, received, python_version)
+    return S.BundleUploaded(digest=digest, size=received.size, created=created)
 
 
 @router.put(
@@ -93,16 +102,13 @@ async def upload_bundle(
     tags=["registration"],
     name="upload_function",
     openapi_extra=_BINARY_BODY,
-    responses={422: S.ERROR_RESPONSES[422]},
+    responses={413: S.ERROR_RESPONSES[413], 422: S.ERROR_RESPONSES[422]},
 )
 async def upload_function(digest: Digest, request: Request, svc: Svc) -> S.BundleUploaded:
     """Upload a by-value (cloudpickled) entity named by its sha256; only workers load it."""
-    data = await _read_body(request, digest)
-    path = f"functions/{digest}.pkl"
-    created = not svc.storage.exists(path)
-    if created:
-        svc.storage.put_bytes(path, data)
-    return S.BundleUploaded(digest=digest, size=len(data), created=created)
+    with uploads.removed_after(await _receive(request, digest, svc)) as received:
+        created = await run_in_threadpool(_store, svc, f"functions/{digest}.pkl", received)
+    return S.BundleUploaded(digest=digest, size=received.size, created=created)
 
 
 # ------------------------------------------------------------------ registration
@@ -125,10 +131,13 @@ def register(body: S.RegisterRequest, response: Response, svc: Svc) -> S.Registe
     Every workflow without a launch plan of its name gets its default launch
     plan. A version already used with other content is a 409.
     """
+    checks.check_request(body)
     registration.check_python(body.python_version, svc.executor.worker_python())
+    bundles = registration.code_refs(body.specs, "bundle")  # digests, never paths: checked first
+    pickles = registration.code_refs(body.specs, "pickle")
     planned = registration.plan_registration(body.specs, body.bundle_digest)
     version = body.version or registration.content_version(body.specs, body.bundle_digest)
-    for i, digest in registration.function_pickles(body.specs):
+    for i, digest in pickles:
         if not svc.storage.exists(f"functions/{digest}.pkl"):
             raise InvalidField(
                 f"specs[{i}] refers to the function `{digest}`, which was not uploaded; "
@@ -142,6 +151,14 @@ def register(body: S.RegisterRequest, response: Response, svc: Svc) -> S.Registe
                 queries.get_bundle(s, body.bundle_digest)
             except NotFound as exc:
                 raise InvalidField(str(exc), field="bundle_digest") from None
+        for i, digest in bundles:
+            try:
+                queries.get_bundle(s, digest)
+            except NotFound:
+                raise InvalidField(
+                    f"specs[{i}].code.bundle names the bundle `{digest}`, which was not uploaded; "
+                    f"PUT /api/v1/bundles/{digest} first", field=f"specs[{i}].code.bundle",
+                ) from None
         for ref in registration.references(body.specs):
             try:
                 queries.get_entity(s, ref.kind, ref.project, ref.domain, ref.name, ref.version)
@@ -192,7 +209,7 @@ def _recent(found: list[RecentRecord]) -> list[S.RecentExecution]:
                               duration_s=duration_s(e)) for e in found]
 
 
-class DagResponse(JSONResponse):
+class DagResponse(SafeJSONResponse):
     """A DAG bundle of plait.notebook.dag, under its own media type."""
 
     media_type = DAG_MIME
@@ -259,7 +276,8 @@ def _add_kind_routes(plural: str, kind: str) -> None:
         version: VersionQ = None,
     ) -> S.Entity:
         with svc.db.session(readonly=True) as s:
-            return _entity(queries.get_entity(s, kind, project, domain, name, version))
+            record = queries.get_entity(s, kind, project, domain, name, version)
+        return answer(_entity(record))  # type: ignore[no-any-return]  # its spec may hold what cannot be encoded
 
     def get_kind_dag(
         name: EntityName, svc: Svc, project: ProjectQ = "default", domain: DomainQ = "development",

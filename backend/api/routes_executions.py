@@ -12,9 +12,10 @@ from plait.model.vocab import UNSUCCESSFUL
 
 from ..store import queries
 from ..store.errors import Conflict, NotFound
-from ..store.records import AttemptRecord, ExecutionRecord, NodeRecord
-from . import launching
+from ..store.records import AttemptRecord, ExecutionHeader, ExecutionRecord, NodeRecord
+from . import checks, launching
 from . import schemas as S
+from .answers import answer, json_bytes
 from .deps import Services, Svc
 from .errors import InvalidField
 
@@ -37,7 +38,7 @@ def duration_s(record: Any) -> float | None:
     return max((end - record.started_at).total_seconds(), 0.0)
 
 
-def _header(record: ExecutionRecord) -> dict[str, Any]:
+def _header(record: ExecutionRecord | ExecutionHeader) -> dict[str, Any]:
     launch_plan = None
     if record.launch_plan_name:
         launch_plan = S.EntityRef(
@@ -59,7 +60,7 @@ def execution_view(record: ExecutionRecord) -> S.Execution:
                        settings=record.settings)
 
 
-def summary_view(record: ExecutionRecord) -> S.ExecutionSummary:
+def summary_view(record: ExecutionHeader) -> S.ExecutionSummary:
     return S.ExecutionSummary(**_header(record))
 
 
@@ -106,21 +107,28 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
     """Run a task, workflow or launch plan (the newest version unless `version` is given).
 
     Inputs are JSON literals checked against the interface; a 422 names the
-    input, the declared type and what was given.
+    input, the declared type and what was given. Everything is checked before
+    anything is stored: text must be Unicode, numbers finite, settings within
+    their rules and sizes (a 422 names the field).
     """
+    checks.check_request(body)
+    checks.check_settings(body.settings)
     with svc.db.session() as s:
         target, lp, lp_record = _resolve(s, body)
         interface: InterfaceSpec = parse_spec(target.spec).interface
         inputs = launching.merge_inputs(target.name, interface, body.inputs, launch_plan=lp)
+        settings = launching.merge_settings(body.settings, lp)
+        checks.check_stored_settings(settings)
         record = queries.create_execution(
             s, project=body.project, domain=body.domain, entity_kind=target.kind,
             entity_name=target.name, entity_version=target.version, inputs=inputs,
-            settings=launching.merge_settings(body.settings, lp), id=body.settings.name,
+            settings=settings, id=body.settings.name,
             launch_plan_name=lp_record.name if lp_record else None,
             launch_plan_version=lp_record.version if lp_record else None,
         )
+        body_out = json_bytes(execution_view(record))  # the answer exists before the commit
     _submit(svc, record.id)
-    return execution_view(record)
+    return Response(content=body_out, status_code=201, media_type="application/json")  # type: ignore[return-value]
 
 
 def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.Execution:
@@ -139,14 +147,17 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.
                     "executions can be recovered", kind="execution", name=old_id,
                 )
             settings["recover_from"] = old_id
+        checks.check_json(old.inputs, "inputs")
+        checks.check_stored_settings(settings)
         record = queries.create_execution(
             s, project=old.project, domain=old.domain, entity_kind=old.entity_kind,
             entity_name=old.entity_name, entity_version=old.entity_version, inputs=old.inputs,
             settings=settings, id=name, launch_plan_name=old.launch_plan_name,
             launch_plan_version=old.launch_plan_version,
         )
+        body_out = json_bytes(execution_view(record))
     _submit(svc, record.id)
-    return execution_view(record)
+    return Response(content=body_out, status_code=201, media_type="application/json")  # type: ignore[return-value]
 
 
 Again = Annotated[S.RelaunchRequest | None, Body()]
@@ -173,7 +184,7 @@ def abort_execution(id: ExecutionId, svc: Svc) -> S.Execution:
         svc.executor.abort(id)
     except Conflict:
         pass  # it ended between our commit and the executor's look: nothing left to stop
-    return execution_view(record)
+    return answer(execution_view(record), status_code=202)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ reading
@@ -181,7 +192,7 @@ def abort_execution(id: ExecutionId, svc: Svc) -> S.Execution:
 
 def _json(model: S.Response) -> Response:
     """The model as JSON, serialised once (FastAPI would validate it again first)."""
-    return Response(content=model.model_dump_json(), media_type="application/json")
+    return answer(model)  # type: ignore[no-any-return]
 
 
 # The most polled reads run on the event loop: a quick database read costs less
@@ -247,7 +258,7 @@ async def get_execution(id: ExecutionId, svc: Svc) -> S.Execution:
     if body is None:
         with svc.db.session(readonly=True) as s:
             record = queries.get_execution(s, id)
-        body = execution_view(record).model_dump_json().encode()
+        body = json_bytes(execution_view(record))
         if record.done:
             _finished.put(key, body)
     return Response(content=body, media_type="application/json")  # type: ignore[return-value]
@@ -263,8 +274,8 @@ def list_nodes(id: ExecutionId, svc: Svc) -> S.NodeExecutionList:
     by_path: dict[str, list[AttemptRecord]] = {}
     for a in attempts:
         by_path.setdefault(a.node_path, []).append(a)
-    return S.NodeExecutionList(execution_id=id, nodes=[_node_view(n, by_path.get(n.path, []), versions[n.path])
-                                                      for n in nodes])
+    return answer(S.NodeExecutionList(  # type: ignore[no-any-return]
+        execution_id=id, nodes=[_node_view(n, by_path.get(n.path, []), versions[n.path]) for n in nodes]))
 
 
 def _store_path(storage: Any, uri: str) -> str:
@@ -328,8 +339,8 @@ def read_value(
             f"`{uri}` is not an execution value of this server's object store; only paths under "
             "`executions/` can be read here", field="uri",
         )
-    try:
-        data = svc.storage.get_bytes(path)
+    try:  # only a regular file reached through real folders: never a folder or a link
+        data = svc.storage.get_bytes(path, follow_links=False)
     except FileNotFoundError:
         raise NotFound(f"no stored value at `{uri}`", kind="value", name=uri) from None
     return Response(data, media_type="application/octet-stream")

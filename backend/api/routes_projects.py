@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from .. import server_version
 from ..store import queries
 from ..store.errors import Conflict, NotFound
+from . import checks
 from . import schemas as S
 from .deps import Svc
 
@@ -48,6 +49,7 @@ def list_projects(svc: Svc) -> S.ProjectList:
 )
 def create_project(body: S.ProjectCreate, svc: Svc) -> S.Project:
     """Create a project; 409 if the name is taken."""
+    checks.check_request(body)
     with svc.db.session() as s:
         try:
             queries.get_project(s, body.name)

@@ -59,7 +59,7 @@ class ErrorBody(Response):
 
     error: str = Field(
         description="Machine-readable code: unauthorized, not_found, conflict, invalid_request, "
-        "invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, unavailable."
+        "invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, too_large, unavailable."
     )
     message: str = Field(description="What went wrong and how to fix it, for people.")
     field: str | None = Field(None, description="The request field at fault, when one is.")
@@ -75,6 +75,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or wrong bearer token."},
     404: {"model": ErrorBody, "description": "No such object."},
     409: {"model": ErrorBody, "description": "The request conflicts with what is stored."},
+    413: {"model": ErrorBody, "description": "The upload, or what it expands to, is larger than the server accepts."},
     422: {"model": ErrorBody, "description": "The request is not valid."},
 }
 

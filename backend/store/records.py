@@ -124,6 +124,29 @@ class ExecutionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecutionHeader:
+    """An execution as lists show it: everything but its inputs, outputs and settings, which
+    can be large (`list_executions` does not read them from the database)."""
+
+    id: str
+    project: str
+    domain: str
+    entity_kind: str
+    entity_name: str
+    entity_version: str
+    launch_plan_name: str | None
+    launch_plan_version: str | None
+    phase: str
+    error: dict[str, Any] | None
+    parent_execution_id: str | None
+    parent_node_path: str | None
+    abort_requested: bool
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class RecentRecord:
     """One of the latest executions of an entity (what a listing shows of it)."""
 

@@ -543,6 +543,24 @@ def test_offloaded_values_are_served_as_bytes_only_from_executions(api: Api) -> 
         assert refused.status_code in (400, 422), elsewhere
 
 
+def test_data_on_a_folder_a_link_or_a_fifo_is_not_found(api: Api, tmp_path: Path) -> None:
+    secret = tmp_path / "home" / "token"
+    secret.write_text("not for clients\n")
+    root = Path(api.storage.root)
+    api.storage.put_bytes("executions/e1/n0/1/outputs/o0.pkl", b"value")
+    (root / "executions/e1/n0/1/outputs/link.pkl").symlink_to(secret)
+    (root / "executions/e1/n0/1/outputs/inside.pkl").symlink_to(root / "executions/e1/n0/1/outputs/o0.pkl")
+    (root / "executions/e2").symlink_to(tmp_path / "home")  # a linked folder
+    os.mkfifo(root / "executions/e1/n0/1/outputs/fifo.pkl")  # reading it must not hang
+    for uri in ("executions/e1", "executions/e1/n0/1/outputs", "executions/e1/n0/1/outputs/link.pkl",
+                "executions/e1/n0/1/outputs/inside.pkl", "executions/e2/token",
+                "executions/e1/n0/1/outputs/fifo.pkl", "executions/e1/n0/1/outputs/o0.pkl/x"):
+        answer = api.client.get("/api/v1/data", params={"uri": uri})
+        assert answer.status_code == 404, (uri, answer.status_code, answer.text)
+        assert answer.json() == {"error": "not_found", "message": f"no stored value at `{uri}`"}
+    assert api.client.get("/api/v1/data", params={"uri": "executions/e1/n0/1/outputs/o0.pkl"}).content == b"value"
+
+
 # ------------------------------------------------------------------ the real server
 
 

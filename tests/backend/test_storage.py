@@ -84,3 +84,32 @@ def test_local_writes_are_atomic_and_leave_no_temporary_files(tmp_path: Path) ->
         store.put_json("executions/e1/outputs.json", {"i": i})
     assert [p.name for p in (tmp_path / "data/executions/e1").iterdir()] == ["outputs.json"]
     assert store.uri("executions/e1/outputs.json").startswith("file://")
+
+
+def test_files_are_stored_streamed_and_plain_reads_refuse_folders(store: ObjectStore, tmp_path: Path) -> None:
+    source = tmp_path / "upload.bin"
+    source.write_bytes(b"\x1f\x8b" + bytes(range(256)) * 4096)
+    store.put_file("bundles/b.tar.gz", source)
+    assert store.get_bytes("bundles/b.tar.gz") == source.read_bytes()
+    assert store.get_bytes("bundles/b.tar.gz", follow_links=False) == source.read_bytes()
+    for missing in ("bundles", "bundles/none.tar.gz", "bundles/b.tar.gz/inner"):
+        with pytest.raises(FileNotFoundError, match="no object .* in the object store"):
+            store.get_bytes(missing, follow_links=False)
+    with pytest.raises(FileNotFoundError, match="no object 'bundles' in the object store"):
+        store.get_bytes("bundles")
+
+
+def test_plain_reads_never_follow_a_link(tmp_path: Path) -> None:
+    store = ObjectStore(str(tmp_path / "data"))
+    (tmp_path / "secret").write_text("s")
+    store.put_bytes("executions/e1/o0.pkl", b"v")
+    (tmp_path / "data/executions/e1/link.pkl").symlink_to(tmp_path / "secret")
+    (tmp_path / "data/executions/out").symlink_to(tmp_path)
+    assert store.get_bytes("executions/e1/link.pkl") == b"s"  # the default follows links
+    for path in ("executions/e1/link.pkl", "executions/out/secret"):
+        with pytest.raises(FileNotFoundError):
+            store.get_bytes(path, follow_links=False)
+    linked_root = ObjectStore(str(tmp_path / "linked"))  # a root reached through a link is fine
+    (tmp_path / "linked").rmdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "data")
+    assert linked_root.get_bytes("executions/e1/o0.pkl", follow_links=False) == b"v"

@@ -15,7 +15,7 @@ from plait.backend.store import queries as q
 from plait.backend.store.db import alembic_config
 from plait.backend.store.models import Base
 from plait.backend.store.records import Usage
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 T0 = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -288,6 +288,29 @@ def test_executions_list_newest_first_with_allowed_filters(db: Database) -> None
             q.list_executions(s, phase="DONE")
         with pytest.raises(InvalidRequest, match="limit must be between 1 and 1000"):
             q.list_executions(s, limit=0)
+
+
+def test_execution_lists_read_only_the_header_columns(db: Database) -> None:
+    """A page that lists an execution with a large input must not read (and decode) it."""
+    with db.session() as s:
+        launch(s, id="big", inputs={"x": {"literal": list(range(1000))}}, settings={"envs": {"A": "1"}})
+        q.set_execution_phase(s, "big", "FAILED", outputs={"o0": {"literal": 1}}, error={"message": "boom"})
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.session(readonly=True) as s:
+            [header] = q.list_executions(s)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    [select] = [t for t in statements if "FROM executions" in t]
+    for column in ("inputs", "outputs", "settings", "lease_owner"):
+        assert f"executions.{column}" not in select, select
+    assert (header.id, header.phase, header.error) == ("big", "FAILED", {"message": "boom"})
+    assert not hasattr(header, "inputs") and not hasattr(header, "settings")
 
 
 def test_child_executions_point_to_their_parent(db: Database) -> None:

@@ -151,10 +151,18 @@ EXECUTION_FILTERS: dict[str, Any] = {
 """The filters `list_executions` accepts: name -> column. A value may be a string or a list."""
 
 
+# What a list shows of an execution: every column but its values (inputs, outputs, settings).
+_HEADER_COLUMNS = tuple(getattr(Execution, f) for f in r.ExecutionHeader.__dataclass_fields__)
+
+
 def list_executions(
     session: Session, *, limit: int = 100, offset: int = 0, **filters: Any
-) -> list[r.ExecutionRecord]:
-    """Executions newest first (ties by id); filters from EXECUTION_FILTERS, None ignored."""
+) -> list[r.ExecutionHeader]:
+    """Execution headers newest first (ties by id); filters from EXECUTION_FILTERS, None ignored.
+
+    Only the header columns are read: one execution with a large input would
+    otherwise make every page that lists it read (and decode) all of it.
+    """
     check_page(limit, offset)
     unknown = set(filters) - set(EXECUTION_FILTERS)
     if unknown:
@@ -164,7 +172,7 @@ def list_executions(
             kind="filter",
             name=", ".join(sorted(unknown)),
         )
-    query = select(Execution)
+    query = select(*_HEADER_COLUMNS)
     for name, value in filters.items():
         if value is None:
             continue
@@ -177,8 +185,8 @@ def list_executions(
                 validate_domain(domain)
         query = query.where(EXECUTION_FILTERS[name].in_(values))
     query = query.order_by(Execution.created_at.desc(), Execution.id.desc())
-    query = query.limit(limit).offset(offset).execution_options(populate_existing=True)
-    return [_execution(row) for row in session.scalars(query)]
+    query = query.limit(limit).offset(offset)
+    return [r.ExecutionHeader(*row) for row in session.execute(query)]
 
 
 def recent_executions(

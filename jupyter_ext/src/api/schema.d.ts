@@ -15,6 +15,10 @@ export interface paths {
         /**
          * Upload Bundle
          * @description Upload a code bundle (a tar.gz of module sources) named by its sha256.
+         *
+         *     The body must hash to the digest and be a gzip tar of regular files and
+         *     folders with relative paths (no links, devices, absolute paths or `..`),
+         *     within the server's size and expansion limits (413 past them).
          */
         put: operations["upload_bundle"];
         post?: never;
@@ -63,7 +67,9 @@ export interface paths {
          * @description Run a task, workflow or launch plan (the newest version unless `version` is given).
          *
          *     Inputs are JSON literals checked against the interface; a 422 names the
-         *     input, the declared type and what was given.
+         *     input, the declared type and what was given. Everything is checked before
+         *     anything is stored: text must be Unicode, numbers finite, settings within
+         *     their rules and sizes (a 422 names the field).
          */
         post: operations["create_execution"];
         delete?: never;
@@ -1118,7 +1124,7 @@ export interface components {
         ErrorBody: {
             /**
              * Error
-             * @description Machine-readable code: unauthorized, not_found, conflict, invalid_request, invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, unavailable.
+             * @description Machine-readable code: unauthorized, not_found, conflict, invalid_request, invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, too_large, unavailable.
              */
             error: string;
             /**
@@ -1723,6 +1729,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The upload, or what it expands to, is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request is not valid. */
             422: {
                 headers: {
@@ -2318,6 +2333,15 @@ export interface operations {
             };
             /** @description Missing or wrong bearer token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The upload, or what it expands to, is larger than the server accepts. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
