@@ -7,7 +7,7 @@ import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } fr
 import { ICommandPalette } from '@jupyterlab/apputils';
 
 import type { EntityKind } from './api/client';
-import { labClient } from './api/lab';
+import { labClient, labDashboardUrl } from './api/lab';
 import { plaitIcon } from './icons';
 import { Views } from './views';
 
@@ -23,7 +23,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null
   ) => {
-    const views = new Views(shell, labClient());
+    const views = new Views(shell, labClient(), labDashboardUrl());
     const sidebar = views.sidebar();
     sidebar.title.icon = plaitIcon;
     sidebar.title.caption = 'plait: workflows and executions';

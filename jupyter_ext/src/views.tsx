@@ -17,13 +17,15 @@ export class Views {
 
   constructor(
     private readonly shell: ILabShell,
-    readonly client: PlaitClient
+    readonly client: PlaitClient,
+    private readonly dashboardUrl?: string
   ) {}
 
   sidebar(): ReactWidget {
     const widget = ReactWidget.create(
       <Sidebar
         client={this.client}
+        dashboardUrl={this.dashboardUrl}
         onOpenEntity={(kind, name) => this.openEntity(kind, name)}
         onOpenExecution={id => this.openExecution(id)}
       />

@@ -6,8 +6,10 @@ adds the backend's token, which must never come back to the browser.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+import tornado.httpclient
+import tornado.websocket
 from lab_fixture import LabProcess, free_port, running_lab
 from server_fixture import ServerProcess
 
@@ -86,6 +90,80 @@ def test_routes_the_panels_do_not_use_are_refused(lab: LabProcess, method: str, 
     assert response.status_code == 404
     if path != "../api/status":
         assert "plait.Remote" in response.json()["message"]
+
+
+def test_encoded_dot_segments_cannot_register_code_through_the_lab(lab: LabProcess, backend: ServerProcess,
+                                                                  resource) -> None:
+    """The issue's probe: `executions/..%2Fregister%3Fx=/abort` used to reach `POST /register`."""
+    from plait.remote.bundle import collect
+
+    module = resource("workflows/regression.py")
+    remote = backend.remote()
+    collected = collect([module.fit_line])
+    remote.register_collected(collected)  # its bundle is on the backend: only a registration is missing
+    payload = collected.payload("default", "development", "via-the-lab")
+    probe = httpx.post(lab.url("plait/api/executions/..%2Fregister%3Fx=/abort"), headers=lab.auth,
+                       json=payload)
+    assert probe.status_code == 400, probe.text
+    assert probe.json()["error"] == "bad_path"
+    versions = [v.version for v in remote.list_versions("workflow", module.fit_line.name)]
+    assert "via-the-lab" not in versions
+
+
+def test_every_kind_of_call_the_panels_make_still_works_through_the_lab(
+    lab: LabProcess, backend: ServerProcess, resource
+) -> None:
+    module = resource("workflows/regression.py")
+    backend.remote().register(module.fit_line)
+    run = backend.remote().execute(module.fit_line, {"x": [1, 2], "y": [2, 4]}, wait=True)
+    name = module.fit_line.name
+    node = httpx.get(lab.url(f"plait/api/executions/{run.id}/nodes"), headers=lab.auth).json()
+    path = node["nodes"][0]["path"]
+    for target in ("health", "projects", "workflows?limit=5&name_contains=fit", f"workflows/{name}",
+                   f"workflows/{name}/versions?limit=5", f"workflows/{name}/dag", "tasks?limit=5",
+                   "launch_plans?limit=5", "executions?limit=5&phase=SUCCEEDED", f"executions/{run.id}",
+                   f"executions/{run.id}/nodes/{path}/logs?offset=0"):
+        answer = httpx.get(lab.url(f"plait/api/{target}"), headers=lab.auth)
+        assert answer.status_code == 200, (target, answer.text)
+    relaunched = httpx.post(lab.url(f"plait/api/executions/{run.id}/relaunch"), headers=lab.auth)
+    assert relaunched.status_code == 201, relaunched.text
+    aborted = httpx.post(lab.url(f"plait/api/executions/{relaunched.json()['id']}/abort"), headers=lab.auth)
+    assert aborted.status_code in (202, 409), aborted.text  # 409: it ended before the abort
+
+
+def test_the_dask_dashboard_opens_through_the_lab_and_only_with_its_login(
+    lab: LabProcess, backend: ServerProcess
+) -> None:
+    link = httpx.get(lab.url("plait/api/health"), headers=lab.auth).json()["dask_dashboard"]
+    assert link == "/plait/api/dask/status"
+    page = httpx.get(lab.url(link), headers=lab.auth, timeout=60)
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html") and "bokeh" in page.text
+    assert backend.token not in page.text and all(backend.token not in v for v in page.headers.values())
+    script = re.search(r'src="(static/js/bokeh[^"]*)"', page.text)
+    assert script, page.text[:2000]
+    resource = httpx.get(lab.url(f"plait/api/dask/{script.group(1)}"), headers=lab.auth, timeout=60)
+    assert resource.status_code == 200 and "javascript" in resource.headers["content-type"]
+    refused = httpx.get(lab.url(link))  # no Jupyter login: the login page, not the dashboard
+    assert refused.status_code == 302 and refused.headers["location"].startswith("/login")
+    assert httpx.get(lab.url(link), headers={"Authorization": "token wrong"}).status_code == 302
+
+    session = re.search(r'"token":"([^"]+)"', page.text)
+    assert session, "the dashboard page names no bokeh session"
+
+    async def first_message(headers: dict[str, str]) -> str:
+        request = tornado.httpclient.HTTPRequest(lab.base.replace("http", "ws", 1) + link + "/ws",
+                                                 headers=headers)
+        conn = await tornado.websocket.websocket_connect(request, subprotocols=["bokeh", session.group(1)])
+        try:
+            assert conn.selected_subprotocol == "bokeh"
+            return str(await asyncio.wait_for(conn.read_message(), 30))
+        finally:
+            conn.close()
+
+    assert '"msgtype": "ACK"' in asyncio.run(first_message(lab.auth))  # bokeh's session, relayed both ways
+    with pytest.raises(tornado.httpclient.HTTPClientError, match="403"):
+        asyncio.run(first_message({}))
 
 
 def test_an_unreachable_backend_is_a_502_that_says_what_to_do(tmp_path: Path) -> None:
