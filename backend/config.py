@@ -10,6 +10,10 @@ under `$PLAIT_HOME` (default `~/.plait`):
     server.json   {"url", "pid"} of the server that is running, for clients
     tls/          the embedded Dask cluster's CA and certificate (security.py)
 
+Under load, PLAIT_MAX_QUEUED (default 200) executions of a project may wait
+to start before launches get 429, and the executor drives at most
+PLAIT_MAX_ACTIVE_RUNS (default 32) launched executions at once.
+
 An external Dask scheduler (PLAIT_DASK_SCHEDULER) at a tls:// address needs
 the client's certificate: PLAIT_DASK_TLS_CA_FILE, PLAIT_DASK_TLS_CERT and
 PLAIT_DASK_TLS_KEY (`plait server --dask-tls-*`). `dask_security(home)` is
@@ -33,18 +37,17 @@ from typing import TYPE_CHECKING, Any
 
 from plait.model import home as layout
 from plait.model.home import endpoint_file, read_token
-from plait.model.home import (
-    read_endpoint as read_endpoint,
-)
-from plait.model.home import (
-    remove_endpoint as remove_endpoint,
-)
-from plait.model.home import (
-    write_endpoint as write_endpoint,
-)
 
 if TYPE_CHECKING:
     from .security import TlsFiles
+
+# Executions a project may have waiting (QUEUED) before launches get 429 and
+# Retry-After: enough to keep the cluster busy, few enough that what is admitted
+# starts within seconds (see benchmarks/load.py).
+DEFAULT_MAX_QUEUED = 200
+# Launched executions the executor drives at once; the others wait QUEUED in creation
+# order (children of running executions are not counted: their parents wait for them).
+DEFAULT_MAX_ACTIVE_RUNS = 32
 
 # 8742 is unassigned at IANA and clear of Jupyter (8888), Dask (8786/8787),
 # code-server (8080), Panel (5006) and the usual dev servers.
@@ -61,6 +64,8 @@ _ENV = {
     "dask_tls_ca_file": "PLAIT_DASK_TLS_CA_FILE",
     "dask_tls_cert": "PLAIT_DASK_TLS_CERT",
     "dask_tls_key": "PLAIT_DASK_TLS_KEY",
+    "max_queued": "PLAIT_MAX_QUEUED",
+    "max_active_runs": "PLAIT_MAX_ACTIVE_RUNS",
 }
 _TLS_OPTIONS = {"dask_tls_ca_file": "--dask-tls-ca-file", "dask_tls_cert": "--dask-tls-cert",
                 "dask_tls_key": "--dask-tls-key"}
@@ -118,6 +123,8 @@ class Settings:
     dask_tls_cert: str | None = None
     dask_tls_key: str | None = None
     upload_limits: UploadLimits = UploadLimits()
+    max_queued: int = DEFAULT_MAX_QUEUED
+    max_active_runs: int = DEFAULT_MAX_ACTIVE_RUNS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -150,6 +157,8 @@ class Settings:
             ) from None
         if not 0 <= port <= 65535:
             raise ValueError(f"PLAIT_PORT must be a port number (0-65535), found {port}")
+        max_queued = _positive("PLAIT_MAX_QUEUED", values.get("max_queued", DEFAULT_MAX_QUEUED))
+        max_active_runs = _positive("PLAIT_MAX_ACTIVE_RUNS", values.get("max_active_runs", DEFAULT_MAX_ACTIVE_RUNS))
         tls = {name: str(values[name]) for name in _TLS_OPTIONS if values.get(name)}
         _check_dask_tls(values.get("dask_scheduler"), tls)
         return cls(
@@ -160,6 +169,8 @@ class Settings:
             host=str(values.get("host") or DEFAULT_HOST),
             port=port,
             upload_limits=UploadLimits.from_env(env),
+            max_queued=max_queued,
+            max_active_runs=max_active_runs,
             **tls,
         )
 
@@ -237,6 +248,16 @@ def dask_security(home: str | os.PathLike[str] | None, *, create: bool = False) 
 
     home = Path(home) if home is not None else layout.plait_home()
     return (ensure_cluster_tls(home) if create else cluster_tls(home)).security()
+
+
+def _positive(variable: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise ValueError(f"{variable} must be a positive whole number, found {value!r}")
+    return number
 
 
 def _url_host(host: str) -> str:

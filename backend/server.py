@@ -111,7 +111,8 @@ def serve(
             security = settings.dask_security(create=True)
         except ValueError as exc:
             raise SystemExit(f"plait server: {exc}") from None
-        executor = Executor(db, storage, dask_address=settings.dask_scheduler, security=security)
+        executor = Executor(db, storage, dask_address=settings.dask_scheduler, security=security,
+                            max_active_runs=settings.max_active_runs)
         executor.start()
         url = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{bound_port}"
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
@@ -121,7 +122,8 @@ def serve(
 
             write_info(settings.home, executor.info())
             executor.on_info = lambda info: write_info(settings.home, info)
-            os.environ.update({"PLAIT_HOME": str(settings.home), "PLAIT_DATABASE_URL": settings.database_url,
+            os.environ.update({"PLAIT_SERVER_PID": str(os.getpid()),  # they exit with this process
+                               "PLAIT_HOME": str(settings.home), "PLAIT_DATABASE_URL": settings.database_url,
                                "PLAIT_STORAGE_URL": str(settings.storage_url)})
             os.environ.update({var: str(getattr(settings, name)) for name, var in DASK_SETTINGS.items()
                                if getattr(settings, name)})  # the dashboard proxy's certificates

@@ -32,6 +32,14 @@ class TooLarge(InvalidField):
     """A request (an upload, or what it expands to) is larger than the server accepts: a 413."""
 
 
+class Busy(PlatformError):
+    """Too many executions wait in a project: a 429 that says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 @dataclass(frozen=True)
 class Problem:
     """One input that cannot be used: its name, the declared type and what was given."""
@@ -64,6 +72,7 @@ ERROR_TABLE: dict[type[BaseException], tuple[int, str]] = {
     InputProblems: (422, "invalid_input"),
     TypeMismatchError: (422, "type_mismatch"),
     UserError: (400, "bad_request"),
+    Busy: (429, "busy"),
     PlatformError: (503, "unavailable"),
 }
 
@@ -90,7 +99,8 @@ def body_of(exc: BaseException, code: str) -> dict[str, Any]:
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
     status, code = status_of(exc)
-    return JSONResponse(body_of(exc, code), status_code=status)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Busy) else None
+    return JSONResponse(body_of(exc, code), status_code=status, headers=headers)
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response
 from plait.model import InterfaceSpec, LaunchPlanSpec, parse_spec
 from plait.model.vocab import UNSUCCESSFUL
+from sqlalchemy.orm import Session
 
 from ..store import queries
 from ..store.errors import Conflict, NotFound
@@ -17,7 +18,7 @@ from . import checks, launching
 from . import schemas as S
 from .answers import answer, json_bytes
 from .deps import Services, Svc
-from .errors import InvalidField
+from .errors import Busy, InvalidField
 
 router = APIRouter(prefix="/api/v1", tags=["executions"], responses={401: S.ERROR_RESPONSES[401]})
 
@@ -25,6 +26,8 @@ ExecutionId = Annotated[str, Path(min_length=1, max_length=64, description="The 
 NodePath = Annotated[str, Path(min_length=1, max_length=512, description="Node path, e.g. `n0` or `n2-n1`.")]
 MAX_LOG_CHUNK = 1024 * 1024
 _ERRORS = {404: S.ERROR_RESPONSES[404], 409: S.ERROR_RESPONSES[409], 422: S.ERROR_RESPONSES[422]}
+_LAUNCH_ERRORS = {**_ERRORS, 429: S.ERROR_RESPONSES[429]}
+RETRY_AFTER_S = 1  # what a refused launch is told to wait; clients back off further on repeats
 
 
 # ------------------------------------------------------------------ views
@@ -97,12 +100,30 @@ def _resolve(s: Any, body: S.ExecutionCreate) -> tuple[Any, LaunchPlanSpec | Non
     return workflow, lp, lp_record
 
 
+def _admit(s: Session, svc: Services, project: str) -> None:
+    """Refuse a launch (429 with Retry-After) while `max_queued` executions of the project wait.
+
+    Admission keeps the queue short enough that what is admitted starts within
+    seconds; without it a burst of launches grows the queue without bound and
+    nothing finishes until all of it has started. The count and the insert are
+    not one transaction, so concurrent launches may pass the limit by a few.
+    """
+    limit = svc.settings.max_queued
+    queued = queries.count_queued(s, project)
+    if queued >= limit:
+        raise Busy(
+            f"project `{project}` has {queued} executions waiting to start, as many as the server "
+            f"admits (PLAIT_MAX_QUEUED={limit}); try again in {RETRY_AFTER_S} s, or raise the "
+            "limit on the server", retry_after_s=RETRY_AFTER_S,
+        )
+
+
 def _submit(svc: Services, execution_id: str) -> None:
     """Hand a committed QUEUED execution to the executor."""
     svc.executor.submit(execution_id)
 
 
-@router.post("/executions", name="create_execution", status_code=201, responses=_ERRORS)
+@router.post("/executions", name="create_execution", status_code=201, responses=_LAUNCH_ERRORS)
 def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
     """Run a task, workflow or launch plan (the newest version unless `version` is given).
 
@@ -114,6 +135,7 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
     checks.check_request(body)
     checks.check_settings(body.settings)
     with svc.db.session() as s:
+        _admit(s, svc, body.project)
         target, lp, lp_record = _resolve(s, body)
         interface: InterfaceSpec = parse_spec(target.spec).interface
         inputs = launching.merge_inputs(target.name, interface, body.inputs, launch_plan=lp)
@@ -134,6 +156,7 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
 def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.Execution:
     with svc.db.session() as s:
         old = queries.get_execution(s, old_id)
+        _admit(s, svc, old.project)
         settings = {k: v for k, v in old.settings.items() if k != "recover_from"}
         if recover:
             if old.phase == "SUCCEEDED":
@@ -163,13 +186,13 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.
 Again = Annotated[S.RelaunchRequest | None, Body()]
 
 
-@router.post("/executions/{id}/relaunch", name="relaunch_execution", status_code=201, responses=_ERRORS)
+@router.post("/executions/{id}/relaunch", name="relaunch_execution", status_code=201, responses=_LAUNCH_ERRORS)
 def relaunch_execution(id: ExecutionId, svc: Svc, body: Again = None) -> S.Execution:
     """A new execution of the same entity with the same inputs and settings."""
     return _again(svc, id, body.name if body else None, recover=False)
 
 
-@router.post("/executions/{id}/recover", name="recover_execution", status_code=201, responses=_ERRORS)
+@router.post("/executions/{id}/recover", name="recover_execution", status_code=201, responses=_LAUNCH_ERRORS)
 def recover_execution(id: ExecutionId, svc: Svc, body: Again = None) -> S.Execution:
     """A new execution that reuses the nodes the failed one completed and runs the rest."""
     return _again(svc, id, body.name if body else None, recover=True)

@@ -18,8 +18,12 @@ router = APIRouter(prefix="/api/v1", responses={401: S.ERROR_RESPONSES[401]})
 
 @router.get("/health", tags=["server"], name="health")
 def health(svc: Svc) -> S.Health:
-    """The server's version and what its Dask workers offer."""
+    """The server's version, what its Dask workers offer, and whether the executor is driving
+    executions (`degraded`, with the reason, when it is not)."""
+    problem = svc.executor.problem()
     return S.Health(
+        status="degraded" if problem else "ok",
+        problem=problem,
         version=server_version(),
         server_python=f"{sys.version_info.major}.{sys.version_info.minor}",
         worker_python=svc.executor.worker_python(),

@@ -59,7 +59,7 @@ class ErrorBody(Response):
 
     error: str = Field(
         description="Machine-readable code: unauthorized, not_found, conflict, invalid_request, "
-        "invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, too_large, unavailable."
+        "invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, too_large, busy, unavailable."
     )
     message: str = Field(description="What went wrong and how to fix it, for people.")
     field: str | None = Field(None, description="The request field at fault, when one is.")
@@ -77,6 +77,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The request conflicts with what is stored."},
     413: {"model": ErrorBody, "description": "The upload, or what it expands to, is larger than the server accepts."},
     422: {"model": ErrorBody, "description": "The request is not valid."},
+    429: {"model": ErrorBody, "description": "Too many executions wait in the project; try again "
+          "after the seconds the `Retry-After` header gives."},
 }
 
 
@@ -86,7 +88,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 class Health(Response):
     """The server and the Dask cluster it runs on."""
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field(
+        "ok", description="`degraded` while the executor is not driving executions (see `problem`).")
+    problem: str | None = Field(None, description="Why the server is degraded, for people.")
     version: str = Field(description="plait version of the server.")
     server_python: str = Field(description="Python major.minor of the server process.")
     worker_python: str = Field(

@@ -41,10 +41,14 @@ log = logging.getLogger(__name__)
 
 LEASE_S = 15.0
 CLAIM_EVERY_S = 2.0
+CLAIM_GAP_S = 0.05  # claims asked for (launches, runs that ended) are made at most this often
+MAX_ACTIVE_RUNS = 32  # launched executions driven at once (PLAIT_MAX_ACTIVE_RUNS); children come on top
+MAX_CHILD_CLAIMS = 100
 FLUSH_EVERY_S = 0.05  # longest a noted transition waits for its commit while events keep coming
 GATHER_EVERY_S = 0.05  # longest an answer nothing waits for (Dask runs what follows) waits for its gather
 POLL_EVERY_S = 0.05  # how often the loop looks for ended attempts it watches without a callback
 RESERVATION_TTL_S = 30.0
+STALLED_S = 30.0  # a loop turn longer than this (or a stopped loop) makes health "degraded"
 DASHBOARD_LINK = "/api/v1/dask/status"  # the API's proxy of the Dask dashboard (api/routes_dask.py)
 
 
@@ -103,6 +107,7 @@ class Executor:
         cluster_options: dict[str, Any] | None = None,
         max_dynamic_depth: int = 32,
         security: Any = None,
+        max_active_runs: int = MAX_ACTIVE_RUNS,
     ) -> None:
         """`security`: the `distributed.security.Security` of the cluster (the embedded one's,
         `config.dask_security(home)`; an external tls:// scheduler's client certificates);
@@ -114,6 +119,10 @@ class Executor:
         self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.cluster_options = cluster_options or {}
         self.max_dynamic_depth = max_dynamic_depth
+        self.max_active_runs = max_active_runs
+        self._claim_due = False  # a claim was asked for: made at the end of the turn
+        self._turn_at = time.monotonic()  # when the loop last began a turn
+        self._run_seq = itertools.count()  # claim order: older executions' attempts go first
         self.reservation_ttl = RESERVATION_TTL_S
         self.spec_cache: dict[SpecKey, Spec] = {}  # entity versions, parsed once for every run
         self.runs: dict[str, ExecutionRun] = {}
@@ -244,7 +253,8 @@ class Executor:
         return {"worker_python": self.worker_python(), "worker_resources": self.worker_resources(),
                 "scheduler": self.scheduler_address, "dashboard": self.dashboard_link,
                 "dashboard_upstream": self.dashboard_upstream,
-                "poke_port": self.poke_port, "poke_key": self.poke_key.hex(), "pid": os.getpid()}
+                "poke_port": self.poke_port, "poke_key": self.poke_key.hex(), "pid": os.getpid(),
+                "heartbeat_at": time.time(), "problem": self.problem()}
 
     def stop(self) -> None:
         """Stop the loop, give the leases back and close the cluster this executor started."""
@@ -280,6 +290,16 @@ class Executor:
         """The dashboard's own base URL, for the API's proxy only (the embedded cluster's
         listens on loopback and asks for the home's client certificate)."""
         return self._dashboard_upstream
+
+    def problem(self) -> str | None:
+        """Why executions are not being driven now, or None: the loop stopped, or a turn hangs."""
+        if self._thread is None or not self._thread.is_alive():
+            return "the executor is not running: executions stay QUEUED; restart `plait server`"
+        stalled = time.monotonic() - self._turn_at
+        if stalled > STALLED_S:
+            return (f"the executor has not moved for {stalled:.0f} s (a database or the Dask "
+                    "scheduler may not answer); executions wait until it does")
+        return None
 
     def submit(self, execution_id: str) -> None:
         """Claim and run a committed QUEUED execution (the loop also claims on its own)."""
@@ -330,13 +350,14 @@ class Executor:
         from .worker import run_attempt
 
         key = self.attempt_key(run.id, path, payload["attempt"])
-        return self.client.submit(run_attempt, payload, key=key,
-                                  pure=False, resources=self.dask_resources(spec, overrides) or None)
+        return self.client.submit(run_attempt, payload, key=key, pure=False, priority=run.priority,
+                                  resources=self.dask_resources(spec, overrides) or None)
 
-    def submit_queued(self, queued: list[QueuedAttempt]) -> list[Any]:
+    def submit_queued(self, queued: list[QueuedAttempt], *, priority: int = 0) -> list[Any]:
         """Hand attempts queued behind others to Dask: one graph per stretch of equal resources.
 
         `queued` is in submission order (each after what it waits for); its futures, in order.
+        `priority` is the run's (see `_claim`).
         """
         from dask.task_spec import Task
 
@@ -350,7 +371,7 @@ class Executor:
             while end < len(queued) and queued[end].resources == resources:
                 end += 1
             graph = {e.key: Task(e.key, run_attempt, e.payload, *e.upstream) for e in queued[start:end]}
-            futures += self.client.get(_untokenized(graph), list(graph), sync=False,
+            futures += self.client.get(_untokenized(graph), list(graph), sync=False, priority=priority,
                                        resources=resources or None, fifo_timeout="100 ms")
             start = end
         return futures
@@ -401,7 +422,7 @@ class Executor:
         payload["items"] = [[i, state.items[i]] for i in indices]
         payload["output_prefix"] = f"executions/{run.id}/{state.path}"
         key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{self._key_token}{next(self._key_seq)}"
-        fut = self.client.submit(run_items, payload, key=key, pure=False,
+        fut = self.client.submit(run_items, payload, key=key, pure=False, priority=run.priority,
                                  resources=self.dask_resources(spec, {}) or None)
         fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _Pending(f))))
 
@@ -410,7 +431,8 @@ class Executor:
         from .worker import run_attempt
 
         payload = run.task_payload(path, spec, inputs, 1)
-        return self.client.submit(run_attempt, payload, pure=False).result(timeout=300)  # type: ignore[no-any-return]
+        fut = self.client.submit(run_attempt, payload, pure=False, priority=run.priority)
+        return fut.result(timeout=300)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ the loop
     def _loop(self) -> None:
@@ -424,15 +446,16 @@ class Executor:
         last_claim = 0.0
         last_renew = time.monotonic()
         while not self._stopping.is_set():
-            now = time.monotonic()
-            if now - last_claim >= CLAIM_EVERY_S:
-                self.flush()
+            now = self._turn_at = time.monotonic()
+            if now - last_claim >= (CLAIM_GAP_S if self._claim_due else CLAIM_EVERY_S):
                 self._claim()
                 last_claim = now
             if now - last_renew >= LEASE_S / 3:
                 self._renew()
                 last_renew = now
             wait = 0.1
+            if self._claim_due:
+                wait = min(wait, max(0.0, last_claim + CLAIM_GAP_S - time.monotonic()))
             if self.journal:
                 # Noted transitions wait for the next event at most until their commit is due.
                 wait = min(wait, max(0.0, self.journal.flushed_at + FLUSH_EVERY_S - time.monotonic()))
@@ -546,7 +569,7 @@ class Executor:
         if kind == "stop":
             return
         if kind == "claim":
-            self._claim(event[1])
+            self._claim_due = True  # one claim for all the launches of this turn
         elif kind == "abort":
             run = self.runs.get(event[1])
             if run is not None and self._abort_requested(run.id):
@@ -604,13 +627,27 @@ class Executor:
             return None, _system_error(answer)
         return answer, None
 
-    def _claim(self, execution_id: str | None = None) -> None:
-        """Take the leases of executions nobody runs and start (or resume) them; one whose
-        start fails ends FAILED (SYSTEM) without stopping the others."""
+    def _claim(self) -> None:
+        """Take the leases of executions nobody runs and start (or resume) them, oldest first;
+        one whose start fails ends FAILED (SYSTEM) without stopping the others.
+
+        Fairness under a burst of launches: at most `max_active_runs` launched
+        executions run at once, so those started make progress while more
+        arrive (the rest wait QUEUED, in creation order, and the API refuses
+        launches past its queue limit). Executions started by another's node are
+        claimed on top of that, first, since their parents wait for them. Each
+        run's attempts go to Dask with a priority by claim order, so a running
+        execution's next node goes before a newer execution's first.
+        """
+        self._claim_due = False
         self.flush()
+        top_level = sum(1 for run in self.runs.values() if not run.record.parent_execution_id)
         try:
             with self.db.session() as s:
-                claimed = q.claim_executions(s, self.owner, LEASE_S)
+                claimed = q.claim_executions(s, self.owner, LEASE_S, limit=MAX_CHILD_CLAIMS, children=True)
+                room = self.max_active_runs - top_level
+                if room > 0:
+                    claimed += q.claim_executions(s, self.owner, LEASE_S, limit=room, children=False)
         except Exception:  # noqa: BLE001 - the database may be briefly busy
             log.exception("claiming executions failed")
             return
@@ -618,7 +655,7 @@ class Executor:
             eid = record.id
             if eid in self.runs:
                 continue
-            run = ExecutionRun(self, record)
+            run = ExecutionRun(self, record, priority=-next(self._run_seq))
             self.runs[eid] = run
             try:
                 run.start()
@@ -647,8 +684,9 @@ class Executor:
             log.exception("renewing leases failed")
 
     def _forget(self, run: ExecutionRun) -> None:
-        """A run ended: drop it and give its lease back."""
+        """A run ended: drop it, give its lease back, and let a waiting execution take its place."""
         self.runs.pop(run.id, None)
+        self._claim_due = True
         owner, eid = self.owner, run.id
         self.write(lambda s: q.release_lease(s, owner, [eid]))
 

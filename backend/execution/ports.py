@@ -63,6 +63,9 @@ class ExecutorPort(Protocol):
     def dashboard_upstream(self) -> str | None:
         """The dashboard's own base URL, which only the API's proxy opens; None without one."""
 
+    def problem(self) -> str | None:
+        """Why the executor is not driving executions now (health says "degraded"), or None."""
+
 
 @runtime_checkable
 class RunHost(Protocol):
@@ -132,8 +135,8 @@ class RunHost(Protocol):
                        spec: TaskSpec, overrides: dict[str, Any]) -> DaskFuture:
         """Hand an attempt to Dask and watch it; its future."""
 
-    def submit_queued(self, queued: list[QueuedAttempt]) -> list[DaskFuture]:
-        """Hand attempts queued behind others to Dask; their futures, in order."""
+    def submit_queued(self, queued: list[QueuedAttempt], *, priority: int = 0) -> list[DaskFuture]:
+        """Hand attempts queued behind others to Dask (at a run's `priority`); their futures, in order."""
 
     def watch_attempt(self, run: ExecutionRun, path: str, number: int, fut: DaskFuture, *,
                       poll: bool = False) -> None:

@@ -83,7 +83,7 @@ class Presubmit:
         finally:
             if queued:
                 try:
-                    futures = host.submit_queued(queued)
+                    futures = host.submit_queued(queued, priority=self.run.priority)
                 except Exception:
                     for entry in queued:
                         self.queued.pop(entry.path, None)

@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plait.model.home import EXECUTOR as INFO_FILE
+from plait.model.home import pid_alive
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
 REFRESH_S = 5.0
+STALE_S = 30.0  # an executor.json this old means the executor is not heartbeating (it renews every 5 s)
 
 
 POKE_VERBS = ("claim", "abort")
@@ -116,6 +118,22 @@ class ExecutorProxy:
     def dashboard_upstream(self) -> str | None:
         return self._current().get("dashboard_upstream")
 
+    def problem(self) -> str | None:
+        """The executor's own problem, or that its process is gone or has stopped reporting."""
+        info = self._current()
+        if not info:
+            return f"the executor has not published its state ({self.path} is missing): executions wait"
+        pid = int(info.get("pid") or 0)
+        if not pid_alive(pid):
+            return (f"the executor's process (pid {pid}) has exited: executions stay QUEUED; "
+                    "restart `plait server`")
+        age = time.time() - float(info.get("heartbeat_at") or 0)
+        if age > STALE_S:
+            return (f"the executor (pid {pid}) has not reported for {age:.0f} s: executions wait "
+                    "until it does")
+        problem = info.get("problem")
+        return str(problem) if problem else None
+
 
 def app_from_env() -> FastAPI:
     """The API app of one worker process (uvicorn factory), configured from the environment."""
@@ -126,9 +144,38 @@ def app_from_env() -> FastAPI:
     from ..storage import ObjectStore
     from ..store import Database
 
+    _exit_with_parent()
     settings = Settings.from_env()
     token = read_token(settings.home)
     if not token:
         raise SystemExit(f"plait server: no token in {settings.token_file}")
     return create_app(settings, Database(settings.database_url), ObjectStore(settings.storage_url),
                       ExecutorProxy(settings.home), token=token)
+
+
+PARENT_POLL_S = 1.0
+
+
+def _exit_with_parent() -> None:
+    """End this API process when the server process that started it is gone.
+
+    After a kill -9 of `plait server` its API processes would go on answering
+    (health included) and accepting executions that nothing runs, and keep the
+    port, so a restart fails with "address already in use". A watchdog thread
+    notices the parent change (the process is handed to init) within a second
+    and stops this process as SIGTERM would, or at once when that hangs.
+    """
+    import signal
+    import threading
+
+    # The server names itself: this process may start after it has already died.
+    parent = int(os.environ.get("PLAIT_SERVER_PID") or os.getppid())
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful stop
+        time.sleep(10.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="plait-parent-watch", daemon=True).start()

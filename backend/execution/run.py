@@ -51,10 +51,11 @@ log = logging.getLogger(__name__)
 class ExecutionRun:
     """Drives one execution; all methods run on the executor's loop thread."""
 
-    def __init__(self, host: RunHost, record: ExecutionRecord) -> None:
+    def __init__(self, host: RunHost, record: ExecutionRecord, priority: int = 0) -> None:
         self.host = host
         self.id = record.id
         self.record = record
+        self.priority = priority  # of its attempts on Dask: higher goes first (the executor's claim order)
         self.settings: dict[str, Any] = dict(record.settings or {})
         self.project, self.domain = record.project, record.domain
         self.version = record.entity_version

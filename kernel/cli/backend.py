@@ -24,7 +24,13 @@ def remote_for(ctx: click.Context, project: str, domain: str) -> Any:
 
     obj = ctx.find_root().obj
     options = dict(obj.get("remote") or {}) if isinstance(obj, dict) else {}
+    options.setdefault("on_busy", _say_busy)
     return Remote(project=project, domain=domain, **options)
+
+
+def _say_busy(message: str, seconds: float) -> None:
+    """What a command prints while the server admits no more launches (HTTP 429)."""
+    click.echo(f"plait: the server is busy ({message}); trying again in {seconds:.0f} s", err=True)
 
 
 def _when(value: Any) -> str:

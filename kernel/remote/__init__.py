@@ -28,13 +28,21 @@ from __future__ import annotations
 
 from .client import Remote
 from .discovery import API, START_TIMEOUT_S, Connection, discover, running_server, start_server
-from .errors import AuthenticationError, ExecutionFailed, RemoteUserError, ServerError, WaitTimeout
+from .errors import (
+    AuthenticationError,
+    BackendBusy,
+    ExecutionFailed,
+    RemoteUserError,
+    ServerError,
+    WaitTimeout,
+)
 from .views import EntityId, RemoteEntity, RemoteExecution, RemoteNode, error_text
 
 __all__ = [
     "API",
     "START_TIMEOUT_S",
     "AuthenticationError",
+    "BackendBusy",
     "Connection",
     "EntityId",
     "ExecutionFailed",

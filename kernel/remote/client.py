@@ -8,18 +8,29 @@ annotations before anything is sent.
 from __future__ import annotations
 
 import json
+import random
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from ..errors import InputError, TypeMismatchError, UserError
 from ..model.vocab import KIND_PATHS, stored_kind
 from .discovery import API, Connection, discover, load_httpx, start_server
-from .errors import AuthenticationError, RemoteUserError, ServerError
+from .errors import AuthenticationError, BackendBusy, RemoteUserError, ServerError
 from .views import EntityId, RemoteEntity, RemoteExecution, items_of
+
+BUSY_BACKOFF_MAX_S = 30.0  # the longest single wait after repeated 429s
 
 
 class Remote:
-    """A plait backend: register entities, launch executions, follow them."""
+    """A plait backend: register entities, launch executions, follow them.
+
+    A server that admits no more launches for a while (HTTP 429, too many
+    executions waiting in the project) is asked again after the `Retry-After`
+    it gives, backing off on repeats, for up to `busy_timeout` seconds;
+    `on_busy(message, seconds)` hears about each wait (the CLI prints it).
+    """
 
     def __init__(
         self,
@@ -31,6 +42,8 @@ class Remote:
         transport: Any = None,
         autostart: bool = True,
         timeout: float = 30.0,
+        busy_timeout: float = 300.0,
+        on_busy: Callable[[str, float], None] | None = None,
     ) -> None:
         self.project = project
         self.domain = domain
@@ -38,6 +51,8 @@ class Remote:
         self._transport = transport
         self._autostart = autostart
         self._timeout = timeout
+        self._busy_timeout = busy_timeout
+        self._on_busy = on_busy
         self._conn: Connection | None = None
         self._client: Any = None
         self._registered: dict[int, tuple[Any, str]] = {}  # id(entity) -> (entity, version)
@@ -103,11 +118,27 @@ class Remote:
         httpx = load_httpx()
         client = self._http()
         params = {k: v for k, v in (params or {}).items() if v is not None}
-        try:
-            response = client.request(method, path, params=params, json=json_body,
-                                      content=content, headers=headers)
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from None
+        deadline = time.monotonic() + self._busy_timeout
+        refused = 0  # 429s in a row
+        while True:
+            try:
+                response = client.request(method, path, params=params, json=json_body,
+                                          content=content, headers=headers)
+            except httpx.TransportError as exc:
+                raise self._unreachable(exc) from None
+            if response.status_code != 429:
+                break
+            wait = _busy_wait(response, refused)
+            message = _server_message(response)
+            if time.monotonic() + wait > deadline:
+                raise BackendBusy(
+                    f"the plait server kept refusing {method} {path} for {self._busy_timeout:.0f} s: "
+                    f"{message}"
+                )
+            if self._on_busy is not None:
+                self._on_busy(message, wait)
+            time.sleep(wait)
+            refused += 1
         self._check(response)
         return response
 
@@ -403,6 +434,18 @@ def _remote_literals(entity: RemoteEntity, inputs: dict[str, Any]) -> dict[str, 
                 entity=entity.name, name=key, found=exc.found,
             ) from None
     return out
+
+
+def _busy_wait(response: Any, refused: int) -> float:
+    """How long to wait after the `refused`-th 429 in a row (0 for the first): the server's
+    `Retry-After`, doubled on each repeat up to BUSY_BACKOFF_MAX_S, with jitter so that
+    many clients do not come back at the same moment."""
+    try:
+        after = float(response.headers.get("Retry-After", "1"))
+    except ValueError:
+        after = 1.0
+    base = min(BUSY_BACKOFF_MAX_S, max(after, 0.1) * 2 ** min(refused, 5))
+    return base * random.uniform(1.0, 1.25)
 
 
 def _server_message(response: Any) -> str:

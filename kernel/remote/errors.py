@@ -24,6 +24,10 @@ class ServerError(PlatformError):
     """The server failed (5xx) or could not be reached."""
 
 
+class BackendBusy(ServerError):
+    """The server kept refusing a launch (HTTP 429: too many executions wait) past the wait allowed."""
+
+
 class ExecutionFailed(PlaitError):
     """Outputs were asked of an execution that did not succeed."""
 

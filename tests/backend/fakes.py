@@ -43,3 +43,6 @@ class RecordingExecutor:
     @property
     def dashboard_upstream(self) -> str | None:
         return None
+
+    def problem(self) -> str | None:
+        return None

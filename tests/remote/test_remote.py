@@ -24,6 +24,7 @@ from plait.cli import main
 from plait.errors import PlaitError, UserError
 from plait.remote import (
     AuthenticationError,
+    BackendBusy,
     ExecutionFailed,
     Remote,
     RemoteEntity,
@@ -93,6 +94,7 @@ class FakeBackend:
         self.bodies: list[Any] = []
         self.outcomes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self.logs: dict[str, list[str]] = {}  # execution id -> log pieces, one per read
+        self.refuse_launches = 0  # launches answered 429 (the queue is full) before one is taken
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -131,6 +133,10 @@ class FakeBackend:
                                                      "next_offset": None})
                 found = [v for v in versions if v["version"] == q.get("version", versions[-1]["version"])]
                 return httpx.Response(200, json=found[0])
+            case "POST", ["executions"] if self.refuse_launches:
+                self.refuse_launches -= 1
+                return httpx.Response(429, headers={"Retry-After": "0.01"}, json={
+                    "error": "busy", "message": "project `default` has 3 executions waiting to start"})
             case "POST", ["executions"]:
                 return self.launch(body)
             case "GET", ["executions"]:
@@ -513,3 +519,41 @@ def test_cli_without_a_server_says_how_to_start_one(plait_home: Path) -> None:
     out = CliRunner().invoke(main, ["get", "executions"], obj={"remote": {"autostart": False}})
     assert out.exit_code == 1
     assert "no plait server is running: start one with `plait server`" in out.output
+
+
+# ------------------------------------------------------------------ a busy server
+
+
+def test_a_busy_server_is_asked_again_after_retry_after_backing_off(backend: FakeBackend, flows: Path) -> None:
+    waits: list[tuple[str, float]] = []
+    remote = Remote(ENDPOINT, token=TOKEN, transport=backend.transport(), autostart=False,
+                    on_busy=lambda message, seconds: waits.append((message, seconds)))
+    backend.outcomes["remote_flows.flows.wf"] = doubling
+    remote.register(flows)
+    backend.refuse_launches = 3
+    run = remote.execute(sys.modules["remote_flows.flows"].wf, {"x": 2}, wait=True)
+    assert run.outputs == {"o0": 4}
+    assert [m for m, _ in waits] == ["project `default` has 3 executions waiting to start"] * 3
+    first, second, third = (s for _, s in waits)
+    assert 0.1 <= first <= 0.125 and 0.2 <= second <= 0.25 and 0.4 <= third <= 0.5  # at least 0.1 s
+    launches = [r for r in backend.requests if r.method == "POST" and r.url.path.endswith("/executions")]
+    assert len(launches) == 4
+
+
+def test_a_server_that_stays_busy_ends_in_backend_busy(backend: FakeBackend, flows: Path) -> None:
+    remote = Remote(ENDPOINT, token=TOKEN, transport=backend.transport(), autostart=False, busy_timeout=0.05)
+    remote.register(flows)
+    backend.refuse_launches = 1000
+    with pytest.raises(BackendBusy, match=r"the plait server kept refusing POST /api/v1/executions for 0 s: "
+                                          r"project `default` has 3 executions waiting to start"):
+        remote.execute(sys.modules["remote_flows.flows"].wf, {"x": 2})
+
+
+def test_cli_says_the_server_is_busy_while_it_waits(backend: FakeBackend, flows: Path) -> None:
+    backend.outcomes["flows.wf"] = doubling
+    backend.refuse_launches = 1
+    out = cli(backend, "run", "--remote", str(flows / "flows.py"), "wf", "--x", "5")
+    assert out.exit_code == 0, out.output
+    assert out.stdout.strip() == "10"
+    assert ("plait: the server is busy (project `default` has 3 executions waiting to start); "
+            "trying again in 0 s") in out.stderr

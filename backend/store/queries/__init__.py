@@ -30,6 +30,7 @@ from .catalog import (
 from .executions import (
     EXECUTION_FILTERS,
     claim_executions,
+    count_queued,
     create_execution,
     get_execution,
     list_executions,
@@ -78,6 +79,7 @@ __all__ = [
     "cache_release",
     "cache_reserve",
     "claim_executions",
+    "count_queued",
     "create_execution",
     "ensure_project",
     "finish_attempt",

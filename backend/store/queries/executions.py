@@ -289,14 +289,27 @@ def request_abort(session: Session, execution_id: str) -> r.ExecutionRecord:
     return _execution(row)
 
 
+def count_queued(session: Session, project: str) -> int:
+    """How many executions launched in `project` wait to start (QUEUED, not children of others)."""
+    return int(session.scalar(
+        select(func.count()).select_from(Execution).where(
+            Execution.phase == r.QUEUED, Execution.project == project,
+            Execution.parent_execution_id.is_(None),
+        )
+    ) or 0)
+
+
 def claim_executions(
-    session: Session, owner: str, lease_s: float, *, limit: int = 10, now: dt.datetime | None = None
+    session: Session, owner: str, lease_s: float, *, limit: int = 10, children: bool | None = None,
+    now: dt.datetime | None = None,
 ) -> list[r.ExecutionRecord]:
     """Take the lease of QUEUED or RUNNING executions whose lease is empty or expired.
 
-    Oldest first. Each claim is a compare-and-set on the lease it saw, and on
-    PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED`, so executors
-    claiming at once never share an execution.
+    Oldest first, at most `limit`; `children` True takes only executions started
+    by another execution's node, False only the others, None both. Each claim is
+    a compare-and-set on the lease it saw, and on PostgreSQL the candidates are
+    read `FOR UPDATE SKIP LOCKED`, so executors claiming at once never share an
+    execution.
     """
     nonempty("lease owner", owner, 255)
     now = now_or(now)
@@ -307,9 +320,11 @@ def claim_executions(
         Execution.lease_expires_at.is_(None),
         Execution.lease_expires_at < now,
     )
+    which = [] if children is None else [
+        Execution.parent_execution_id.is_not(None) if children else Execution.parent_execution_id.is_(None)]
     candidates = (
         select(Execution.id, Execution.lease_owner, Execution.lease_expires_at)
-        .where(active, free)
+        .where(active, free, *which)
         .order_by(Execution.created_at, Execution.id)
         .limit(limit)
     )

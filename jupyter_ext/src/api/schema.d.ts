@@ -227,7 +227,8 @@ export interface paths {
         };
         /**
          * Health
-         * @description The server's version and what its Dask workers offer.
+         * @description The server's version, what its Dask workers offer, and whether the executor is driving
+         *     executions (`degraded`, with the reason, when it is not).
          */
         get: operations["health"];
         put?: never;
@@ -1124,7 +1125,7 @@ export interface components {
         ErrorBody: {
             /**
              * Error
-             * @description Machine-readable code: unauthorized, not_found, conflict, invalid_request, invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, too_large, unavailable.
+             * @description Machine-readable code: unauthorized, not_found, conflict, invalid_request, invalid_field, invalid_spec, invalid_input, type_mismatch, bad_request, too_large, busy, unavailable.
              */
             error: string;
             /**
@@ -1398,16 +1399,22 @@ export interface components {
              */
             dask_scheduler?: string | null;
             /**
+             * Problem
+             * @description Why the server is degraded, for people.
+             */
+            problem?: string | null;
+            /**
              * Server Python
              * @description Python major.minor of the server process.
              */
             server_python: string;
             /**
              * Status
+             * @description `degraded` while the executor is not driving executions (see `problem`).
              * @default ok
-             * @constant
+             * @enum {string}
              */
-            status: "ok";
+            status: "ok" | "degraded";
             /**
              * Version
              * @description plait version of the server.
@@ -1934,6 +1941,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many executions wait in the project; try again after the seconds the `Retry-After` header gives. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_execution: {
@@ -2241,6 +2257,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many executions wait in the project; try again after the seconds the `Retry-After` header gives. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     relaunch_execution: {
@@ -2297,6 +2322,15 @@ export interface operations {
             };
             /** @description The request is not valid. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many executions wait in the project; try again after the seconds the `Retry-After` header gives. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
