@@ -70,7 +70,12 @@ class Backend:
 
     async def send(self, method: str, forward: Forward, *, content: bytes | None = None,
                    headers: dict[str, str] | None = None) -> httpx.Response:
-        """`forward` on the wire; a backend that moved is looked up again once."""
+        """`forward` on the wire; a backend that moved is looked up again once.
+
+        A GET is asked again after any transport error; a POST only when the
+        connection was never made, since a backend that received it may have
+        acted (a second try could launch the same execution twice).
+        """
         for attempt in (1, 2):
             try:
                 client = await self.client()
@@ -78,7 +83,8 @@ class Backend:
                                             content=content, headers=headers or {})
             except httpx.TransportError as exc:
                 await self.reset()  # a restarted backend has a new port: look again
-                if attempt == 2:
+                sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if attempt == 2 or (method != "GET" and sent):
                     raise BackendUnavailable(
                         "backend_unreachable",
                         f"the plait backend did not answer ({type(exc).__name__}: {exc}); "

@@ -10,7 +10,8 @@ and answered with that record as JSON, 401 without `Bearer <token>`. Under
 `/api/v1/dask/` it plays the Dask dashboard as the backend will serve it: an
 HTML page, a redirect (`/api/v1/dask/` → `/api/v1/dask/status`), and at
 `.../ws` a WebSocket that echoes messages, selects the `bokeh` subprotocol when
-offered, and closes with code 4001 on the message `close`. The real backend's
+offered, and closes with code 4001 on the message `close`. A path with `/hangup-` in it
+is read and recorded, then the connection is closed without an answer. The real backend's
 tests check the routes themselves; this one shows exactly what the lab sends.
 """
 
@@ -70,6 +71,9 @@ class _Recorder(web.RequestHandler):
             self.finish({"error": "unauthorized", "message": "no token"})
             return
         path = seen.path
+        if "/hangup-" in path:  # a backend that dies after reading the request: no answer
+            self.request.connection.stream.close()
+            return
         if path == "/api/v1/health":
             self.finish({"status": "ok", "dask_dashboard": "http://127.0.0.1:8787/status"})
         elif path == "/api/v1/dask/":

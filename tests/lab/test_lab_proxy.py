@@ -345,3 +345,16 @@ def test_a_cookie_websocket_from_another_origin_is_refused(lab: LabProcess, upst
     assert upstream.websockets == []
     got = _ws(lab, "/plait/api/dask/status/ws", {"Cookie": cookie, "Origin": f"http://{host}"}, ["same origin"])
     assert got["answers"] == ["same origin"]
+
+
+def test_a_post_the_backend_received_is_not_sent_again_when_the_connection_drops(
+    lab: LabProcess, upstream: Standin
+) -> None:
+    """A second try could relaunch or abort twice: only GETs, and posts never sent, are repeated."""
+    code, _, answer = send(lab, "POST", "/plait/api/executions/hangup-abc/relaunch", body=b"{}")
+    assert code == 502, answer
+    assert [r.path for r in upstream.requests] == ["/api/v1/executions/hangup-abc/relaunch"]
+    upstream.clear()
+    code, _, _ = send(lab, "GET", "/plait/api/executions/hangup-abc")
+    assert code == 502
+    assert [r.path for r in upstream.requests] == ["/api/v1/executions/hangup-abc"] * 2
