@@ -71,6 +71,8 @@ bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/notebook.py
 	$(PY) benchmarks/backend.py
+	$(PY) benchmarks/environments.py
+	$(PY) benchmarks/load.py
 	$(PY) benchmarks/lab.py
 
 clean:

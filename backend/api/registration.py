@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from plait import environments
 from plait.model import LaunchPlanSpec, SpecError, TaskSpec, WorkflowSpec, parse_spec
 from plait.model.keys import content_version as content_version_of
 from plait.model.vocab import stored_kind
@@ -190,6 +191,18 @@ def references(specs: list[dict[str, Any]]) -> list[Reference]:
     return out
 
 
+def check_environments(specs: list[dict[str, Any]]) -> None:
+    """Every image a task names can be built by this server's builder (`plait.environments`):
+    a 422 naming `specs[i].<path>` of the first that cannot, with every problem it has."""
+    builder = environments.configured_builder()
+    for i, spec in enumerate(specs):
+        problems = environments.problems_in(spec, builder)
+        if problems:
+            what = f"{spec.get('kind')} `{spec.get('name')}`"
+            raise InvalidField(f"specs[{i}] ({what}): " + "; ".join(p.message for p in problems),
+                               field=f"specs[{i}].{problems[0].field}")
+
+
 def plan_registration(specs: list[dict[str, Any]], bundle_digest: str | None) -> list[Planned]:
     """The entities to store for these specs, default launch plans included.
 
@@ -197,6 +210,7 @@ def plan_registration(specs: list[dict[str, Any]], bundle_digest: str | None) ->
     with `references`.
     """
     parse_specs(specs)
+    check_environments(specs)
     specs = [with_code_bundle(s, bundle_digest) for s in specs if "reference" not in s]
     plans = {s["name"] for s in specs if s["kind"] == "launch_plan"}
     extra = [default_launch_plan(s) for s in specs if s["kind"] == "workflow" and s["name"] not in plans]

@@ -180,6 +180,9 @@ def _environment(envs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
 @click.option("--verbose", is_flag=True, help="Show full tracebacks on failure.")
 @click.option("--remote", is_flag=True, help="Register FILE and run ENTITY on the plait backend.")
+@click.option("--image", default=None, metavar="IMAGE.yaml|NAME",
+              help="With --remote: run every task in this image (an ImageSpec YAML file, or an "
+                   "image name) instead of its own.")
 @click.option("--project", default="default", show_default=True, help="Project (with --remote).")
 @click.option("--domain", default="development", show_default=True,
               type=click.Choice(["development", "staging", "production"]), help="Domain (with --remote).")
@@ -196,6 +199,7 @@ def run_cmd(
     remote: bool = False,
     project: str = "default",
     domain: str = "development",
+    image: str | None = None,
 ) -> None:
     """Run a task, workflow or launch plan from FILE locally, or on the backend with --remote.
 
@@ -207,10 +211,13 @@ def run_cmd(
     and directories. `plait run FILE ENTITY --help` lists the inputs of ENTITY.
     """
     args = list(ctx.args)
+    if image is not None and not remote:
+        raise click.UsageError("--image applies to --remote runs: a local run uses this Python "
+                               "environment; add --remote, or drop --image")
     if remote:
         _run_remote(ctx, file, args, project=project, domain=domain, envs=envs,
                     overwrite_cache=overwrite_cache, max_parallelism=max_parallelism,
-                    exec_name=exec_name, as_json=as_json, verbose=verbose)
+                    exec_name=exec_name, as_json=as_json, verbose=verbose, image=image)
         return
     found = _target(load_module(file), file, args)
     if found is None:
@@ -258,13 +265,18 @@ def _print_outputs(entity: Any, outputs: dict[str, Any], as_json: bool) -> None:
 
 def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str, domain: str,
                 envs: tuple[str, ...], overwrite_cache: bool, max_parallelism: int | None,
-                exec_name: str | None, as_json: bool, verbose: bool) -> None:
+                exec_name: str | None, as_json: bool, verbose: bool,
+                image: str | None = None) -> None:
     """`plait run --remote`: register FILE, launch ENTITY, show node progress, print outputs."""
     from ..remote.bundle import collect
+    from .build import load_image, with_image
 
     module_file(file)
+    override = load_image(image) if image is not None else None
     try:
         registration = collect([file])
+        if override is not None:  # the tasks' new image travels in the registration
+            registration = with_image(registration, override)
     except PlaitError as exc:
         fail(exc, verbose)
     found = _target(sys.modules[registration.modules[0]], file, args)

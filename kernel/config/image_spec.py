@@ -1,9 +1,10 @@
 """`ImageSpec`: a container image described by its contents, named by their hash.
 
-plait only describes images: the fields travel in task specs and a builder
-(elsewhere) turns them into an image called `image_name()`. The tag is a hash
-of the fields and of the files they pull in, so the same description always
-names the same image and any change names a new one.
+plait describes images here: the fields travel in task specs and a builder
+(`plait.environments`: a uv environment, or an OCI image) turns them into an
+image called `image_name()`. The tag is a hash of the fields and of the files
+they pull in (`pulled_files`), so the same description always names the same
+image and any change names a new one.
 """
 
 from __future__ import annotations
@@ -100,15 +101,46 @@ def _python_version(value: Any) -> str | None:
     )
 
 
-def _digest(path: Path) -> str:
+# What is never part of an image's files: tool state and caches.
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules",
+                        ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".ipynb_checkpoints"})
+
+
+def files_under(folder: Path, python_only: bool = False) -> list[Path]:
+    """The files of `folder` that go into an image, in a stable order (links not followed)."""
+    found = []
+    for where, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        for name in files:
+            if name.endswith((".pyc", ".pyo")) or (python_only and not name.endswith(".py")):
+                continue
+            found.append(Path(where) / name)
+    return sorted(found)
+
+
+def _digest(path: Path, python_only: bool = False) -> str:
     if path.is_file():
         return hashlib.sha256(path.read_bytes()).hexdigest()
     if path.is_dir():
         h = hashlib.sha256()
-        for p in sorted(q for q in path.rglob("*") if q.is_file()):
+        for p in files_under(path, python_only):
             h.update(p.relative_to(path).as_posix().encode() + b"\0" + p.read_bytes())
         return h.hexdigest()
     return "missing"
+
+
+@dataclass(frozen=True)
+class PulledFile:
+    """A file or folder an ImageSpec pulls into its image.
+
+    `name` is the path as the spec gives it (relative to the project, the current
+    directory by default) and `path` where it is; `python_only` keeps only `.py` files
+    of a folder (`source_root` with `CopyFileDetection.LOADED_MODULES`).
+    """
+
+    name: str
+    path: Path
+    python_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,36 +289,59 @@ class ImageSpec:
     def __hash__(self) -> int:
         return hash(json.dumps(self._content(), sort_keys=True))
 
-    def _content(self) -> dict[str, Any]:
+    def pulled_files(self, root: str | os.PathLike[str] | None = None) -> list[PulledFile]:
+        """The files this spec pulls in: `requirements`, the `source_root` tree (unless
+        `source_copy_mode` is NO_COPY) and each `copy` path (relative to `source_root`).
+
+        Relative paths are read from `root` (default: the current directory).
+        """
+        base = Path(root) if root is not None else None
+
+        def at(name: Path) -> Path:
+            return name if base is None or name.is_absolute() else base / name
+
+        pulled = []
+        if self.requirements:
+            pulled.append(PulledFile(Path(self.requirements).as_posix(), at(Path(self.requirements))))
+        source = Path(self.source_root or ".")
+        if self.source_root and self.source_copy_mode is not CopyFileDetection.NO_COPY:
+            python_only = self.source_copy_mode is CopyFileDetection.LOADED_MODULES
+            pulled.append(PulledFile(source.as_posix(), at(source), python_only))
+        pulled += [PulledFile((source / p).as_posix(), at(source / p)) for p in self.copy or ()]
+        return pulled
+
+    def _content(self, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         spec = self.to_spec()
         for name in _NOT_CONTENT:
             spec.pop(name, None)
-        root = Path(self.source_root or ".")
-        files = [Path(self.requirements)] if self.requirements else []
-        files += [root / p for p in self.copy or ()]
-        spec["files"] = {p.as_posix(): _digest(p) for p in files}
+        files = {f.name: _digest(f.path, f.python_only) for f in self.pulled_files(root)}
+        spec["files"] = files
         return spec
 
-    def spec_hash(self) -> str:
-        """A hash of everything that goes into the image (fields and copied files)."""
-        raw = hashlib.sha256(json.dumps(self._content(), sort_keys=True).encode()).digest()
+    def spec_hash(self, root: str | os.PathLike[str] | None = None) -> str:
+        """A hash of everything that goes into the image (fields and the files they pull in,
+        read from `root`, the current directory by default)."""
+        raw = hashlib.sha256(json.dumps(self._content(root), sort_keys=True).encode()).digest()
         return base64.b32encode(raw[:16]).decode().rstrip("=").lower()
 
-    def tag(self) -> str:
-        h = self.spec_hash()
+    def tag(self, root: str | os.PathLike[str] | None = None) -> str:
+        h = self.spec_hash(root)
         return self.tag_format.format(spec_hash=h) if self.tag_format else h
 
-    def image_name(self) -> str:
-        """`[registry/]name:tag`, the same on every machine for the same description."""
+    def image_name(self, root: str | os.PathLike[str] | None = None) -> str:
+        """`[registry/]name:tag`, the same on every machine for the same description (files
+        are read from `root`, the current directory by default)."""
         repo = f"{self.registry}/{self.name}" if self.registry else self.name
-        return f"{repo}:{self.tag()}"
+        return f"{repo}:{self.tag(root)}"
 
     def is_container(self) -> bool:
         """Whether this code runs in the image built from this spec.
 
-        Outside any built image (a notebook, a local run, a worker in the
-        current environment) every spec answers True, as in Flyte, so that
-        guarded imports are available wherever the task may run locally.
+        An image or environment that plait builds names its spec in
+        PLAIT_IMAGE_NAME (`plait.environments`). Outside any built image (a
+        notebook, a local run, a worker in the current environment) every spec
+        answers True, as in Flyte, so that guarded imports are available
+        wherever the task may run locally.
         """
         current = next((os.environ[v] for v in IMAGE_ENV_VARS if os.environ.get(v)), None)
         return current is None or current == self.image_name()
