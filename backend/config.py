@@ -14,6 +14,11 @@ Under load, PLAIT_MAX_QUEUED (default 200) executions of a project may wait
 to start before launches get 429, and the executor drives at most
 PLAIT_MAX_ACTIVE_RUNS (default 32) launched executions at once.
 
+A cluster file (PLAIT_CLUSTER_FILE, `plait server --cluster`; compute/cluster_file.py) declares
+the compute instead: loaded and checked here, so a bad file stops the start. One of kind
+kubernetes makes the Dask cluster there, whose scheduler needs the client's certificate
+(the PLAIT_DASK_TLS_* files below, from the cluster's secret).
+
 An external Dask scheduler (PLAIT_DASK_SCHEDULER) at a tls:// address needs
 the client's certificate: PLAIT_DASK_TLS_CA_FILE, PLAIT_DASK_TLS_CERT and
 PLAIT_DASK_TLS_KEY (`plait server --dask-tls-*`). `dask_security(home)` is
@@ -39,6 +44,7 @@ from plait.model import home as layout
 from plait.model.home import endpoint_file, read_token
 
 if TYPE_CHECKING:
+    from .compute import ClusterFile
     from .security import TlsFiles
 
 # Executions a project may have waiting (QUEUED) before launches get 429 and
@@ -66,6 +72,7 @@ _ENV = {
     "dask_tls_key": "PLAIT_DASK_TLS_KEY",
     "max_queued": "PLAIT_MAX_QUEUED",
     "max_active_runs": "PLAIT_MAX_ACTIVE_RUNS",
+    "cluster_file": "PLAIT_CLUSTER_FILE",
 }
 _TLS_OPTIONS = {"dask_tls_ca_file": "--dask-tls-ca-file", "dask_tls_cert": "--dask-tls-cert",
                 "dask_tls_key": "--dask-tls-key"}
@@ -125,6 +132,7 @@ class Settings:
     upload_limits: UploadLimits = UploadLimits()
     max_queued: int = DEFAULT_MAX_QUEUED
     max_active_runs: int = DEFAULT_MAX_ACTIVE_RUNS
+    cluster: ClusterFile | None = None  # the checked cluster file, if one was given
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -160,7 +168,9 @@ class Settings:
         max_queued = _positive("PLAIT_MAX_QUEUED", values.get("max_queued", DEFAULT_MAX_QUEUED))
         max_active_runs = _positive("PLAIT_MAX_ACTIVE_RUNS", values.get("max_active_runs", DEFAULT_MAX_ACTIVE_RUNS))
         tls = {name: str(values[name]) for name in _TLS_OPTIONS if values.get(name)}
-        _check_dask_tls(values.get("dask_scheduler"), tls)
+        cluster = _cluster_file(values.get("cluster_file"), values.get("dask_scheduler"), tls)
+        if cluster is None or cluster.kind == "local":
+            _check_dask_tls(values.get("dask_scheduler"), tls)
         return cls(
             home=home,
             database_url=str(values.get("database_url") or f"sqlite:///{home / layout.DATABASE}"),
@@ -171,8 +181,15 @@ class Settings:
             upload_limits=UploadLimits.from_env(env),
             max_queued=max_queued,
             max_active_runs=max_active_runs,
+            cluster=cluster,
             **tls,
         )
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the executor runs its own cluster on this machine (no external scheduler,
+        no Kubernetes)."""
+        return self.dask_scheduler is None and (self.cluster is None or self.cluster.kind == "local")
 
     def dask_tls(self, *, create: bool = False) -> TlsFiles | None:
         """The TLS files a Dask client of this server's cluster presents: the embedded
@@ -180,7 +197,7 @@ class Settings:
         client certificate, or None for a plain tcp:// scheduler."""
         from .security import TlsFiles, cluster_tls, ensure_cluster_tls
 
-        if self.dask_scheduler is None:
+        if self.embedded:
             return ensure_cluster_tls(self.home) if create else cluster_tls(self.home)
         if self.dask_tls_ca_file and self.dask_tls_cert and self.dask_tls_key:
             for name, option in _TLS_OPTIONS.items():
@@ -195,7 +212,7 @@ class Settings:
         tls = self.dask_tls(create=create)
         if tls is None:
             return None
-        return tls.security(role="all" if self.dask_scheduler is None else "client")
+        return tls.security(role="all" if self.embedded else "client")
 
     @property
     def token_file(self) -> Path:
@@ -209,6 +226,29 @@ class Settings:
     def url(self) -> str:
         """The base URL the server listens on (port 0 is only known once bound)."""
         return f"http://{_url_host(self.host)}:{self.port}"
+
+
+def _cluster_file(path: str | None, scheduler: str | None, tls: dict[str, str]) -> ClusterFile | None:
+    """The cluster file at `path`, checked (a ClusterFileError, a ValueError, names what is wrong),
+    and whether the other settings fit it."""
+    if not path:
+        return None
+    from .compute import load
+
+    cluster = load(path)
+    if scheduler is not None:
+        raise ValueError(
+            f"--cluster {path} declares the compute and --dask-scheduler ({_ENV['dask_scheduler']}) "
+            f"names a scheduler to use instead: give one of them")
+    if cluster.kind == "kubernetes" and len(tls) < len(_TLS_OPTIONS):
+        assert cluster.kubernetes is not None
+        given = [_TLS_OPTIONS[name] for name in _TLS_OPTIONS if name in tls]
+        raise ValueError(
+            f"--cluster {path} runs Dask on Kubernetes, whose scheduler speaks TLS only: give "
+            f"{', '.join(_TLS_OPTIONS.values())} (or {', '.join(_ENV[n] for n in _TLS_OPTIONS)}), the "
+            f"files of the secret {cluster.kubernetes.tls_secret} (the Deployment of `plait cluster "
+            f"manifests` mounts it and sets them); found {', '.join(given) or 'none of them'}")
+    return cluster
 
 
 def _check_dask_tls(scheduler: str | None, tls: dict[str, str]) -> None:

@@ -3,6 +3,8 @@
     plait server                         # 127.0.0.1:8742, SQLite and data under ~/.plait,
                                          # an embedded LocalCluster
     plait server --port 0 --dask-scheduler tcp://10.0.0.5:8786
+    plait server --cluster cluster.yaml  # the compute of a cluster file (docs/compute.md): its
+                                         # Dask cluster on Kubernetes, or the embedded one sized by its pool
     plait server --dask-scheduler tls://10.0.0.5:8786 --dask-tls-ca-file ca.pem \
         --dask-tls-cert client.pem --dask-tls-key client-key.pem
     plait server openapi -o openapi.json # the OpenAPI document, without starting anything
@@ -74,6 +76,7 @@ def serve(
     dask_tls_key: str | None = None,
     home: str | None = None,
     api_workers: int | None = None,
+    cluster: str | None = None,
     echo: Any = print,
 ) -> None:
     """Run the server until SIGTERM or SIGINT; everything it started is stopped on the way out."""
@@ -83,6 +86,8 @@ def serve(
     from .api import create_app
     from .config import Settings, ensure_token
     from .execution.executor import Executor
+    from .secrets import SecretKeyError
+    from .secrets import use_home as use_secrets_home
     from .storage import ObjectStore
     from .store import Database, queries
 
@@ -91,8 +96,9 @@ def serve(
         settings = Settings.from_env(
             home=home, host=host, port=port, database_url=database_url, storage_url=storage_url,
             dask_scheduler=dask_scheduler, dask_tls_ca_file=dask_tls_ca_file,
-            dask_tls_cert=dask_tls_cert, dask_tls_key=dask_tls_key,
+            dask_tls_cert=dask_tls_cert, dask_tls_key=dask_tls_key, cluster_file=cluster,
         )
+        compute = cluster_options(settings.cluster)
     except ValueError as exc:
         raise SystemExit(f"plait server: {exc}") from None
     make_home_private(settings.home, echo)
@@ -100,6 +106,10 @@ def serve(
     db = executor = sock = None
     try:
         token = ensure_token(settings.home)
+        try:
+            use_secrets_home(settings.home)  # the secret store's key: made at the first start
+        except SecretKeyError as exc:
+            raise SystemExit(f"plait server: {exc}") from None
         db = Database(settings.database_url)
         db.migrate()
         with db.session() as s:
@@ -112,7 +122,7 @@ def serve(
         except ValueError as exc:
             raise SystemExit(f"plait server: {exc}") from None
         executor = Executor(db, storage, dask_address=settings.dask_scheduler, security=security,
-                            max_active_runs=settings.max_active_runs)
+                            max_active_runs=settings.max_active_runs, **compute)
         executor.start()
         url = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{bound_port}"
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
@@ -127,6 +137,8 @@ def serve(
                                "PLAIT_STORAGE_URL": str(settings.storage_url)})
             os.environ.update({var: str(getattr(settings, name)) for name, var in DASK_SETTINGS.items()
                                if getattr(settings, name)})  # the dashboard proxy's certificates
+            if settings.cluster is not None:  # which the certificates are for
+                os.environ["PLAIT_CLUSTER_FILE"] = settings.cluster.source
             config = uvicorn.Config("plait.backend.execution.proxy:app_from_env", factory=True, workers=workers,
                                     log_level="warning", access_log=False, lifespan="off",
                                     timeout_graceful_shutdown=5)
@@ -164,6 +176,31 @@ def serve(
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     echo("plait server: stopped")
+
+
+def cluster_options(cluster: Any) -> dict[str, Any]:
+    """The Executor's options for a cluster file (`--cluster`; none without one): for kind
+    kubernetes the file itself, the executor makes its Dask cluster there; for kind local the
+    embedded cluster, sized by the file's one CPU pool in the default environment (its workers
+    advertise the pool's Dask resources). Other local pools are refused: the embedded cluster
+    cannot run them yet."""
+    if cluster is None:
+        return {}
+    if cluster.kind == "kubernetes":
+        return {"kubernetes": cluster}
+    pool = cluster.local_default_pool()
+    if pool is None:
+        declared = "; ".join(p.describe() for p in cluster.pools)
+        raise ValueError(
+            f"{cluster.source}: local pools other than one CPU pool in the default environment are "
+            f"not available yet (the embedded cluster runs that one), and this file declares "
+            f"{len(cluster.pools)} pool(s): {declared}. Declare one such pool, or run these pools "
+            "with kind: kubernetes")
+    options: dict[str, Any] = {"n_workers": pool.max_workers, "threads_per_worker": pool.threads,
+                               "resources": pool.dask_resources()}
+    if pool.resources.mem_bytes:
+        options["memory_limit"] = pool.resources.mem_bytes
+    return {"cluster_options": options}
 
 
 # What API worker processes need to know of the Dask cluster besides executor.json.

@@ -35,7 +35,7 @@ LAYERS = {
     "errors": 0, "model": 0, "_moved": 0,
     "typesys": 1, "config": 1,
     "sdk": 2, "task_types": 2, "artifacts": 2,
-    "run": 3,
+    "run": 3, "environments": 3,
     "remote": 4,
     "cli": 5, "notebook": 5, "__main__": 5,
 }
@@ -46,10 +46,12 @@ LAYER_NAMES = ["errors, model", "typesys, config", "sdk, task_types, artifacts",
 LAZY_UPWARD: dict[tuple[str, str], str] = {
     ("plait.sdk.entity", "plait.run.engine"): "calling an entity outside a workflow runs it",
     ("plait.cli", "plait.backend.server"): "`plait server` starts the backend",
+    ("plait.cli.cluster", "plait.backend.compute"): "`plait cluster manifests` reads the backend's cluster file",
 }
 
 # Kernel modules the backend may use (a module, or a package and everything in it).
-BACKEND_MAY_IMPORT = ("plait.errors", "plait.model", "plait.typesys", "plait.config")
+BACKEND_MAY_IMPORT = ("plait.errors", "plait.model", "plait.typesys", "plait.config",
+                      "plait.environments")
 BACKEND_EXTRA = {"plait.backend.execution.worker": ("plait.run.attempt",)}
 
 # Edges that break the rules today, each to be removed with the change that mends it.

@@ -13,7 +13,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from .. import server_version
-from . import errors, routes_dask, routes_entities, routes_executions, routes_projects
+from . import (
+    errors,
+    routes_dask,
+    routes_entities,
+    routes_executions,
+    routes_projects,
+    routes_secrets,
+)
 from .auth import BearerAuth
 from .deps import Services
 from .schemas import ErrorBody
@@ -59,6 +66,7 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.include_router(routes_projects.router)
     app.include_router(routes_entities.router)
     app.include_router(routes_executions.router)
+    app.include_router(routes_secrets.router)
     app.router.routes.extend(routes_dask.routes)  # the Dask dashboard's proxy: not in the OpenAPI document
     app.add_middleware(BearerAuth, token=token)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

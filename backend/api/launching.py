@@ -10,13 +10,24 @@ problem is reported at once, naming the input, the type and what was given.
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from plait.model import InterfaceSpec, LaunchPlanSpec
+from plait.model import InterfaceSpec, LaunchPlanSpec, TaskSpec, WorkflowSpec, parse_spec
 from plait.model.literals import describe_type, literal_type_name, validate_literal
+from plait.model.specs import NodeSpec, Spec
+from plait.model.vocab import stored_kind
 
+from .. import secrets
 from ..execution.values import literal_ref
+from ..store import queries
+from ..store.errors import InvalidRequest, NotFound
 from .errors import InputProblems, Problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # A default the client could not write as a literal; the worker applies it.
 UNREPRESENTABLE = "__unrepresentable__"
@@ -158,3 +169,108 @@ def merge_settings(given: Any, launch_plan: LaunchPlanSpec | None) -> dict[str, 
         else:
             settings[key] = value
     return settings
+
+
+# ------------------------------------------------------------------ secrets
+
+# What the tasks of an entity version request: (task, secret name) pairs, per database and
+# entity version. Versions do not change once registered, so a walk that found every entity
+# at its version is kept; one that fell back to a newest version is done again next time.
+_REQUESTED: OrderedDict[tuple[str, ...], tuple[tuple[str, str], ...]] = OrderedDict()
+_REQUESTED_MAX = 1024
+
+
+def check_secrets(s: Session, project: str, domain: str, kind: str, name: str, version: str) -> None:
+    """Refuse (422) a launch whose tasks request secrets that `project`/`domain` does not have,
+    naming each task and secret and the command that creates it.
+
+    `kind` and `name` are what runs (a task or a workflow, at `version`, as the execution
+    records it: a launch plan's workflow for a launch plan); every task it can run is found
+    as the executor will find it: a workflow's nodes and conditional cases, its subworkflows,
+    launch plans (their workflows at the plan's version) and map targets, and its failure
+    handler. The children of a dynamic task are known only when it runs; a secret they lack
+    fails their attempt with the same message.
+    """
+    requested = secrets_requested(s, project, domain, kind, name, version)
+    if not requested:
+        return
+    have = queries.secret_names(s, project, domain)
+    problems = []
+    for task, secret in requested:
+        if secrets.name_problem(secret):
+            problems.append((secret, secrets.invalid_message(task, secret)))
+        elif secret not in have:
+            problems.append((secret, secrets.missing_message(task, secret, project, domain)))
+    if problems:
+        raise InvalidRequest("; ".join(m for _, m in problems), kind="secret", name=problems[0][0])
+
+
+def secrets_requested(s: Session, project: str, domain: str, kind: str, name: str,
+                      version: str) -> tuple[tuple[str, str], ...]:
+    """(task, secret name) of every secret the tasks of entity `name` request, sorted."""
+    key = (str(s.get_bind().engine.url), project, domain, stored_kind(kind), name, version)
+    found = _REQUESTED.get(key)
+    if found is not None:
+        return found
+    walk = _Walk(s, project, domain)
+    for task in walk.tasks(walk.fetch(kind, name, version), version):
+        for request in secrets.requests_of(task):
+            walk.requested.add((task.name, secrets.secret_name(request.get("group"), request.get("key"))))
+    found = tuple(sorted(walk.requested))
+    if walk.exact:
+        _REQUESTED[key] = found
+        while len(_REQUESTED) > _REQUESTED_MAX:
+            with contextlib.suppress(KeyError):  # another request thread took it first
+                _REQUESTED.popitem(last=False)
+    return found
+
+
+class _Walk:
+    """The tasks an entity can run, each entity fetched once, as the executor fetches them."""
+
+    def __init__(self, s: Session, project: str, domain: str) -> None:
+        self.s, self.project, self.domain = s, project, domain
+        self.seen: set[tuple[str, str, str]] = set()
+        self.requested: set[tuple[str, str]] = set()
+        self.exact = True  # every entity was found at the version asked for
+
+    def fetch(self, kind: str, name: str, version: str) -> Spec | None:
+        """An entity's spec at `version`, else its newest; None if it is gone (the run says so)."""
+        for wanted in (version, None):
+            try:
+                record = queries.get_entity(self.s, stored_kind(kind), self.project, self.domain, name, wanted)
+            except NotFound:
+                self.exact = False
+                continue
+            return parse_spec(record.spec)
+        return None
+
+    def tasks(self, spec: Spec | None, version: str) -> Iterator[TaskSpec]:
+        if isinstance(spec, TaskSpec):
+            yield spec
+        elif isinstance(spec, LaunchPlanSpec):
+            plan_version = spec.version or version
+            yield from self._entity("workflow", spec.workflow or spec.name, plan_version)
+        elif isinstance(spec, WorkflowSpec):
+            if spec.on_failure:
+                yield from self._entity("task", spec.on_failure, version)
+            for node in _nodes(spec.nodes):
+                if node.map is not None:
+                    yield from self._entity(node.map.target_kind, node.map.target, version)
+                elif node.kind != "branch":
+                    yield from self._entity(node.kind, node.entity, version)
+
+    def _entity(self, kind: str, name: str, version: str) -> Iterator[TaskSpec]:
+        mark = (kind if kind in ("workflow", "launch_plan") else "task", name, version)
+        if mark in self.seen:
+            return
+        self.seen.add(mark)
+        yield from self.tasks(self.fetch(kind, name, version), version)
+
+
+def _nodes(nodes: tuple[NodeSpec, ...]) -> Iterator[NodeSpec]:
+    for node in nodes:
+        yield node
+        if node.branch is not None:
+            for case in node.branch.cases:
+                yield from _nodes(case.nodes)

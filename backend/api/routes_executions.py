@@ -141,6 +141,7 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
         inputs = launching.merge_inputs(target.name, interface, body.inputs, launch_plan=lp)
         settings = launching.merge_settings(body.settings, lp)
         checks.check_stored_settings(settings)
+        launching.check_secrets(s, body.project, body.domain, target.kind, target.name, target.version)
         record = queries.create_execution(
             s, project=body.project, domain=body.domain, entity_kind=target.kind,
             entity_name=target.name, entity_version=target.version, inputs=inputs,
@@ -172,6 +173,7 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.
             settings["recover_from"] = old_id
         checks.check_json(old.inputs, "inputs")
         checks.check_stored_settings(settings)
+        launching.check_secrets(s, old.project, old.domain, old.entity_kind, old.entity_name, old.entity_version)
         record = queries.create_execution(
             s, project=old.project, domain=old.domain, entity_kind=old.entity_kind,
             entity_name=old.entity_name, entity_version=old.entity_version, inputs=old.inputs,

@@ -125,6 +125,38 @@ class ProjectList(Response):
     projects: list[Project]
 
 
+# ------------------------------------------------------------------ secrets
+
+SECRET_NAME_DOC = (
+    "The name a task's `Secret` requests: its key (`API_KEY`) or group and key (`db/password`), "
+    "each of letters, digits, `_`, `-` and `.`, starting with a letter, a digit or `_`; at most 255 characters."
+)
+SECRET_VALUE_DOC = "The value: 1 to 65,536 characters, no NUL. Stored encrypted; no route ever returns it."
+
+
+class SecretCreate(Model):
+    """A new secret. Without `domain`, every domain of the project can read it."""
+
+    name: str = Field(max_length=1024, description=SECRET_NAME_DOC)
+    value: str = Field(description=SECRET_VALUE_DOC)
+    project: str = Field("default", pattern=PROJECT_PATTERN)
+    domain: Domain | None = Field(None, description="The one domain whose tasks read it; null: every domain.")
+
+
+class Secret(Response):
+    """A stored secret: its name and scope, never its value."""
+
+    name: str = Field(description=SECRET_NAME_DOC)
+    project: str
+    domain: Domain | None = Field(description="The one domain whose tasks read it; null: every domain.")
+    created_at: dt.datetime
+    updated_at: dt.datetime = Field(description="When its value was last set.")
+
+
+class SecretList(Response):
+    secrets: list[Secret]
+
+
 # ------------------------------------------------------------------ bundles
 
 

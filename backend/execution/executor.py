@@ -108,10 +108,13 @@ class Executor:
         max_dynamic_depth: int = 32,
         security: Any = None,
         max_active_runs: int = MAX_ACTIVE_RUNS,
+        kubernetes: Any = None,
     ) -> None:
         """`security`: the `distributed.security.Security` of the cluster (the embedded one's,
         `config.dask_security(home)`; an external tls:// scheduler's client certificates);
-        None for the embedded cluster uses the default home's, for a tcp:// scheduler none."""
+        None for the embedded cluster uses the default home's, for a tcp:// scheduler none.
+        `kubernetes`: a cluster file (`compute.ClusterFile`) of kind kubernetes, whose Dask
+        cluster the executor makes on start (`security`: its client certificates)."""
         self.db = db
         self.storage = storage
         self.storage_url: str = getattr(storage, "url", None) or str(storage)
@@ -145,6 +148,7 @@ class Executor:
         self.security = security
         self.poke_key = secrets.token_bytes(32)  # signs pokes; published in executor.json (0600)
         self._dashboard_upstream: str | None = None
+        self.kubernetes = kubernetes
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -154,6 +158,8 @@ class Executor:
         if self.dask_address:
             # Plain tcp:// as given, or tls:// with the client's certificates (server.py checks).
             self.client = Client(self.dask_address, timeout=30, security=self.security)
+        elif self.kubernetes is not None:
+            self._start_kubernetes()
         else:
             self._start_cluster()
         self.shape.client = self.client
@@ -213,6 +219,24 @@ class Executor:
         # process that can read the home's TLS files (the API's proxy) opens it.
         self.client.run_on_scheduler(_require_client_certificates)
 
+    def _start_kubernetes(self) -> None:
+        """The cluster file's Dask cluster on Kubernetes (compute/kubernetes.py): a DaskCluster
+        and a DaskWorkerGroup per pool made through the dask-kubernetes operator; the client
+        reaches its scheduler over TLS with the certificates of the cluster's secret."""
+        from distributed import Client
+
+        from ..compute.kubernetes import KubernetesCluster
+
+        cluster = KubernetesCluster(self.kubernetes)
+        address = cluster.start()
+        self.cluster = cluster  # closed by stop(): the operator removes the pods
+        try:
+            self.client = Client(address, security=self.security, timeout=cluster.timeout_s)
+        except BaseException:
+            self.cluster = None
+            cluster.close()
+            raise
+
     def _find_dashboard(self) -> str | None:
         """Where the dashboard listens, for the API's proxy (None: the cluster has none)."""
         try:
@@ -221,8 +245,8 @@ class Executor:
             return None
         if not port:
             return None
-        if self.cluster is not None:
-            return f"https://127.0.0.1:{port}"
+        if self.cluster is not None:  # the embedded one's (loopback, TLS), or one on Kubernetes
+            return getattr(self.cluster, "dashboard_upstream", None) or f"https://127.0.0.1:{port}"
         try:
             link = str(self.client.dashboard_link)
         except Exception:  # noqa: BLE001 - no dashboard (bokeh missing)

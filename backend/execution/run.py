@@ -27,6 +27,7 @@ from plait.errors import FlyteError, UserError
 from plait.model.specs import LaunchPlanSpec, NodeSpec, TaskSpec, WorkflowSpec
 from plait.model.vocab import COMPLETED
 
+from ..secrets import task_secrets
 from ..store import queries as q
 from ..store.errors import NotFound
 from . import values
@@ -228,15 +229,20 @@ class ExecutionRun:
         """What a worker needs to run one attempt of a task (see worker.run_attempt).
 
         `inputs` are value refs; outputs and the log go under the attempt's prefix in
-        the object store. The executor adds `items` for a batch of map items.
+        the object store. The executor adds `items` for a batch of map items. A task that
+        requests secrets gets their values from the store (`secrets`, sealed), or the reason
+        it cannot (`secret_error`: the worker fails the attempt with it).
         """
-        return {
+        payload = {
             "execution_id": self.id, "project": self.project, "domain": self.domain,
             "node_path": path, "attempt": attempt, "storage_url": self.host.storage_url,
             "name": spec.name, "code": spec.code, "inputs": inputs,
             "timeout": spec.settings.get("timeout"), "envs": {**(self.settings.get("envs") or {})},
             "output_prefix": f"executions/{self.id}/{path}/{attempt}",
         }
+        if spec.settings.get("secret_requests"):
+            payload.update(task_secrets(self.host.db, self.project, self.domain, spec))
+        return payload
 
     def _start_task(self, scope: Scope, path: str, node: NodeSpec, inputs: dict[str, Any]) -> None:
         """Start a task (or dynamic) node: from the cache, or as an attempt on Dask.

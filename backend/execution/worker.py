@@ -11,6 +11,7 @@ workers unpickle; the control plane handles JSON.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import io
 import json
@@ -25,11 +26,12 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 from plait.errors import FlyteRecoverableException, TaskTimeoutError
-from plait.run.attempt import Attempt, find_entity, interrupt
+from plait.run.attempt import ENV_LOCK, Attempt, find_entity, interrupt
 from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
 
 LITERAL_LIMIT = 64 * 1024  # bigger values go to the object store as pickles
@@ -169,36 +171,160 @@ ENV_KEPT = frozenset({
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_",
 })
 ENV_KEPT_PREFIXES = ("LC_",)
-SECRET_PREFIXES = ("PLAIT_SECRET_", "_FSEC_")  # the names plait.current_context().secrets reads
-_secrets: dict[str, str] = {}  # the worker's secret variables, kept aside for tasks that request them
 
 
 def clean_environment() -> None:
-    """Leave in `os.environ` (and so in what its tasks start) only ENV_KEPT; put the
-    worker's `PLAIT_SECRET_*` and `_FSEC_*` variables aside for the tasks that request them."""
+    """Leave in `os.environ` (and so in what its tasks start) only ENV_KEPT. Secrets come from
+    the secret store, to the attempts that request them (`AttemptSecrets`)."""
     for name in list(os.environ):
-        if name.startswith(SECRET_PREFIXES):
-            _secrets[name] = os.environ[name]
         if name not in ENV_KEPT and not name.startswith(ENV_KEPT_PREFIXES):
             del os.environ[name]
 
 
-def secret_environment(entity: Any) -> dict[str, str]:
-    """The variables of the secrets a task requests (`secret_requests`), from those the
-    worker's environment held: `PLAIT_SECRET_<GROUP>_<KEY>` or `_FSEC_<GROUP>_<KEY>`, under
-    its own name and, if the request names one, its `env_var`."""
-    env: dict[str, str] = {}
-    settings = getattr(entity, "settings", None)
-    for secret in getattr(settings, "secret_requests", None) or ():
-        parts = [p for p in (getattr(secret, "group", None), getattr(secret, "key", None)) if p]
-        joined = "_".join(parts).upper().replace("-", "_").replace(".", "_")  # as Secrets.get
-        for name in (f"_FSEC_{joined}", f"PLAIT_SECRET_{joined}"):
-            if joined and name in _secrets:
-                env[name] = _secrets[name]
-                if getattr(secret, "env_var", None):
-                    env[secret.env_var] = _secrets[name]
+# ------------------------------------------------------------------ secrets
+
+
+MASK = "****"
+MIN_DERIVED = 6  # characters of an encoding or a line of a value that are masked on their own
+
+
+def _forms(value: str) -> set[str]:
+    """The ways a value commonly appears in printed text: as is, its lines, escaped in JSON or
+    a repr, percent-encoded, in base64 (standard and url-safe, with and without padding), hex."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    raw = value.encode("utf-8")
+    derived = {value.strip(), json.dumps(value)[1:-1], repr(value)[1:-1], quote(value, safe=""),
+               quote_plus(value), raw.hex()}
+    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+        derived |= {encoded, encoded.rstrip("=")}
+    lines = [line.strip() for line in value.splitlines()]
+    if len(lines) > 1:
+        derived |= set(lines)
+    # A short derived form (the hex of a 2-letter value, say) would mask ordinary text.
+    return {value} | {f for f in derived if len(f) >= MIN_DERIVED}
+
+
+class Masker:
+    """Replaces the values of an attempt's secrets (in each of their `_forms`) with `****`.
+
+    `mask` does a whole text; `split` a stream's next piece: it masks what is known to be
+    final and keeps back the end that could still grow into a value, for the next piece.
+    """
+
+    def __init__(self, values: Any = ()) -> None:
+        self.values: frozenset[str] = frozenset(v for v in values if v)
+        forms = sorted({f for v in self.values for f in _forms(v)}, key=len, reverse=True)
+        self.forms = forms
+        self.pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
+
+    def __bool__(self) -> bool:
+        return self.pattern is not None
+
+    def with_values(self, values: Any) -> Masker:
+        added = frozenset(v for v in values if v)
+        return self if added <= self.values else Masker(self.values | added)
+
+    def mask(self, text: str) -> str:
+        return self.pattern.sub(MASK, text) if self.pattern is not None else text
+
+    def _partial(self, text: str) -> int:
+        """Length of the longest end of `text` that begins one of the forms without being it."""
+        longest = 0
+        for form in self.forms:
+            first = form[0]
+            i = text.find(first, max(0, len(text) - len(form) + 1))
+            while i != -1 and len(text) - i > longest:
+                if form.startswith(text[i:]):
+                    longest = len(text) - i
+                    break
+                i = text.find(first, i + 1)
+        return longest
+
+    def split(self, text: str) -> tuple[str, str]:
+        """(what of `text` can be written now, masked; what to keep for the next piece, as is)."""
+        if self.pattern is None:
+            return text, ""
+        cut = len(text) - self._partial(text)
+        out, pos = [], 0
+        for match in self.pattern.finditer(text):
+            if match.start() >= cut:
                 break
-    return env
+            out += [text[pos:match.start()], MASK]
+            pos = match.end()
+            cut = max(cut, pos)
+        out.append(text[pos:cut])
+        return "".join(out), text[cut:]
+
+
+NO_MASK = Masker()  # what an attempt without secrets masks: nothing
+_maskers: dict[int, Masker] = {}  # id -> masker of each attempt of this process that has secrets
+
+
+def mask_running(text: str) -> str:
+    """`text` with the secrets of every attempt running in this process masked."""
+    for masker in list(_maskers.values()):
+        text = masker.mask(text)
+    return text
+
+
+class AttemptSecrets:
+    """The secrets one attempt requested, as its task receives them (Flyte's conventions):
+
+    - mount ENV_VAR or ANY: the variable `_FSEC_<GROUP>_<KEY>`, and the request's `env_var`;
+    - mount FILE or ANY: the file `<folder>/<group>/<key>` (lower case), in a folder of this
+      attempt (0700, removed when it ends) that `FLYTE_SECRETS_DEFAULT_DIR` names;
+    - `current_context().secrets.get(group, key)`, for every request, and nothing else.
+
+    The values are masked in the attempt's log and in the errors it answers with.
+    """
+
+    def __init__(self, sealed: Any) -> None:
+        from plait.backend.secrets import env_name
+
+        self.grants = tuple(getattr(sealed, "grants", ()))
+        self.masker = Masker(g.value for g in self.grants)
+        self.env: dict[str, str] = {}
+        self.given: dict[str, str] = {}
+        self.folder: str | None = None
+        _maskers[id(self)] = self.masker
+        try:
+            for g in self.grants:
+                variable = env_name(g.group, g.key)
+                self.given[variable[len("_FSEC_"):]] = g.value
+                if g.mount in ("ENV_VAR", "ANY"):
+                    self.env[variable] = g.value
+                if g.env_var:
+                    self.env[g.env_var] = g.value
+                if g.mount in ("FILE", "ANY"):
+                    self._write(g)
+        except BaseException:
+            self.close()  # no file of a half-made folder stays
+            raise
+        if self.folder is not None:
+            self.env["FLYTE_SECRETS_DEFAULT_DIR"] = self.folder
+
+    def _write(self, grant: Any) -> None:
+        from plait.model.home import open_file_private
+
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="plait-secrets-")
+        parts = [p.lower() for p in (grant.group, grant.key) if p]
+        path = os.path.join(self.folder, *parts)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with os.fdopen(open_file_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "w") as handle:
+            handle.write(grant.value)
+
+    def give(self, attempt: Attempt) -> None:
+        """Have the attempt's `current_context().secrets` answer with these secrets only."""
+        attempt.context.provide_secrets(self.given, self.folder)
+
+    def close(self) -> None:
+        _maskers.pop(id(self), None)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 class WorkerSetup(WorkerPlugin):
@@ -308,6 +434,8 @@ class _Router(io.TextIOBase):
         if sink is not None:
             sink.write(text)
             return len(text)
+        if _maskers:  # a thread of no attempt, while attempts with secrets run: mask them all
+            text = mask_running(text)
         return self.original.write(text)  # type: ignore[no-any-return]
 
     def flush(self) -> None:
@@ -376,31 +504,45 @@ class LogSink:
     """Buffers an attempt's output; the ticker appends it to the object store.
 
     Nothing is written until the attempt prints: a silent attempt costs no file (its log
-    reads as empty, see ObjectStore.read_text).
+    reads as empty, see ObjectStore.read_text). The values of the secrets the attempt was
+    given (`mask`) are masked as `****`, also when a print cuts one in two: the end of what
+    was printed that could be the start of a value waits for the next flush.
     """
 
     def __init__(self, store: Any, path: str) -> None:
         self.store = store
         self.path = path
         self._buffer: list[str] = []
+        self._held = ""  # the end of the last flush that may begin a secret's value
+        self.masker = NO_MASK
         self._lock = threading.Lock()
         with ticker().lock:
             ticker().sinks.add(self)
+
+    def mask(self, masker: Masker) -> None:
+        """Mask these values too, from now on."""
+        with self._lock:
+            self.masker = self.masker.with_values(masker.values)
 
     def write(self, text: str) -> None:
         with self._lock:
             self._buffer.append(text)
 
-    def flush(self) -> None:
+    def flush(self, final: bool = False) -> None:
         with self._lock:
-            text, self._buffer = "".join(self._buffer), []
+            text, self._buffer = self._held + "".join(self._buffer), []
+            if self.masker:
+                if final:
+                    text, self._held = self.masker.mask(text), ""
+                else:
+                    text, self._held = self.masker.split(text)
             if text:
                 self.store.append_text(self.path, text)
 
     def close(self) -> None:
         with ticker().lock:
             ticker().sinks.discard(self)
-        self.flush()
+        self.flush(final=True)
 
 
 class Usage:
@@ -472,12 +614,14 @@ def _worker_address() -> str:
         return f"pid:{os.getpid()}"
 
 
-def _error(exc: BaseException, kind: str = "USER") -> dict[str, Any]:
+def _error(exc: BaseException, kind: str = "USER", masker: Masker | None = None) -> dict[str, Any]:
+    """An attempt's error as the executor records it, the secrets it was given masked."""
+    mask = masker.mask if masker else str
     return {
         "kind": kind,
         "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:],
+        "message": mask(str(exc)),
+        "traceback": mask("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))[-8000:],
         "recoverable": isinstance(exc, (FlyteRecoverableException, TaskTimeoutError)),
     }
 
@@ -533,13 +677,34 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
         inputs = {n: materialize(store, ref, types.get(n, Any), upstream) for n, ref in payload["inputs"].items()}
     except UpstreamFailed:
         return {"status": "UPSTREAM_FAILED"}
+    if payload.get("secret_error"):  # a requested secret the store lacks (or cannot decrypt)
+        message = str(payload["secret_error"])
+        print(f"plait: {message}", file=sys.stderr)
+        return {"status": "FAILED", "error": {"kind": "USER", "type": "SecretError", "message": message,
+                                              "traceback": "", "recoverable": False}}
     attempt = Attempt(entity, inputs, execution=payload["execution_id"], path=payload["node_path"],
                       number=payload.get("attempt", 1), project=payload.get("project", "default"),
                       domain=payload.get("domain", "development"),
                       files_dir=lambda path: _files_dir(store, payload["output_prefix"]))
+    if not payload.get("secrets"):
+        attempt.context.provide_secrets({})  # it requested none: it gets none, and is told so
+        return _run_called(store, payload, sink, entity, attempt, None)
+    granted = AttemptSecrets(payload["secrets"])
+    try:
+        sink.mask(granted.masker)
+        granted.give(attempt)
+        return _run_called(store, payload, sink, entity, attempt, granted)
+    finally:
+        granted.close()
+
+
+def _run_called(store: Any, payload: dict[str, Any], sink: LogSink, entity: Any, attempt: Attempt,
+                granted: AttemptSecrets | None) -> dict[str, Any]:
+    """The attempt's call (or a dynamic task's expansion) and its outputs as value refs."""
+    masker = granted.masker if granted is not None else None
     if entity.kind == "dynamic":
-        return _expand_dynamic(store, attempt, payload)
-    envs = {**(payload.get("envs") or {}), **secret_environment(entity)}
+        return _expand_dynamic(store, attempt, payload, granted)
+    envs = {**(payload.get("envs") or {}), **(granted.env if granted is not None else {})}
 
     def call() -> Any:
         return attempt.call(payload.get("timeout"), envs)
@@ -552,9 +717,9 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
         return {"status": "ABORTED", "error": {"kind": "USER", "type": "Aborted", "message": "aborted"}}
     except TaskTimeoutError as exc:
         print(f"plait: {exc}", file=sys.stderr)
-        return {"status": "TIMED_OUT", "error": _error(exc)}
+        return {"status": "TIMED_OUT", "error": _error(exc, masker=masker)}
     except Exception as exc:  # noqa: BLE001 - the task failed: reported, not raised
-        error = _error(exc)
+        error = _error(exc, masker=masker)
         sink.write(error["traceback"])
         return {"status": "FAILED", "error": error}
     finally:
@@ -704,11 +869,13 @@ def run_items(payload: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ dynamic
 
 
-def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any]) -> dict[str, Any]:
+def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any],
+                    granted: AttemptSecrets | None = None) -> dict[str, Any]:
     """Run a dynamic body: answer with the graph it built, for the executor to run.
 
     Its literal values go to the object store as value refs, and the code of
-    every entity it uses as a pickle (beside the parent's bundle, if any).
+    every entity it uses as a pickle (beside the parent's bundle, if any). The
+    secrets it requested are in its environment (and files) while it runs.
     """
     import hashlib
 
@@ -733,9 +900,29 @@ def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any]) -> di
         return code
 
     try:
-        dynamic = attempt.expand(literal=literal, code=code_of)
+        with _environment(granted.env if granted is not None else {}):
+            dynamic = attempt.expand(literal=literal, code=code_of)
     except Exception as exc:  # noqa: BLE001 - the body failed: reported, not raised
-        return {"status": "FAILED", "error": _error(exc)}
+        return {"status": "FAILED", "error": _error(exc, masker=granted.masker if granted else None)}
     finally:
         attempt.close()
     return {"status": "SUCCEEDED", "dynamic": dynamic}
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """`env` set in `os.environ` while the block runs, as `Attempt.call` sets a task's."""
+    if not env:
+        yield
+        return
+    with ENV_LOCK:
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

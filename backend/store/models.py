@@ -225,3 +225,19 @@ class CacheReservation(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     owner: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[dt.datetime]
+
+
+class Secret(Base):
+    """A secret of a project: for one domain, or for every domain (`domain` empty). `value` is
+    the Fernet token of the value (plait.backend.secrets), never the value itself."""
+
+    __tablename__ = "secrets"
+    __table_args__ = (UniqueConstraint("project", "domain", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"))
+    domain: Mapped[str] = mapped_column(String(16))  # "" for every domain of the project
+    name: Mapped[str] = mapped_column(String(255))
+    encrypted_value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

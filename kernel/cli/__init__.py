@@ -5,6 +5,9 @@ hand over: `plait server` starts the backend, `plait export` writes a notebook
 as a module. The others live beside it:
 - `run`: `plait run`, here or on the backend with `--remote` (`plait.cli.run`);
 - `backend`: `plait register`, `plait get ...` and `plait local-cache`;
+- `cluster`: `plait cluster manifests`, a cluster file as Kubernetes resources;
+- `build`: `plait build`, the environments of tasks' images, without registering;
+- `secrets`: the `create` and `delete` groups, and `plait create|get|delete secret(s)`;
 - `progress`: the live line of a run; `output`: errors and tables.
 """
 
@@ -17,6 +20,8 @@ import click
 
 from ..errors import UserError
 from .backend import get_cmd, local_cache_cmd, register_cmd
+from .build import build_cmd
+from .cluster import cluster_cmd
 from .output import CONTEXT
 from .run import (
     CliInputError,
@@ -27,6 +32,7 @@ from .run import (
     parse_inputs,
     run_cmd,
 )
+from .secrets import create_cmd, delete_cmd, get_secrets
 
 __all__ = ["CONTEXT", "CliInputError", "entities_of", "entity_help", "find_entity", "load_module",
            "main", "parse_inputs"]
@@ -61,6 +67,8 @@ def main() -> None:
 @click.option("--home", default=None, help="State folder (default $PLAIT_HOME or ~/.plait).")
 @click.option("--api-workers", type=int, default=None,
               help="Processes serving the HTTP API (default 2; 1 serves it beside the executor).")
+@click.option("--cluster", default=None, metavar="FILE",
+              help="Cluster file declaring the compute: kind local or kubernetes, pools (docs/compute.md).")
 @click.pass_context
 def server_cmd(ctx: click.Context, **options: Any) -> None:
     """Run the plait backend: the HTTP API and an executor on Dask."""
@@ -105,8 +113,13 @@ def export_cmd(notebook: str, output: str | None) -> None:
         click.echo(f"  skipped {line}", err=True)
 
 
-for _command in (run_cmd, register_cmd, get_cmd, local_cache_cmd):
+for _command in (run_cmd, register_cmd, get_cmd, local_cache_cmd, build_cmd):
     main.add_command(_command)
+main.add_command(create_cmd)
+main.add_command(delete_cmd)
+get_cmd.add_command(get_secrets)
+
+main.add_command(cluster_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,6 +12,10 @@
         logs/server.log       the output of a server that `plait.Remote` started
         tls/                  the embedded Dask cluster's CA and certificate (ca.pem, dask.pem,
                               dask-key.pem), made at the server's first start
+        secrets.key           the key the secret store encrypts values with (mode 0600), made at
+                              the server's first start unless PLAIT_SECRETS_KEY gives one
+        envs/<hash>/          environments built from ImageSpecs (plait.environments), with
+                              <hash>.lock beside each and <hash>.failed.log after a failed build
 
 The client finds a server here, the backend writes here, the local engine
 caches here: all of them ask this module, so the layout changes in one place.
@@ -46,6 +50,8 @@ TLS: Final = "tls"  # the embedded Dask cluster's certificates
 TLS_CA: Final = "ca.pem"
 TLS_CERT: Final = "dask.pem"
 TLS_KEY: Final = "dask-key.pem"
+SECRETS_KEY: Final = "secrets.key"  # the secret store's encryption key (plait.backend.secrets)
+ENVS: Final = "envs"  # envs/<hash>/: an environment built from an ImageSpec (plait.environments)
 
 
 def plait_home(env: os._Environ[str] | dict[str, str] | None = None) -> Path:

@@ -360,6 +360,34 @@ class Remote:
         """The bytes of an object-store value (an output pickle) by its ref's `uri`."""
         return bytes(self.request("GET", f"{API}/data", params={"uri": uri}).content)
 
+    # --- secrets ---------------------------------------------------------------
+
+    def create_secret(self, name: str, value: str, *, project: str | None = None, domain: str | None = None,
+                      overwrite: bool = False) -> dict[str, Any]:
+        """Store secret `name` (`KEY` or `group/key`, as a task's `Secret` requests it) in
+        `project` (default: this Remote's) for `domain`, or for every domain of the project
+        when `domain` is None. An existing one is an error unless `overwrite`. Answers its
+        name, scope and dates: no route ever returns a value."""
+        if not isinstance(value, str):
+            raise TypeMismatchError(
+                f"create_secret({name!r}): expected the value as str, got {type(value).__name__}; "
+                "decode bytes first (e.g. value.decode())",
+                entity="create_secret", name="value", expected="str", found=type(value).__name__,
+            )
+        body = {"name": name, "value": value, "project": project or self.project, "domain": domain}
+        return dict(self._json("PUT" if overwrite else "POST", f"{API}/secrets", json_body=body))
+
+    def list_secrets(self, *, project: str | None = None, domain: str | None = None) -> list[dict[str, Any]]:
+        """The secrets of `project` (default: this Remote's): name, domain (None: every
+        domain), created_at, updated_at. With `domain`, those its tasks can read."""
+        data = self._json("GET", f"{API}/secrets", params={"project": project or self.project, "domain": domain})
+        return list(items_of(data, "secrets"))
+
+    def delete_secret(self, name: str, *, project: str | None = None, domain: str | None = None) -> None:
+        """Delete secret `name` of exactly this scope (`domain` None: the one of every domain)."""
+        self.request("DELETE", f"{API}/secrets",
+                     params={"name": name, "project": project or self.project, "domain": domain})
+
 
 _KIND_ALIASES = {
     "task": "task", "tasks": "task", "dynamic": "task", "map": "task",

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,16 +34,46 @@ class TaskId:
     version: str = "local"
 
 
+def _joined(group: str | None, key: str | None) -> str:
+    """`GROUP_KEY` as Flyte names a secret's variable (upper case, `-` and `.` as `_`)."""
+    parts = [p for p in (group, key) if p]
+    return "_".join(parts).upper().replace("-", "_").replace(".", "_")
+
+
 class Secrets:
-    """Secrets are read from the environment: `_FSEC_<GROUP>_<KEY>` or `<GROUP>_<KEY>`."""
+    """The secrets a task reads: `current_context().secrets.get(group, key)`.
+
+    Locally they come from the environment: `_FSEC_<GROUP>_<KEY>` (Flyte's name),
+    `PLAIT_SECRET_<GROUP>_<KEY>` or `<GROUP>_<KEY>`. On the backend the worker gives each
+    attempt exactly the secrets its task requests (`given`, by `GROUP_KEY`), and nothing else.
+    """
+
+    def __init__(self, given: Mapping[str, str] | None = None, files_dir: str | None = None,
+                 task: str = "") -> None:
+        self._given = dict(given) if given is not None else None
+        self._files_dir = files_dir
+        self._task = task
+
+    def __repr__(self) -> str:  # never the values
+        names = "the environment" if self._given is None else f"{len(self._given)} requested secrets"
+        return f"Secrets(from {names})"
 
     def get(self, group: str | None = None, key: str | None = None, *, env_var: str | None = None) -> str:
+        if self._given is not None:
+            found = self._given.get(_joined(group, key)) if (group or key) else None
+            if found is None and env_var:
+                found = os.environ.get(env_var)
+            if found is not None:
+                return found
+            raise UserError(
+                f"task `{self._task}` did not request secret group={group!r} key={key!r}; add "
+                f"plait.Secret(group={group!r}, key={key!r}) to its secret_requests"
+            )
         names = []
         if env_var:
             names.append(env_var)
-        parts = [p for p in (group, key) if p]
-        if parts:
-            joined = "_".join(parts).upper().replace("-", "_").replace(".", "_")
+        joined = _joined(group, key)
+        if joined:
             names += [f"_FSEC_{joined}", f"PLAIT_SECRET_{joined}", joined]
         for n in names:
             value = os.environ.get(n)
@@ -52,6 +83,17 @@ class Secrets:
             f"secret group={group!r} key={key!r} is not set; locally, export one of "
             f"{names} (declare it in the task's secret_requests for remote runs)"
         )
+
+    def get_secrets_env_var(self, group: str | None = None, key: str | None = None) -> str:
+        """The variable a secret requested with an environment mount is in: `_FSEC_<GROUP>_<KEY>`."""
+        return f"_FSEC_{_joined(group, key)}"
+
+    def get_secrets_file(self, group: str | None = None, key: str | None = None) -> str:
+        """The file a secret requested with a file mount is in: `<dir>/<group>/<key>` in lower
+        case, where `<dir>` is the attempt's own folder on the backend, else
+        `$FLYTE_SECRETS_DEFAULT_DIR` or `/etc/secrets` (Flyte's layout)."""
+        root = self._files_dir or os.environ.get("FLYTE_SECRETS_DEFAULT_DIR") or os.path.join(os.sep, "etc", "secrets")
+        return os.path.join(root, *[p.lower() for p in (group, key) if p])
 
 
 class ExecutionParameters:
@@ -73,10 +115,16 @@ class ExecutionParameters:
         self.raw_output_prefix = raw_output_prefix
         self._tmp_root = tmp_root
         self._workdir: str | None = None
+        self._secrets: Secrets | None = None
 
     @property
     def secrets(self) -> Secrets:
-        return Secrets()
+        return self._secrets if self._secrets is not None else Secrets()
+
+    def provide_secrets(self, given: Mapping[str, str], files_dir: str | None = None) -> None:
+        """Have `secrets` answer with these secrets only (by `GROUP_KEY`), their files in
+        `files_dir`: what the backend's worker gives an attempt, as its task requested."""
+        self._secrets = Secrets(given, files_dir, self._task_name)
 
     @property
     def logging(self) -> Any:

@@ -450,7 +450,9 @@ def test_tasks_see_only_their_spec_their_launch_and_their_secrets(served: Served
     assert seen["PATH"] != "<unset>"  # what a process needs stays
     declared = _run(served, "declared", {"names": NAMES})
     assert declared["FROM_SPEC"] == "spec" and declared["PLAIT_TEST_SERVER_ONLY"] == "<unset>"
-    assert _run(served, "with_secret") == "hunter2"  # requested: given
+    # requested and in the secret store: given (the server's own PLAIT_SECRET_* variable is not)
+    served.remote.create_secret("db/password", "from-the-store", overwrite=True)
+    assert _run(served, "with_secret") == "from-the-store"
 
 
 def test_a_local_run_keeps_the_users_environment(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -127,6 +127,21 @@ def test_refusals_name_what_was_wrong_and_what_the_lab_takes(lab: LabProcess, up
     assert upstream.requests == []
 
 
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "secrets", 404), ("POST", "secrets", 404), ("GET", "secrets?project=default", 404),
+    ("PUT", "secrets", 405), ("DELETE", "secrets?name=API_KEY", 405),
+    ("GET", "secrets/db/password", 404),
+])
+def test_the_secret_store_is_not_reachable_through_the_lab(
+    lab: LabProcess, upstream: Standin, method: str, path: str, status: int
+) -> None:
+    body = b'{"name": "API_KEY", "value": "v"}' if method in ("POST", "PUT") else None
+    code, _, answer = send(lab, method, f"/plait/api/{path}", body=body)
+    assert code == status, answer
+    assert upstream.requests == []
+    assert not any(r.template[0] == "secrets" for r in ROUTES)
+
+
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 def test_methods_the_lab_does_not_forward_are_refused(lab: LabProcess, upstream: Standin, method: str) -> None:
     code, _, _ = send(lab, method, "/plait/api/executions/abc", body=b"{}")

@@ -59,6 +59,15 @@ from .nodes import (
     start_attempt,
     upsert_node,
 )
+from .secrets import (
+    SecretRecord,
+    create_secret,
+    delete_secret,
+    list_secrets,
+    put_secret,
+    secret_names,
+    secret_tokens,
+)
 
 __all__ = [
     "attempt_begin",
@@ -78,6 +87,13 @@ __all__ = [
     "cache_put",
     "cache_release",
     "cache_reserve",
+    "SecretRecord",
+    "create_secret",
+    "delete_secret",
+    "list_secrets",
+    "put_secret",
+    "secret_names",
+    "secret_tokens",
     "claim_executions",
     "count_queued",
     "create_execution",

@@ -406,6 +406,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Secrets
+         * @description The project's secrets by name, with their scope and dates; with `domain`, those its
+         *     tasks read (that domain's and those of every domain).
+         */
+        get: operations["list_secrets"];
+        /**
+         * Put Secret
+         * @description Replace a secret's value (200), or store it if there is none (201).
+         */
+        put: operations["put_secret"];
+        /**
+         * Create Secret
+         * @description Store a secret (encrypted); 409 if the project (or its domain) has one of that name.
+         *     Without `domain`, tasks of every domain of the project read it.
+         */
+        post: operations["create_secret"];
+        /**
+         * Delete Secret
+         * @description Delete the secret `name` of exactly this scope (without `domain`: the one of every domain).
+         */
+        delete: operations["delete_secret"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -1691,6 +1725,66 @@ export interface components {
              */
             name?: string | null;
         };
+        /**
+         * Secret
+         * @description A stored secret: its name and scope, never its value.
+         */
+        Secret: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Domain
+             * @description The one domain whose tasks read it; null: every domain.
+             */
+            domain: ("development" | "staging" | "production") | null;
+            /**
+             * Name
+             * @description The name a task's `Secret` requests: its key (`API_KEY`) or group and key (`db/password`), each of letters, digits, `_`, `-` and `.`, starting with a letter, a digit or `_`; at most 255 characters.
+             */
+            name: string;
+            /** Project */
+            project: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When its value was last set.
+             */
+            updated_at: string;
+        };
+        /**
+         * SecretCreate
+         * @description A new secret. Without `domain`, every domain of the project can read it.
+         */
+        SecretCreate: {
+            /**
+             * Domain
+             * @description The one domain whose tasks read it; null: every domain.
+             */
+            domain?: ("development" | "staging" | "production") | null;
+            /**
+             * Name
+             * @description The name a task's `Secret` requests: its key (`API_KEY`) or group and key (`db/password`), each of letters, digits, `_`, `-` and `.`, starting with a letter, a digit or `_`; at most 255 characters.
+             */
+            name: string;
+            /**
+             * Project
+             * @default default
+             */
+            project: string;
+            /**
+             * Value
+             * @description The value: 1 to 65,536 characters, no NUL. Stored encrypted; no route ever returns it.
+             */
+            value: string;
+        };
+        /** SecretList */
+        SecretList: {
+            /** Secrets */
+            secrets: components["schemas"]["Secret"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -2876,6 +2970,228 @@ export interface operations {
             };
             /** @description The request conflicts with what is stored. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_secrets: {
+        parameters: {
+            query?: {
+                project?: string;
+                /** @description One domain; absent: every domain of the project. */
+                domain?: ("development" | "staging" | "production") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretList"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Secret"];
+                };
+            };
+            /** @description Created: there was none. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Secret"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Secret"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with what is stored. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_secret: {
+        parameters: {
+            query: {
+                /** @description The name a task's `Secret` requests: its key (`API_KEY`) or group and key (`db/password`), each of letters, digits, `_`, `-` and `.`, starting with a letter, a digit or `_`; at most 255 characters. */
+                name: string;
+                project?: string;
+                /** @description One domain; absent: every domain of the project. */
+                domain?: ("development" | "staging" | "production") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
