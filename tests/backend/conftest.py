@@ -7,6 +7,11 @@ the end. Without PostgreSQL's server binaries it fails, never skips: run
 
 `db` is a migrated `Database`, once on SQLite and once on PostgreSQL (a fresh
 database per test); `database_url` is the same, unmigrated.
+
+`s3` is a real S3-compatible server for the test session (moto's
+`ThreadedMotoServer` on a loopback port, in this process) with one bucket;
+`s3.env` are the AWS variables that point a client (this process, or a
+`plait server` subprocess and its workers) at it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from plait.backend.store import Database
+from s3_fixture import S3
 
 _PG_USER = "plait"
 
@@ -141,3 +147,28 @@ def db(database_url: str) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+# ------------------------------------------------------------------ S3
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3]:
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        started = S3(f"http://{host}:{port}", "plait-tests")
+        env = started.env
+        boto3.client("s3", endpoint_url=started.endpoint, region_name=env["AWS_DEFAULT_REGION"],
+                     aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                     aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]).create_bucket(Bucket=started.bucket)
+        yield started
+    finally:
+        server.stop()

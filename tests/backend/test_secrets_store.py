@@ -192,6 +192,11 @@ class Store:
     def append_text(self, path: str, text: str) -> None:
         self.text += text
 
+    def append_interval_s(self, path: str) -> float:
+        return 0.0  # as a local folder: every flush appends
+
+    def close_text(self, path: str) -> None: ...
+
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["pw-123", "pw-", "123", "p", "w", "-", "x", "\n", "pw-12", "3pw-123"]),

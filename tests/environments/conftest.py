@@ -1,7 +1,7 @@
 """Environments built once per test session and shared by the modules here.
 
 `envs_home` is a PLAIT_HOME of its own (the tests pass it as `home=` or as
-PLAIT_HOME to a subprocess); `six_env` is ImageSpec(packages=["six==1.16.0"])
+PLAIT_HOME to a subprocess); `inflection_env` is ImageSpec(packages=["inflection==0.5.1"])
 built in it, the image that resources/images.py names too. The packages are
 small and pinned; uv fetches them through this machine's configuration.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from env_specs import RESOURCES, SIX
+from env_specs import INFLECTION, RESOURCES
 from plait.environments import Environment, resolve
 
 
@@ -23,8 +23,8 @@ def envs_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def six_env(envs_home: Path) -> Environment:
-    return resolve(SIX, home=envs_home)
+def inflection_env(envs_home: Path) -> Environment:
+    return resolve(INFLECTION, home=envs_home)
 
 
 @pytest.fixture

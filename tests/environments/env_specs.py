@@ -8,5 +8,5 @@ from plait.config.image_spec import ImageSpec
 
 RESOURCES = Path(__file__).parent / "resources"
 IMAGES = RESOURCES / "images.py"
-SIX = ImageSpec(name="six-image", packages=["six==1.16.0"])  # the server's six is another version
+INFLECTION = ImageSpec(name="inflection-image", packages=["inflection==0.5.1"])  # the server has none
 TOPOSORT = ImageSpec(name="toposort-image", packages=["toposort==1.10"])

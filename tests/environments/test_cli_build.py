@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from env_specs import IMAGES, SIX, TOPOSORT
+from env_specs import IMAGES, INFLECTION, TOPOSORT
 from plait.config.image_spec import ImageSpec
 from plait.environments import dockerfile, env_key, envs_dir
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "backend"))
 
 from server_fixture import ServerProcess, running_server  # noqa: E402
 
-SIX_USERS = "(task images.six_version, task images.shout)"
+INFLECTION_USERS = "(task images.inflection_version, task images.shout)"
 NODE_USERS = "(workflow images.multi_image nodes[1])"
 
 
@@ -38,15 +38,15 @@ def plait(*args: str, home: Path, cwd: Path | None = None,
 def test_build_makes_each_image_of_an_entity_once_then_reuses_it(envs_home: Path) -> None:
     first = plait("build", str(IMAGES), "multi_image", home=envs_home)
     assert first.returncode == 0, first.stderr
-    six_path = envs_dir(envs_home) / env_key(SIX)
+    inflection_path = envs_dir(envs_home) / env_key(INFLECTION)
     toposort_path = envs_dir(envs_home) / env_key(TOPOSORT)
     lines = first.stdout.splitlines()
     assert len(lines) == 2
-    assert lines[0] in (f"{six_path}  built  {SIX_USERS}", f"{six_path}  reused  {SIX_USERS}")
+    assert lines[0] in (f"{inflection_path}  built  {INFLECTION_USERS}", f"{inflection_path}  reused  {INFLECTION_USERS}")
     assert lines[1] in (f"{toposort_path}  built  {NODE_USERS}",
                         f"{toposort_path}  reused  {NODE_USERS}")
     again = plait("build", str(IMAGES), "multi_image", home=envs_home)
-    assert again.stdout.splitlines() == [f"{six_path}  reused  {SIX_USERS}",
+    assert again.stdout.splitlines() == [f"{inflection_path}  reused  {INFLECTION_USERS}",
                                          f"{toposort_path}  reused  {NODE_USERS}"]
 
 
@@ -58,17 +58,17 @@ def test_build_of_an_entity_without_images_builds_nothing(envs_home: Path) -> No
 
 
 def test_build_an_image_yaml(envs_home: Path, tmp_path: Path) -> None:
-    (tmp_path / "image.yaml").write_text("name: six-image\npackages:\n  - six==1.16.0\n")
+    (tmp_path / "image.yaml").write_text("name: inflection-image\npackages:\n  - inflection==0.5.1\n")
     found = plait("build", "--image", "image.yaml", home=envs_home, cwd=tmp_path)
     assert found.returncode == 0, found.stderr
-    path = envs_dir(envs_home) / env_key(SIX)
+    path = envs_dir(envs_home) / env_key(INFLECTION)
     assert found.stdout.strip() in (f"{path}  built  (--image)", f"{path}  reused  (--image)")
     # the same file for every task of an entity instead of theirs
     instead = plait("build", "--image", "image.yaml", str(IMAGES), "multi_image",
                     home=envs_home, cwd=tmp_path)
     assert instead.returncode == 0, instead.stderr
     assert instead.stdout.splitlines() == [
-        f"{path}  reused  (task images.six_version, task images.plain, task images.shout)",
+        f"{path}  reused  (task images.inflection_version, task images.plain, task images.shout)",
         f"{envs_dir(envs_home) / env_key(TOPOSORT)}  reused  {NODE_USERS}",
     ]
 
@@ -86,7 +86,7 @@ def test_build_with_docker_dry_run_shows_each_dockerfile(tmp_path: Path) -> None
                   home=tmp_path / "home", env={"PATH": str(tmp_path)})  # no engine needed
     assert found.returncode == 0, found.stderr
     assert found.stdout == (
-        f"# {SIX.image_name()}  would be built by docker  {SIX_USERS}\n{dockerfile(SIX)}"
+        f"# {INFLECTION.image_name()}  would be built by docker  {INFLECTION_USERS}\n{dockerfile(INFLECTION)}"
         f"# {TOPOSORT.image_name()}  would be built by docker  {NODE_USERS}\n{dockerfile(TOPOSORT)}"
     )
 
@@ -95,7 +95,7 @@ def test_a_venv_dry_run_builds_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     found = plait("build", "--dry-run", str(IMAGES), "multi_image", home=home)
     assert found.returncode == 0, found.stderr
-    assert found.stdout.splitlines()[0] == f"{envs_dir(home) / env_key(SIX)}  would be built  {SIX_USERS}"
+    assert found.stdout.splitlines()[0] == f"{envs_dir(home) / env_key(INFLECTION)}  would be built  {INFLECTION_USERS}"
     assert not envs_dir(home).exists()
 
 
@@ -114,7 +114,7 @@ def test_build_says_what_is_wrong_with_its_arguments(tmp_path: Path, args: tuple
 
 
 def test_image_is_for_remote_runs(tmp_path: Path) -> None:
-    (tmp_path / "image.yaml").write_text("packages: [six==1.16.0]\n")
+    (tmp_path / "image.yaml").write_text("packages: [inflection==0.5.1]\n")
     found = plait("run", "--image", "image.yaml", str(IMAGES), "default_only", home=tmp_path,
                   cwd=tmp_path)
     assert found.returncode == 2
@@ -143,13 +143,13 @@ def test_run_remote_with_an_image_registers_the_tasks_with_it(server: ServerProc
     assert found.returncode == 0, found.stderr + server.log_tail()
     remote = server.remote()
     image = ImageSpec(name="override", packages=["toposort==1.10"])
-    for task in ("images.six_version", "images.shout", "images.plain"):
+    for task in ("images.inflection_version", "images.shout", "images.plain"):
         assert remote.fetch_task(task).spec["settings"]["container_image"] == image.to_spec()
     # without --image the tasks keep their own: another version of the same code
     mine = run_remote(server, tmp_path, str(IMAGES), "multi_image")
     assert mine.returncode == 0, mine.stderr
-    latest = remote.fetch_task("images.six_version")
-    assert latest.spec["settings"]["container_image"] == SIX.to_spec()
+    latest = remote.fetch_task("images.inflection_version")
+    assert latest.spec["settings"]["container_image"] == INFLECTION.to_spec()
 
 
 def test_run_remote_with_a_refused_image_names_the_field(server: ServerProcess, tmp_path: Path) -> None:
@@ -157,5 +157,5 @@ def test_run_remote_with_a_refused_image_names_the_field(server: ServerProcess, 
     found = run_remote(server, tmp_path, "--image", "image.yaml", str(IMAGES), "multi_image")
     assert found.returncode == 1
     said = " ".join(found.stderr.split())
-    assert "(task `images.plain`): ImageSpec(apt_packages=['curl']): the venv builder installs " \
+    assert "(task `images.inflection_version`): ImageSpec(apt_packages=['curl']): the venv builder installs " \
            "Python packages only" in said, found.stderr

@@ -104,7 +104,7 @@ def test_the_builder_is_venv_unless_configured() -> None:
 
 def test_images_are_found_where_specs_name_them(images_module: Any) -> None:
     m = images_module
-    assert [p for p, _ in images_in(m.six_version.to_spec())] == ["settings.container_image"]
+    assert [p for p, _ in images_in(m.inflection_version.to_spec())] == ["settings.container_image"]
     assert images_in(m.plain.to_spec()) == []
     assert [p for p, _ in images_in(m.multi_image.to_spec())] == ["nodes[1].overrides.container_image"]
     # a raw container runs its own command in its image: not an environment for Python code
@@ -127,7 +127,7 @@ def test_problems_are_named_at_their_path_in_the_spec(images_module: Any) -> Non
 
 
 def test_an_image_override_replaces_every_task_image(images_module: Any) -> None:
-    specs = [e.to_spec() for e in (images_module.six_version, images_module.plain,
+    specs = [e.to_spec() for e in (images_module.inflection_version, images_module.plain,
                                    images_module.multi_image)]
     image = ImageSpec(name="override", packages=["toposort==1.10"])
     out = override_images(specs, image)

@@ -49,7 +49,7 @@ def with_image(spec: dict[str, Any], image: Any) -> dict[str, Any]:
 
 def test_an_image_a_venv_can_make_is_registered(client: TestClient, images_module: Any) -> None:
     m = images_module
-    answer = register(client, m.six_version.to_spec(), m.shout.to_spec(), m.plain.to_spec(),
+    answer = register(client, m.inflection_version.to_spec(), m.shout.to_spec(), m.plain.to_spec(),
                       m.multi_image.to_spec())
     assert answer.status_code == 201, answer.json()
 
@@ -61,7 +61,7 @@ def test_what_a_venv_cannot_honour_is_a_422_naming_the_field(client: TestClient,
     value = {"apt_packages": ["curl"], "conda_packages": ["langchain"], "base_image": "ubuntu:24.04",
              "python_version": "3.9", "cuda": "12.1", "commands": ["echo hi"]}[field]
     spec = with_image(images_module.plain.to_spec(), ImageSpec(name="refused", **{field: value}))
-    answer = register(client, images_module.six_version.to_spec(), spec)
+    answer = register(client, images_module.inflection_version.to_spec(), spec)
     assert answer.status_code == 422
     body = answer.json()
     assert body["field"] == f"specs[1].settings.container_image.{field}"
@@ -91,7 +91,7 @@ def test_an_image_name_is_refused_unless_a_container_builder_is_configured(
 def test_a_node_override_is_checked_at_its_path(client: TestClient, images_module: Any) -> None:
     workflow = images_module.multi_image.to_spec()
     workflow["nodes"][1]["overrides"]["container_image"]["apt_packages"] = ["git"]
-    tasks = [e.to_spec() for e in (images_module.six_version, images_module.shout, images_module.plain)]
+    tasks = [e.to_spec() for e in (images_module.inflection_version, images_module.shout, images_module.plain)]
     answer = register(client, *tasks, workflow)
     assert answer.status_code == 422
     assert answer.json()["field"] == "specs[3].nodes[1].overrides.container_image.apt_packages"

@@ -18,7 +18,7 @@ from pathlib import Path
 import cloudpickle
 import plait
 import pytest
-from env_specs import IMAGES, SIX, TOPOSORT
+from env_specs import IMAGES, INFLECTION, TOPOSORT
 from plait.config.image_spec import ImageSpec
 from plait.environments import (
     Environment,
@@ -31,8 +31,8 @@ from plait.environments import (
 from plait.environments import venv as venv_builder
 
 PROBE = """
-import json, sys, six, plait, cloudpickle
-print(json.dumps({"six": six.__version__, "six_file": six.__file__, "plait": plait.__file__,
+import json, sys, inflection, plait, cloudpickle
+print(json.dumps({"inflection": inflection.__version__, "inflection_file": inflection.__file__, "plait": plait.__file__,
                   "cloudpickle": cloudpickle.__file__, "python": list(sys.version_info[:3]),
                   "prefix": sys.prefix}))
 """
@@ -49,34 +49,34 @@ def leftovers(home: Path) -> list[str]:
     return sorted(p.name for p in envs_dir(home).glob(".building-*"))
 
 
-def test_an_environment_has_its_packages_and_plait_from_the_server(six_env: Environment) -> None:
-    assert six_env.path == envs_dir(six_env.path.parent.parent) / six_env.key
-    found = in_env(six_env, PROBE)
+def test_an_environment_has_its_packages_and_plait_from_the_server(inflection_env: Environment) -> None:
+    assert inflection_env.path == envs_dir(inflection_env.path.parent.parent) / inflection_env.key
+    found = in_env(inflection_env, PROBE)
     assert found.returncode == 0, found.stderr
     seen = json.loads(found.stdout)
-    # the spec's six (the server has another version) shadows the base's
-    assert seen["six"] == "1.16.0" and Path(seen["six_file"]).is_relative_to(six_env.path)
+    # the spec's package (the server has none) is the environment's own
+    assert seen["inflection"] == "0.5.1" and Path(seen["inflection_file"]).is_relative_to(inflection_env.path)
     # plait and the pickling/Dask runtime are exactly the server's
     assert seen["plait"] == plait.__file__ and seen["cloudpickle"] == cloudpickle.__file__
     assert seen["python"] == list(sys.version_info[:3])
-    assert Path(seen["prefix"]) == six_env.path
-    assert (six_env.path / "build.log").read_text().count("$ ") == 2  # uv venv, uv pip install
+    assert Path(seen["prefix"]) == inflection_env.path
+    assert (inflection_env.path / "build.log").read_text().count("$ ") == 2  # uv venv, uv pip install
 
 
 def test_an_unchanged_spec_resolves_to_the_same_folder_without_building(
-    six_env: Environment, envs_home: Path, monkeypatch: pytest.MonkeyPatch
+    inflection_env: Environment, envs_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_build() -> str:
         raise AssertionError("an unchanged spec must not be built again")
 
     monkeypatch.setattr(venv_builder, "uv_bin", no_build)
-    again = ImageSpec(name="six-image", packages=["six==1.16.0"])  # equal, not the same object
+    again = ImageSpec(name="inflection-image", packages=["inflection==0.5.1"])  # equal, not the same object
     times = []
     for _ in range(21):
         start = time.perf_counter()
         found = resolve(again, home=envs_home)
         times.append(time.perf_counter() - start)
-        assert found.path == six_env.path and not found.built
+        assert found.path == inflection_env.path and not found.built
     # the benchmark (benchmarks/environments.py) prints the figure; this is the limit
     assert statistics.median(times) <= 0.05, times
 
@@ -160,26 +160,26 @@ def test_a_package_of_the_worker_runtime_stays_at_the_server_version(envs_home: 
 
 
 def test_is_container_is_true_only_in_the_environment_of_its_spec(
-    six_env: Environment, envs_home: Path, monkeypatch: pytest.MonkeyPatch
+    inflection_env: Environment, envs_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PLAIT_IMAGE_NAME", raising=False)
     monkeypatch.delenv("FLYTE_INTERNAL_IMAGE", raising=False)
     # outside any built environment every spec answers True, as in the reference (guarded
     # imports run in a local run)
-    assert SIX.is_container() and TOPOSORT.is_container()
+    assert INFLECTION.is_container() and TOPOSORT.is_container()
     check = ("from plait.config.image_spec import ImageSpec as I; "
-             "print(I(name='six-image', packages=['six==1.16.0']).is_container(), "
+             "print(I(name='inflection-image', packages=['inflection==0.5.1']).is_container(), "
              "I(name='toposort-image', packages=['toposort==1.10']).is_container())")
-    assert in_env(six_env, check).stdout.split() == ["True", "False"]
+    assert in_env(inflection_env, check).stdout.split() == ["True", "False"]
     # the variables a pool gives its workers say the same
-    assert six_env.variables()["PLAIT_IMAGE_NAME"] == SIX.image_name()
-    assert six_env.variables({"PATH": "/usr/bin"})["PATH"] == f"{six_env.path}/bin:/usr/bin"
+    assert inflection_env.variables()["PLAIT_IMAGE_NAME"] == INFLECTION.image_name()
+    assert inflection_env.variables({"PATH": "/usr/bin"})["PATH"] == f"{inflection_env.path}/bin:/usr/bin"
 
     # a task whose import is guarded by is_container(), run in each environment
-    task = "import images; print(images.six_version.function())"
+    task = "import images; print(images.inflection_version.function())"
     toposort_env = resolve(TOPOSORT, home=envs_home)
-    assert in_env(six_env, task, cwd=IMAGES.parent).stdout.strip() == "1.16.0"
-    assert in_env(toposort_env, task, cwd=IMAGES.parent).stdout.strip() == "not in six-image"
+    assert in_env(inflection_env, task, cwd=IMAGES.parent).stdout.strip() == "0.5.1"
+    assert in_env(toposort_env, task, cwd=IMAGES.parent).stdout.strip() == "not in inflection-image"
 
 
 def test_the_files_a_spec_pulls_in_go_into_the_environment(envs_home: Path, tmp_path: Path) -> None:

@@ -4,20 +4,20 @@ import plait
 from plait import ImageSpec
 
 # The same specs as tests/environments/conftest.py builds, so the builds are shared.
-six_image = ImageSpec(name="six-image", packages=["six==1.16.0"])
+inflection_image = ImageSpec(name="inflection-image", packages=["inflection==0.5.1"])
 toposort_image = ImageSpec(name="toposort-image", packages=["toposort==1.10"])
 
 
-@plait.task(container_image=six_image)
-def six_version() -> str:
-    if six_image.is_container():  # True here and in six-image, False in other environments
-        import six
+@plait.task(container_image=inflection_image)
+def inflection_version() -> str:
+    if inflection_image.is_container():  # True here and in inflection-image, False in other environments
+        import inflection
 
-        return six.__version__
-    return "not in six-image"
+        return inflection.__version__
+    return "not in inflection-image"
 
 
-@plait.task(container_image=six_image)
+@plait.task(container_image=inflection_image)
 def shout(text: str) -> str:
     return text.upper()
 
@@ -29,7 +29,7 @@ def plain(n: int) -> int:
 
 @plait.workflow
 def multi_image(n: int = 1) -> str:
-    version = six_version()
+    version = inflection_version()
     plain(n=n).with_overrides(container_image=toposort_image)
     return shout(text=version)
 
