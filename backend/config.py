@@ -169,7 +169,7 @@ class Settings:
         max_active_runs = _positive("PLAIT_MAX_ACTIVE_RUNS", values.get("max_active_runs", DEFAULT_MAX_ACTIVE_RUNS))
         tls = {name: str(values[name]) for name in _TLS_OPTIONS if values.get(name)}
         cluster = _cluster_file(values.get("cluster_file"), values.get("dask_scheduler"), tls)
-        if cluster is None or cluster.kind == "local":
+        if cluster is None or cluster.embedded:
             _check_dask_tls(values.get("dask_scheduler"), tls)
         return cls(
             home=home,
@@ -188,8 +188,8 @@ class Settings:
     @property
     def embedded(self) -> bool:
         """Whether the executor runs its own cluster on this machine (no external scheduler,
-        no Kubernetes)."""
-        return self.dask_scheduler is None and (self.cluster is None or self.cluster.kind == "local")
+        no Kubernetes; on `kind: hosts` its workers join from other hosts)."""
+        return self.dask_scheduler is None and (self.cluster is None or self.cluster.embedded)
 
     def dask_tls(self, *, create: bool = False) -> TlsFiles | None:
         """The TLS files a Dask client of this server's cluster presents: the embedded

@@ -4,7 +4,7 @@
                                          # an embedded LocalCluster
     plait server --port 0 --dask-scheduler tcp://10.0.0.5:8786
     plait server --cluster cluster.yaml  # the compute of a cluster file (docs/compute.md): its
-                                         # Dask cluster on Kubernetes, or the embedded one sized by its pool
+                                         # Dask cluster on Kubernetes, or its pools on this machine
     plait server --dask-scheduler tls://10.0.0.5:8786 --dask-tls-ca-file ca.pem \
         --dask-tls-cert client.pem --dask-tls-key client-key.pem
     plait server openapi -o openapi.json # the OpenAPI document, without starting anything
@@ -98,7 +98,7 @@ def serve(
             dask_scheduler=dask_scheduler, dask_tls_ca_file=dask_tls_ca_file,
             dask_tls_cert=dask_tls_cert, dask_tls_key=dask_tls_key, cluster_file=cluster,
         )
-        compute = cluster_options(settings.cluster)
+        compute = cluster_options(settings.cluster, storage_url=str(settings.storage_url))
     except ValueError as exc:
         raise SystemExit(f"plait server: {exc}") from None
     make_home_private(settings.home, echo)
@@ -122,7 +122,7 @@ def serve(
         except ValueError as exc:
             raise SystemExit(f"plait server: {exc}") from None
         executor = Executor(db, storage, dask_address=settings.dask_scheduler, security=security,
-                            max_active_runs=settings.max_active_runs, **compute)
+                            max_active_runs=settings.max_active_runs, home=settings.home, **compute)
         executor.start()
         url = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{bound_port}"
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
@@ -154,6 +154,9 @@ def serve(
         echo(f"plait server: {url} ({workers} API process{'es' if workers > 1 else ''})")
         echo(f"  token: {settings.token_file} (send it as `Authorization: Bearer <token>`)")
         echo(f"  database: {db!r}; storage: {storage.url}")
+        if settings.cluster is not None and settings.cluster.kind == "hosts":
+            echo(f"  scheduler: {executor.scheduler_address}; on each host: plait worker --cluster FILE "
+                 "--pool NAME --scheduler tls://<this host>:<port> (docs/compute.md)")
         sys.stdout.flush()
         if workers > 1:
             runner.run()
@@ -178,29 +181,35 @@ def serve(
     echo("plait server: stopped")
 
 
-def cluster_options(cluster: Any) -> dict[str, Any]:
-    """The Executor's options for a cluster file (`--cluster`; none without one): for kind
-    kubernetes the file itself, the executor makes its Dask cluster there; for kind local the
-    embedded cluster, sized by the file's one CPU pool in the default environment (its workers
-    advertise the pool's Dask resources). Other local pools are refused: the embedded cluster
-    cannot run them yet."""
+def cluster_options(cluster: Any, *, storage_url: str | None = None) -> dict[str, Any]:
+    """The Executor's options for a cluster file (`--cluster`; none without one: the embedded
+    cluster runs `compute.default_local()`): for kind kubernetes the file itself, the executor
+    makes its Dask cluster there; for kind local its pools, whose workers join the embedded
+    scheduler (compute/pools.py). A local pool whose environment is an image name is refused:
+    a local pool runs a virtual environment built from ImageSpec fields. For kind hosts its
+    pools too, with the embedded scheduler listening where the file's `scheduler:` says; the
+    pools' workers are `plait worker` processes on other hosts, which the server never starts,
+    and which reach the object store (`storage_url`) themselves: a folder or memory of this
+    machine is refused (ValueError)."""
     if cluster is None:
         return {}
     if cluster.kind == "kubernetes":
         return {"kubernetes": cluster}
-    pool = cluster.local_default_pool()
-    if pool is None:
-        declared = "; ".join(p.describe() for p in cluster.pools)
-        raise ValueError(
-            f"{cluster.source}: local pools other than one CPU pool in the default environment are "
-            f"not available yet (the embedded cluster runs that one), and this file declares "
-            f"{len(cluster.pools)} pool(s): {declared}. Declare one such pool, or run these pools "
-            "with kind: kubernetes")
-    options: dict[str, Any] = {"n_workers": pool.max_workers, "threads_per_worker": pool.threads,
-                               "resources": pool.dask_resources()}
-    if pool.resources.mem_bytes:
-        options["memory_limit"] = pool.resources.mem_bytes
-    return {"cluster_options": options}
+    if cluster.kind == "hosts":
+        protocol = storage_url.split("://", 1)[0] if storage_url and "://" in storage_url else "file"
+        if protocol in ("file", "local", "memory"):
+            raise ValueError(
+                f"{cluster.source} is of kind hosts, whose workers run on other hosts and share "
+                f"nothing with this one but the network, and the object store is {storage_url}, "
+                "which only this machine has: give --storage-url (PLAIT_STORAGE_URL) an object "
+                "store every host reaches, such as s3://bucket/plait")
+        listen = cluster.scheduler
+        return {"pools": cluster,
+                "cluster_options": {"scheduler_kwargs": {"host": listen.host, "port": listen.port}}}
+    from .compute.pools import check_local
+
+    check_local(cluster)
+    return {"pools": cluster}
 
 
 # What API worker processes need to know of the Dask cluster besides executor.json.

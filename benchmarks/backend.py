@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,26 +29,6 @@ ITEMS = 10_000
 THINK_S = 0.25  # pause between one client's requests (a panel polling four times a second)
 
 
-def inc(x: int) -> int:
-    return x + 1
-
-
-def raw_chain(client: object, n: int) -> float:
-    t = time.perf_counter()
-    fut = client.submit(inc, 0, pure=False)  # type: ignore[attr-defined]
-    for _ in range(n - 1):
-        fut = client.submit(inc, fut, pure=False)  # type: ignore[attr-defined]
-    assert fut.result() == n
-    return time.perf_counter() - t
-
-
-def raw_map(client: object, n: int) -> float:
-    t = time.perf_counter()
-    futs = client.map(inc, range(n), pure=False)  # type: ignore[attr-defined]
-    client.gather(futs)  # type: ignore[attr-defined]
-    return time.perf_counter() - t
-
-
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -61,30 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="chain runs, each beside a raw one (default 3)")
     args = parser.parse_args(argv)
     parts, repeat = set(args.only or PARTS), args.repeat
-    home = tempfile.mkdtemp(prefix="plait-bench-backend-")
-    env = {**os.environ, "PLAIT_HOME": home}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "plait", "server", "--port", "0", *os.environ.get("PLAIT_BENCH_SERVER_ARGS", "").split()],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    try:
-        os.environ["PLAIT_HOME"] = home
-        from plait.remote import Remote
+    sys.path.insert(0, str(HERE))
+    import backend_programs as bp
+    from serving import plait_server, raw_chain, raw_map
 
-        remote = Remote(autostart=False, timeout=120)
-        deadline = time.time() + 90
-        while True:
-            try:
-                remote = Remote(autostart=False, timeout=120)
-                remote.health()
-                break
-            except Exception:  # noqa: BLE001 - still starting
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
-        sys.path.insert(0, str(HERE))
-        import backend_programs as bp  # noqa: E402
-
+    with plait_server(*os.environ.get("PLAIT_BENCH_SERVER_ARGS", "").split()) as (remote, home):
         remote.register(str(PROGRAM))
         # warm up workers and code
         remote.execute(bp.short_chain, {"x": 0}, wait=True)
@@ -142,13 +100,6 @@ def main(argv: list[str] | None = None) -> None:
         for r in rows:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
         print(json.dumps(figures))
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _seconds(record: dict[str, object], start: str, end: str) -> float:

@@ -47,6 +47,9 @@ LAZY_UPWARD: dict[tuple[str, str], str] = {
     ("plait.sdk.entity", "plait.run.engine"): "calling an entity outside a workflow runs it",
     ("plait.cli", "plait.backend.server"): "`plait server` starts the backend",
     ("plait.cli.cluster", "plait.backend.compute"): "`plait cluster manifests` reads the backend's cluster file",
+    ("plait.cli.worker", "plait.backend.compute"): "`plait worker` reads the cluster file and starts a pool's Dask workers",
+    ("plait.cli.worker", "plait.backend.compute.pools"): "`plait worker` starts a pool's Dask workers as the server does",
+    ("plait.cli.worker", "plait.backend.security"): "`plait worker` joins the cluster with its TLS files",
 }
 
 # Kernel modules the backend may use (a module, or a package and everything in it).

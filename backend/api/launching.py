@@ -15,12 +15,15 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from plait.errors import UserError
 from plait.model import InterfaceSpec, LaunchPlanSpec, TaskSpec, WorkflowSpec, parse_spec
 from plait.model.literals import describe_type, literal_type_name, validate_literal
 from plait.model.specs import NodeSpec, Spec
 from plait.model.vocab import stored_kind
 
 from .. import secrets
+from ..compute import placement
+from ..compute.cluster_file import ClusterFile, default_local
 from ..execution.values import literal_ref
 from ..store import queries
 from ..store.errors import InvalidRequest, NotFound
@@ -274,3 +277,108 @@ def _nodes(nodes: tuple[NodeSpec, ...]) -> Iterator[NodeSpec]:
         if node.branch is not None:
             for case in node.branch.cases:
                 yield from _nodes(case.nodes)
+
+
+# ------------------------------------------------------------------ pools
+
+# What the tasks of an entity version ask of the pools: (task name, settings, node overrides)
+# per call, and the workflow's interruptible default, per database and entity version.
+_CALLS: OrderedDict[tuple[str, ...], tuple[tuple[tuple[str, dict[str, Any], dict[str, Any]], ...], bool]] = OrderedDict()
+
+
+def launch_pools(settings: Any) -> ClusterFile | None:
+    """The cluster file whose pools run this server's tasks, as the executor has it: the one
+    given (`--cluster`), the embedded default's (`compute.default_local()`), or None for an
+    external scheduler (its workers are checked when a node starts)."""
+    if settings is None:
+        return None
+    if settings.cluster is not None:
+        return settings.cluster  # type: ignore[no-any-return]
+    return default_local() if settings.dask_scheduler is None else None
+
+
+def check_pools(s: Session, cluster: ClusterFile | None, project: str, domain: str, kind: str, name: str,
+                version: str, settings: dict[str, Any]) -> None:
+    """Refuse (422) a launch with a task that no pool of `cluster` could run, naming the task,
+    what it asked and the pools that exist (`compute.placement.problem`, which the executor
+    asks too), and a task whose GPU is in `requests` only or differs from its limit.
+
+    Every task the execution can run is found as for secrets (`_Walk`), each with the
+    overrides of the node that calls it (a map's for its items); whether it is
+    interruptible comes from the launch's `settings`, the task, then the workflow."""
+    if cluster is None:
+        return
+    calls, workflow_default = _task_calls(s, project, domain, kind, name, version)
+    problems: list[tuple[str, str]] = []
+    for task, task_settings, overrides in calls:
+        try:
+            problem = placement.gpu_problem(task, task_settings, overrides) or placement.problem(
+                cluster, placement.ask_of(task, task_settings, overrides, execution=settings.get("interruptible"),
+                                          workflow=workflow_default))
+        except UserError as exc:  # a quantity or an image the SDK would not have written
+            problem = f"task {task}: {exc}"
+        if problem and all(problem != p for _, p in problems):
+            problems.append((task, problem))
+    if problems:
+        raise InvalidRequest("; ".join(p for _, p in problems), kind="task", name=problems[0][0])
+
+
+def _task_calls(s: Session, project: str, domain: str, kind: str, name: str, version: str,
+                ) -> tuple[tuple[tuple[str, dict[str, Any], dict[str, Any]], ...], bool]:
+    key = (str(s.get_bind().engine.url), project, domain, stored_kind(kind), name, version)
+    found = _CALLS.get(key)
+    if found is not None:
+        return found
+    walk = _Walk(s, project, domain)
+    root = walk.fetch(kind, name, version)
+    calls = _Calls(walk)
+    seen: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for task, overrides in calls.of(root, version):
+        call = (task.name, dict(task.settings), dict(overrides))
+        if call not in seen:
+            seen.append(call)
+    found = (tuple(seen), bool(getattr(root, "interruptible", False)))
+    if walk.exact:
+        _CALLS[key] = found
+        while len(_CALLS) > _REQUESTED_MAX:
+            with contextlib.suppress(KeyError):  # another request thread took it first
+                _CALLS.popitem(last=False)
+    return found
+
+
+class _Calls:
+    """Each task an entity can run with the overrides of the node that runs it; entities
+    fetched once (as `_Walk` fetches them), each workflow walked once."""
+
+    def __init__(self, walk: _Walk) -> None:
+        self.walk = walk
+        self.specs: dict[tuple[str, str, str], Spec | None] = {}
+        self.walked: set[tuple[str, str]] = set()
+
+    def of(self, spec: Spec | None, version: str) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
+        if isinstance(spec, TaskSpec):
+            yield spec, {}
+        elif isinstance(spec, LaunchPlanSpec):
+            yield from self._entity("workflow", spec.workflow or spec.name, spec.version or version, {})
+        elif isinstance(spec, WorkflowSpec):
+            if (spec.name, version) in self.walked:
+                return
+            self.walked.add((spec.name, version))
+            if spec.on_failure:
+                yield from self._entity("task", spec.on_failure, version, {})
+            for node in _nodes(spec.nodes):
+                if node.map is not None:
+                    yield from self._entity(node.map.target_kind, node.map.target, version, node.overrides)
+                elif node.kind != "branch":
+                    yield from self._entity(node.kind, node.entity, version, node.overrides)
+
+    def _entity(self, kind: str, name: str, version: str,
+                overrides: dict[str, Any]) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
+        mark = (kind if kind in ("workflow", "launch_plan") else "task", name, version)
+        if mark not in self.specs:
+            self.specs[mark] = self.walk.fetch(kind, name, version)
+        spec = self.specs[mark]
+        if isinstance(spec, TaskSpec):
+            yield spec, dict(overrides or {})  # the node's overrides apply to a task it runs
+        else:
+            yield from self.of(spec, version)

@@ -70,8 +70,10 @@ def summary_view(record: ExecutionHeader) -> S.ExecutionSummary:
 def _attempt_view(a: AttemptRecord) -> S.Attempt:
     return S.Attempt(
         number=a.number, phase=a.phase, error_kind=a.error_kind, error=a.error,  # type: ignore[arg-type]
-        worker=a.worker, outputs=a.outputs, cpu_peak=a.usage.cpu_peak, cpu_avg=a.usage.cpu_avg,
+        worker=a.worker, pool=a.pool, outputs=a.outputs, cpu_peak=a.usage.cpu_peak, cpu_avg=a.usage.cpu_avg,
         mem_peak=a.usage.mem_peak, mem_avg=a.usage.mem_avg, started_at=a.started_at, ended_at=a.ended_at,
+        gpu_util_avg=a.usage.gpu_util_avg, gpu_util_peak=a.usage.gpu_util_peak, gpu_mem_avg=a.usage.gpu_mem_avg,
+        gpu_mem_peak=a.usage.gpu_mem_peak,
     )
 
 
@@ -142,6 +144,8 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
         settings = launching.merge_settings(body.settings, lp)
         checks.check_stored_settings(settings)
         launching.check_secrets(s, body.project, body.domain, target.kind, target.name, target.version)
+        launching.check_pools(s, launching.launch_pools(svc.settings), body.project, body.domain, target.kind,
+                              target.name, target.version, settings)
         record = queries.create_execution(
             s, project=body.project, domain=body.domain, entity_kind=target.kind,
             entity_name=target.name, entity_version=target.version, inputs=inputs,
@@ -174,6 +178,8 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.
         checks.check_json(old.inputs, "inputs")
         checks.check_stored_settings(settings)
         launching.check_secrets(s, old.project, old.domain, old.entity_kind, old.entity_name, old.entity_version)
+        launching.check_pools(s, launching.launch_pools(svc.settings), old.project, old.domain, old.entity_kind,
+                              old.entity_name, old.entity_version, settings)
         record = queries.create_execution(
             s, project=old.project, domain=old.domain, entity_kind=old.entity_kind,
             entity_name=old.entity_name, entity_version=old.entity_version, inputs=old.inputs,

@@ -30,6 +30,7 @@ def health(svc: Svc) -> S.Health:
         worker_resources=dict(svc.executor.worker_resources()),
         dask_dashboard=svc.executor.dashboard_link,
         dask_scheduler=svc.executor.scheduler_address,
+        pools=[S.PoolStatus(**p) for p in svc.executor.pool_states()],
     )
 
 

@@ -85,6 +85,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # ------------------------------------------------------------------ health
 
 
+class PoolStatus(Response):
+    """One worker pool as the executor runs it."""
+
+    name: str
+    environment: str = Field(description="The pool's environment, in words (`ImageSpec <image name>`, "
+                             "`the default environment`).")
+    status: Literal["ready", "building", "failed"] = Field(
+        description="`building` while its environment is built; `failed` when that build failed.")
+    on_demand: bool = Field(description="Made for an environment that no declared pool has.")
+    workers: list[str] = Field(description="Names of its live worker processes (scaled on load).")
+
+
 class Health(Response):
     """The server and the Dask cluster it runs on."""
 
@@ -101,6 +113,9 @@ class Health(Response):
     )
     dask_dashboard: str | None = Field(None, description="Link to the Dask dashboard, if any.")
     dask_scheduler: str | None = Field(None, description="Address of the Dask scheduler the executor uses.")
+    pools: list[PoolStatus] = Field(
+        default_factory=list, description="The worker pools attempts are routed to (none without a "
+        "cluster file's pools, e.g. on an external Dask scheduler).")
 
 
 # ------------------------------------------------------------------ projects
@@ -360,11 +375,21 @@ class Attempt(Response):
     error_kind: Literal["USER", "SYSTEM"] | None
     error: dict[str, Any] | None
     worker: str | None
+    pool: str | None = Field(
+        default=None,
+        description="The worker pool the attempt was routed to (the cluster file's `pools[].name`, "
+        "or a pool made for the task's environment), as the worker that ran it confirms; null for "
+        "attempts recorded before pools, or without them (an external Dask scheduler).")
     outputs: dict[str, ValueRef] | None
     cpu_peak: float | None
     cpu_avg: float | None
     mem_peak: float | None
     mem_avg: float | None
+    gpu_util_avg: float | None = Field(None, description="GPU utilisation in percent, averaged over the "
+                                       "attempt, of the devices its worker sees; null without a GPU.")
+    gpu_util_peak: float | None = Field(None, description="The highest GPU utilisation sampled, percent.")
+    gpu_mem_avg: float | None = Field(None, description="GPU memory in use, bytes, averaged over the attempt.")
+    gpu_mem_peak: float | None = Field(None, description="The most GPU memory in use, bytes.")
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
 

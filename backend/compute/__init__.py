@@ -1,6 +1,6 @@
 """Where tasks run: the cluster file and what it becomes.
 
-    cluster_file.py  the cluster file (YAML): kind local | kubernetes, its pools and, for
+    cluster_file.py  the cluster file (YAML): kind local | hosts | kubernetes, its pools and, for
                      Kubernetes, the namespace, images and secrets; `load(path)`, `default_local()`
     templates.py     pod spec merge rules (a pool's pod template into the generated pod)
     manifests.py     a kubernetes cluster file as dask-kubernetes operator resources (DaskCluster,

@@ -1,6 +1,7 @@
 """The cluster file: the compute a backend runs on, declared in YAML.
 
-    kind: local              # or kubernetes (then a `kubernetes:` section)
+    kind: local              # or hosts (then an optional `scheduler:` section),
+                             # or kubernetes (then a `kubernetes:` section)
     pools:
       - name: cpu
         environment: default # or an image name, or ImageSpec fields
@@ -12,10 +13,14 @@
 
 `load(path)` reads and checks a file into frozen dataclasses; `default_local()`
 is what a server has without one: one CPU pool in the default environment,
-sized to the machine. A file that does not fit raises one `ClusterFileError`
-naming the field (`pools[1].resources.gpu`), what was expected, what was found
-and the fix; unknown and repeated keys are errors. docs/compute.md documents
-every field.
+sized to the machine. On `kind: local` the server starts the pools' workers on
+its own machine; on `kind: hosts` it runs only the scheduler (`scheduler:`
+says where it listens) and `plait worker --pool NAME` starts a pool's workers on
+each host; on `kind: kubernetes` the dask-kubernetes operator runs them.
+
+A file that does not fit raises one `ClusterFileError` naming the field
+(`pools[1].resources.gpu`), what was expected, what was found and the fix;
+unknown and repeated keys are errors. docs/compute.md documents every field.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ from plait.config.image_spec import ImageSpec
 from plait.config.resources import GPUAccelerator, PodTemplate, parse_cpu, parse_memory
 from plait.errors import UserError
 
-KINDS = ("local", "kubernetes")
+KINDS = ("local", "hosts", "kubernetes")
+EMBEDDED_KINDS = ("local", "hosts")  # the server runs the Dask scheduler itself
+DEFAULT_SCHEDULER_PORT = 8786  # Dask's
+_WILDCARDS = ("0.0.0.0", "::")
 DEFAULT_ENVIRONMENT = "default"
 DEFAULT_IDLE_TIMEOUT_S = 300.0
 
@@ -67,6 +75,7 @@ _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _DEVICE = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
 _MIG_PROFILE = re.compile(r"^[1-9]g\.[1-9][0-9]*gb$")
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]*[A-Za-z0-9_]$|^[a-z0-9]$", re.IGNORECASE)
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)$")
 _ACCELERATORS: dict[str, str] = {
     name: getattr(accelerators, name).device
@@ -97,8 +106,8 @@ class ClusterFileError(UserError, ValueError):
 @dataclass(frozen=True)
 class Environment:
     """Where a pool's tasks find their Python packages: the default environment (plait's own:
-    the server's on `kind: local`, `kubernetes.image` on Kubernetes), a named image, or an
-    environment built from ImageSpec fields."""
+    the server's on `kind: local`, that of `plait worker` on `kind: hosts`, `kubernetes.image`
+    on Kubernetes), a named image, or an environment built from ImageSpec fields."""
 
     image: str | None = None
     image_spec: ImageSpec | None = None
@@ -152,6 +161,7 @@ class Pool:
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
     threads: int = 1
     pod_template: PodTemplate | None = None
+    actor: str | None = None  # the ActorEnvironment whose replicas these workers are (made on demand)
 
     def dask_resources(self) -> dict[str, float]:
         """The Dask resources each worker of this pool advertises (`dask worker --resources`):
@@ -183,6 +193,8 @@ class Pool:
         parts += [f"{k} {v}" for k, v in (("cpu", shape.cpu), ("mem", shape.mem)) if v is not None]
         if self.interruptible:
             parts.append("interruptible")
+        if self.actor:
+            parts.append(f"actor {self.actor} of {self.max_workers} replica(s)")
         return f"{self.name}: {', '.join(parts) or 'no resources declared'}; {self.environment.describe()}"
 
 
@@ -256,14 +268,41 @@ class Kubernetes:
 
 
 @dataclass(frozen=True)
+class Listen:
+    """Where the scheduler of a `kind: hosts` cluster listens (the `scheduler:` section): the
+    server runs it, with the TLS of its home, on `host` (an address of the server's machine,
+    or 0.0.0.0 / :: for all of them) and `port`; `plait worker` on each host joins it."""
+
+    host: str = "0.0.0.0"
+    port: int = DEFAULT_SCHEDULER_PORT
+
+    @property
+    def address(self) -> str | None:
+        """The `tls://` address workers reach the scheduler at; None when it listens on every
+        address (the workers are then told which one: `plait worker --scheduler`)."""
+        if self.host in _WILDCARDS:
+            return None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"tls://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class ClusterFile:
-    """A checked cluster file; `text` is what it said (the manifests ship it in a ConfigMap)."""
+    """A checked cluster file; `text` is what it said (the manifests ship it in a ConfigMap).
+    `scheduler` is where a `kind: hosts` cluster's scheduler listens (None for other kinds)."""
 
     kind: str
     pools: tuple[Pool, ...]
     kubernetes: Kubernetes | None = None
     source: str = "<default>"
     text: str | None = None
+    scheduler: Listen | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the server runs the Dask scheduler itself (`kind: local` and `kind: hosts`),
+        with the TLS of its home, rather than the operator on Kubernetes."""
+        return self.kind in EMBEDDED_KINDS
 
     def pool(self, name: str) -> Pool:
         for pool in self.pools:
@@ -284,14 +323,16 @@ class ClusterFile:
 
 def default_local() -> ClusterFile:
     """One CPU pool in the default environment, sized to the machine: a worker per core, each
-    with one thread and its share of the memory, down to none after DEFAULT_IDLE_TIMEOUT_S."""
+    with one thread and its share of the memory, always up (the first task of a notebook
+    session does not wait for a worker to start, and a map's items spread over every core
+    from the start)."""
     cores = os.cpu_count() or 1
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not POSIX: no memory figure
         total = 0
     mem = f"{max(total // cores // 2**20, 256)}Mi" if total else None
-    pool = Pool(name="default", resources=Shape(cpu="1", mem=mem), min_workers=0,
+    pool = Pool(name="default", resources=Shape(cpu="1", mem=mem), min_workers=cores,
                 max_workers=cores, threads=1)
     return ClusterFile(kind="local", pools=(pool,))
 
@@ -504,16 +545,25 @@ class _Reader:
         if data is None:
             raise self.fail("(the file)", "a mapping with kind and pools", _MISSING,
                             "start with `kind: local` (docs/compute.md has examples)")
-        data = self.mapping("(the file)", data, ("kind", "pools", "kubernetes"), what="a cluster file",
-                            required={"kind": "the kind of cluster: local or kubernetes"})
-        kind = self.string("kind", data["kind"], expected="local or kubernetes", choices=KINDS,
-                           fix="write kind: local or kind: kubernetes")
+        data = self.mapping("(the file)", data, ("kind", "pools", "scheduler", "kubernetes"),
+                            what="a cluster file", required={"kind": "the kind of cluster: local, hosts or kubernetes"})
+        kind = self.string("kind", data["kind"], expected="local, hosts or kubernetes", choices=KINDS,
+                           fix="write kind: local, kind: hosts or kind: kubernetes")
         kubernetes = None
         if kind == "kubernetes":
             kubernetes = self.kubernetes("kubernetes", data.get("kubernetes", _MISSING))
         elif "kubernetes" in data:
-            raise self.fail("kubernetes", "no kubernetes section for kind: local", data["kubernetes"],
+            raise self.fail("kubernetes", f"no kubernetes section for kind: {kind}", data["kubernetes"],
                             "remove it, or write kind: kubernetes")
+        scheduler = None
+        if kind == "hosts":
+            scheduler = self.listen("scheduler", data.get("scheduler", {}))
+        elif "scheduler" in data:
+            fix = ("move it into the kubernetes section (kubernetes.scheduler: cpu, mem, service_type)"
+                   if kind == "kubernetes" else
+                   "remove it (a local cluster's scheduler listens on loopback for the server's own workers)")
+            raise self.fail("scheduler", f"no scheduler section for kind: {kind}", data["scheduler"],
+                            f"{fix}, or write kind: hosts")
         if "pools" not in data and kind == "local":
             pools = default_local().pools
         else:
@@ -528,7 +578,36 @@ class _Reader:
                 raise self.fail(f"pools[{i}].name", "a name no other pool has", pool.name,
                                 f"pools[{names[pool.name]}] is named {pool.name!r} too: rename one")
             names[pool.name] = i
-        return ClusterFile(kind=kind, pools=pools, kubernetes=kubernetes, source=self.source, text=text)
+        return ClusterFile(kind=kind, pools=pools, kubernetes=kubernetes, source=self.source, text=text,
+                           scheduler=scheduler)
+
+    def listen(self, path: str, value: Any) -> Listen:
+        """The `scheduler:` section of a `kind: hosts` file: the address and port it listens on."""
+        data = self.mapping(path, value if value is not None else {}, ("host", "port"),
+                            what="where the scheduler listens")
+        out: dict[str, Any] = {}
+        if "host" in data:
+            out["host"] = self.listen_host(_join(path, "host"), data["host"])
+        if "port" in data:
+            expected = "a port number (1-65535) that every worker host reaches"
+            port = self.integer(_join(path, "port"), data["port"], minimum=1, expected=expected,
+                                fix=f"write {DEFAULT_SCHEDULER_PORT}")
+            if port > 65535:
+                raise self.fail(_join(path, "port"), expected, port, f"write {DEFAULT_SCHEDULER_PORT}")
+            out["port"] = port
+        return Listen(**out)
+
+    def listen_host(self, path: str, value: Any) -> str:
+        import ipaddress
+
+        expected = "an address of the server's machine (10.0.0.5, a host name) or 0.0.0.0 for all of them"
+        if isinstance(value, str) and value:
+            try:
+                return str(ipaddress.ip_address(value.strip("[]")))
+            except ValueError:
+                if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
+                    return value
+        raise self.fail(path, expected, value, "write e.g. 0.0.0.0, and quote an IPv6 address")
 
     POOL_KEYS = ("name", "environment", "resources", "interruptible", "min_workers", "max_workers",
                  "idle_timeout", "threads", "pod_template")
@@ -536,6 +615,12 @@ class _Reader:
     def pool(self, path: str, value: Any, kind: str, kubernetes: Kubernetes | None) -> Pool:
         data = self.mapping(path, value, self.POOL_KEYS, what="a pool",
                             required={"name": "the pool's name, such as gpu"})
+        if kind == "hosts":
+            for key in ("min_workers", "max_workers", "idle_timeout"):
+                if key in data:
+                    raise self.fail(_join(path, key), f"no {key} for kind: hosts (each host runs the "
+                                    "workers that `plait worker --nworkers` starts there)", data[key],
+                                    "remove it, and give --nworkers to `plait worker` on each host")
         name = self.string(_join(path, "name"), data["name"],
                            expected=f"a lower-case name of letters, digits and '-' (at most {_POOL_NAME_MAX})",
                            pattern=_NAME, fix="write e.g. gpu-a100")
@@ -568,6 +653,11 @@ class _Reader:
         if isinstance(value, str):
             if value == DEFAULT_ENVIRONMENT:
                 return Environment()
+            if kind == "hosts" and _IMAGE.match(value):
+                raise self.fail(path, "default or ImageSpec fields on kind: hosts (each host builds a "
+                                "virtual environment from them)", value,
+                                "describe the environment with ImageSpec fields (packages: [...]), or "
+                                "run this pool with kind: kubernetes")
             image = self.string(path, value, expected="default, an image name or ImageSpec fields",
                                 pattern=_IMAGE, fix="write default, an image such as ghcr.io/you/train:1.0, "
                                                     "or a mapping of ImageSpec fields")
@@ -634,7 +724,7 @@ class _Reader:
 
     def pod_template(self, path: str, value: Any, kind: str) -> PodTemplate:
         if kind != "kubernetes":
-            raise self.fail(path, "no pod template for kind: local (pods exist on Kubernetes only)",
+            raise self.fail(path, f"no pod template for kind: {kind} (pods exist on Kubernetes only)",
                             value, "remove it, or use kind: kubernetes")
         data = self.mapping(path, value, ("pod_spec", "primary_container_name", "labels", "annotations"),
                             what="a pod template")

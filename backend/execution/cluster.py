@@ -1,21 +1,54 @@
-"""What the Dask cluster offers, as the executor asks: its workers' Python, resources and slots.
+"""What the Dask cluster offers, as the executor asks: its pools, workers' Python, resources, slots.
 
-A task's resource settings become Dask resources (GPUs, accelerators); a request
-that no worker could ever meet is refused up front, since Dask would wait for
-such a worker forever. The workers' list is asked of the scheduler at most
-every WORKERS_TTL_S for the questions asked per node.
+With a cluster file (the embedded default's `default_local()`, a `kind: local` file
+whose pools `compute.pools.PoolManager` runs, or `kind: kubernetes`), every attempt
+is routed to a pool (`route`): the one `compute.placement.choose` picks for the
+task's environment, resources, accelerator and interruptible setting, made on
+demand for a new environment on `kind: local`. The attempt asks Dask for one slot
+of that pool (its `pool-<name>` resource, which only the pool's workers have) and
+its GPUs, so it never lands on a worker that does not match. A request that no
+pool could meet is refused up front (`unsatisfiable`, as the API's launch check
+says), since Dask would wait for such a worker forever.
+
+Without one (an external scheduler, `--dask-scheduler`), a task's GPUs and
+accelerator become Dask resources, and a request that no worker of the cluster
+offers now is refused. The workers' list is asked of the scheduler at most every
+WORKERS_TTL_S for the questions asked per node.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from plait.errors import UserError
+
+from ..compute import placement
 
 if TYPE_CHECKING:
     from plait.model.specs import TaskSpec
 
+    from ..compute.cluster_file import ClusterFile
+    from ..compute.pools import PoolManager
+
 WORKERS_TTL_S = 5.0
+
+
+class NoPool(UserError, LookupError):
+    """No pool can run the task (the message names the task, what it asked and the pools)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an attempt goes: its pool (None without pools), the Dask resources it asks for,
+    and whether the pool's environment is still being built (Dask holds the attempt until
+    the pool has a worker; the executor fails it if the build fails)."""
+
+    pool: str | None
+    resources: dict[str, float]
+    building: bool = False
 
 
 def _python() -> str:
@@ -25,8 +58,10 @@ def _python() -> str:
 class ClusterShape:
     """Questions about the cluster behind a Dask client (`client` is None until connected)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cluster: ClusterFile | None = None) -> None:
         self.client: Any = None
+        self.cluster = cluster  # the cluster file whose pools attempts are routed to, if any
+        self.manager: PoolManager | None = None  # runs the pools of a local cluster file
         self._cached: dict[str, Any] = {}
 
     def worker_python(self) -> str:
@@ -78,8 +113,49 @@ class ClusterShape:
             wanted[f"accelerator-{device}"] = 1.0
         return wanted
 
-    def unsatisfiable(self, spec: TaskSpec, overrides: dict[str, Any]) -> str | None:
-        """Why no worker could ever run this task, or None (Dask would wait forever)."""
+    def ask(self, spec: TaskSpec, overrides: dict[str, Any], *, execution: bool | None = None,
+            workflow: bool = False, interruptible: bool | None = None) -> placement.Ask:
+        # An actor's replicas are a pool of their own where pools are made on demand (kind local);
+        # elsewhere its tasks go to the pool that fits them, as other tasks do.
+        actor = spec.extra.get("actor") if self.cluster is not None and self.cluster.kind == "local" else None
+        return placement.ask_of(spec.name, spec.settings, overrides, execution=execution,
+                                workflow=workflow, interruptible=interruptible, actor=actor)
+
+    def route(self, spec: TaskSpec, overrides: dict[str, Any], *, execution: bool | None = None,
+              workflow: bool = False, interruptible: bool | None = None) -> Route:
+        """The pool an attempt of this task goes to, and what it asks of Dask.
+
+        `execution` is the launch's interruptible setting, `workflow` the workflow's default,
+        `interruptible` a choice that overrides both and the task's (a last retry that must
+        not run on an interruptible pool). Raises NoPool naming the pools when none fits
+        (`unsatisfiable` says so before an attempt is made)."""
+        if self.cluster is None:
+            return Route(None, self.dask_resources(spec, overrides))
+        ask = self.ask(spec, overrides, execution=execution, workflow=workflow, interruptible=interruptible)
+        if self.manager is not None:
+            state = self.manager.place(ask)
+            if state is None:
+                raise NoPool(str(placement.problem(self.cluster, ask, self.manager.pools())))
+            from ..compute.pools import READY
+
+            return Route(state.name, placement.dask_resources(state.pool, ask), state.status != READY)
+        pool = placement.choose(self.cluster.pools, ask)
+        if pool is None:
+            raise NoPool(str(placement.problem(self.cluster, ask)))
+        return Route(pool.name, placement.dask_resources(pool, ask))
+
+    def unsatisfiable(self, spec: TaskSpec, overrides: dict[str, Any], *, execution: bool | None = None,
+                      workflow: bool = False) -> str | None:
+        """Why no worker could ever run this task, or None (Dask would wait forever): a GPU
+        in requests only or unequal to its limit, or, with pools, what `placement.problem`
+        says (the API's launch check asks the same); without, no worker offering it now."""
+        gpu = placement.gpu_problem(spec.name, spec.settings, overrides)
+        if gpu is not None:
+            return gpu
+        if self.cluster is not None:
+            ask = self.ask(spec, overrides, execution=execution, workflow=workflow)
+            pools = self.manager.pools() if self.manager is not None else None
+            return placement.problem(self.cluster, ask, pools)
         wanted = self.dask_resources(spec, overrides)
         settings = spec.settings
         requests = overrides.get("requests") or settings.get("requests") or {}

@@ -18,12 +18,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plait.model.specs import TaskSpec
 
 from ..store import queries as q
-from .cluster import ClusterShape
+from .cluster import ClusterShape, Route
 from .journal import Journal
 from .run import ExecutionRun
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from plait.model.specs import Spec
     from sqlalchemy.orm import Session
 
+    from ..compute.pools import PoolManager
     from ..storage import ObjectStore
     from ..store import Database
     from .maps import MapState
@@ -109,12 +111,17 @@ class Executor:
         security: Any = None,
         max_active_runs: int = MAX_ACTIVE_RUNS,
         kubernetes: Any = None,
+        pools: Any = None,
+        home: str | os.PathLike[str] | None = None,
     ) -> None:
         """`security`: the `distributed.security.Security` of the cluster (the embedded one's,
         `config.dask_security(home)`; an external tls:// scheduler's client certificates);
         None for the embedded cluster uses the default home's, for a tcp:// scheduler none.
         `kubernetes`: a cluster file (`compute.ClusterFile`) of kind kubernetes, whose Dask
-        cluster the executor makes on start (`security`: its client certificates)."""
+        cluster the executor makes on start (`security`: its client certificates).
+        `pools`: a cluster file of kind local whose pools run the embedded cluster's workers
+        (default `compute.default_local()`); `home`: where their environments are built
+        (default `$PLAIT_HOME`)."""
         self.db = db
         self.storage = storage
         self.storage_url: str = getattr(storage, "url", None) or str(storage)
@@ -134,7 +141,18 @@ class Executor:
         self.cluster: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self.shape = ClusterShape()  # what the cluster offers (connected in start)
+        if kubernetes is not None:
+            routed = kubernetes
+        elif dask_address:
+            routed = None  # an external scheduler: its workers are what they are
+        else:
+            from ..compute import default_local
+
+            routed = pools if pools is not None else default_local()
+        self.home = home
+        self.pools: PoolManager | None = None  # the embedded cluster's pools (started in start)
+        self._building: dict[str, list[tuple[Any, ...]]] = {}  # pool -> attempts waiting for its build
+        self.shape = ClusterShape(routed)  # what the cluster offers (connected in start)
         self.journal = Journal(db)
         self._finished = False  # an execution ended since the last commit
         self._key_token = uuid.uuid4().hex[:8]
@@ -168,6 +186,8 @@ class Executor:
         # Every worker, now and when it joins later: a clean environment for tasks (worker.py).
         self.client.register_plugin(WorkerSetup(self.storage_url, own_cluster=self.cluster is not None),
                                     name="plait-worker-setup")
+        if self.shape.cluster is not None and self.shape.cluster.kind == "local":
+            self._start_pools()
         self._dashboard_upstream = self._find_dashboard()
         self._pokes = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._pokes.bind(("127.0.0.1", 0))
@@ -177,8 +197,9 @@ class Executor:
         self._thread.start()
 
     def _start_cluster(self) -> None:
-        """The embedded cluster, on loopback, with TLS (both sides show a certificate of the
-        home's CA) for its comms and its dashboard."""
+        """The embedded cluster, with TLS (both sides show a certificate of the home's CA) for
+        its comms and its dashboard: its scheduler on loopback, or on the address of a `kind:
+        hosts` cluster file (workers of other hosts join it); its dashboard on loopback."""
         import dask
         from distributed import Client, LocalCluster
 
@@ -193,9 +214,10 @@ class Executor:
         dashboard_tls = {"distributed.scheduler.dashboard.tls.ca-file": tls.tls_ca_file,
                          "distributed.scheduler.dashboard.tls.cert": tls.tls_scheduler_cert,
                          "distributed.scheduler.dashboard.tls.key": tls.tls_scheduler_key}
-        options: dict[str, Any] = {"n_workers": 2, "threads_per_worker": 1,
-                                   "dashboard_address": "127.0.0.1:0", "silence_logs": logging.WARNING}
+        # No workers of its own: the pools' workers join it (compute/pools.py, `_start_pools`).
+        options: dict[str, Any] = {"dashboard_address": "127.0.0.1:0", "silence_logs": logging.WARNING}
         options.update(self.cluster_options)
+        options["n_workers"] = 0
         if options.pop("subprocess_scheduler", False):
             # The scheduler in its own process does not share the GIL with the executor. Its
             # options cross as JSON: the TLS settings go as Dask configuration in its environment.
@@ -218,6 +240,24 @@ class Executor:
         # Dask's dashboard asks no certificate of its clients: from now on it does, so only a
         # process that can read the home's TLS files (the API's proxy) opens it.
         self.client.run_on_scheduler(_require_client_certificates)
+
+    def _start_pools(self) -> None:
+        """The pools of the local cluster file: worker processes that the manager starts and
+        scales (compute/pools.py), with the cluster's TLS files."""
+        from ..compute.pools import PoolManager
+        from ..security import TlsFiles
+
+        tls = None
+        if self.security is not None and getattr(self.security, "tls_ca_file", None):
+            tls = TlsFiles(Path(self.security.tls_ca_file), Path(self.security.tls_worker_cert
+                                                                  or self.security.tls_client_cert),
+                           Path(self.security.tls_worker_key or self.security.tls_client_key))
+        events = self.events
+        self.pools = PoolManager(self.shape.cluster, self.client, str(self.client.scheduler.address),
+                                 tls=tls, home=self.home,
+                                 on_built=lambda name, error: events.put(("pool", name, error)))
+        self.shape.manager = self.pools
+        self.pools.start()
 
     def _start_kubernetes(self) -> None:
         """The cluster file's Dask cluster on Kubernetes (compute/kubernetes.py): a DaskCluster
@@ -278,7 +318,24 @@ class Executor:
                 "scheduler": self.scheduler_address, "dashboard": self.dashboard_link,
                 "dashboard_upstream": self.dashboard_upstream,
                 "poke_port": self.poke_port, "poke_key": self.poke_key.hex(), "pid": os.getpid(),
-                "heartbeat_at": time.time(), "problem": self.problem()}
+                "heartbeat_at": time.time(), "problem": self.problem(), "pools": self.pool_states()}
+
+    def pool_states(self) -> list[dict[str, Any]]:
+        """The pools attempts are routed to, each with its environment, whether it is being
+        built, and its live workers (none without a cluster file's pools)."""
+        if self.pools is not None:
+            return self.pools.describe()
+        cluster = self.shape.cluster
+        if cluster is None:
+            return []
+        # Workers that others start (kind hosts, Kubernetes): as the scheduler sees them.
+        names: dict[str, list[str]] = {}
+        for info in self.shape.workers().values():
+            pool = next((k[5:] for k in info.get("resources") or {} if k.startswith("pool-")), None)
+            if pool is not None:
+                names.setdefault(pool, []).append(str(info.get("name")))
+        return [{"name": p.name, "environment": p.environment.describe(), "status": "ready",
+                 "on_demand": False, "workers": sorted(names.get(p.name, []))} for p in cluster.pools]
 
     def stop(self) -> None:
         """Stop the loop, give the leases back and close the cluster this executor started."""
@@ -291,6 +348,8 @@ class Executor:
                 q.release_lease(s, self.owner, list(self.runs))
         except Exception:  # noqa: BLE001 - best effort on the way out
             log.exception("releasing leases failed")
+        if self.pools is not None:
+            self.pools.stop()  # its worker processes first: the scheduler is still there to retire them
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
@@ -347,12 +406,46 @@ class Executor:
         return self.shape.worker_resources()
 
     def dask_resources(self, spec: TaskSpec, overrides: dict[str, Any]) -> dict[str, float]:
-        """The Dask resources a task's attempts ask for."""
+        """The Dask resources a task's attempts ask for (without pools; see `route`)."""
         return self.shape.dask_resources(spec, overrides)
 
-    def unsatisfiable(self, spec: TaskSpec, overrides: dict[str, Any]) -> str | None:
+    def unsatisfiable(self, spec: TaskSpec, overrides: dict[str, Any], *, run: ExecutionRun | None = None) -> str | None:
         """Why no worker could ever run this task, or None (Dask would wait forever)."""
-        return self.shape.unsatisfiable(spec, overrides)
+        return self.shape.unsatisfiable(spec, overrides, **_interruptible_of(run))
+
+    def route(self, run: ExecutionRun | None, spec: TaskSpec, overrides: dict[str, Any], *,
+              interruptible: bool | None = None) -> Route:
+        """The pool an attempt of this task goes to (cluster.py), and what it asks of Dask.
+        `interruptible` overrides the run's and the task's setting (a last retry)."""
+        return self.shape.route(spec, overrides, interruptible=interruptible, **_interruptible_of(run))
+
+    def _sent(self, route: Route, waiting: tuple[Any, ...] | None = None) -> None:
+        """An attempt went to `route`'s pool: let the pool scale now; remember the attempt
+        (`waiting`: how to fail it) if the pool's environment is still being built."""
+        if route.pool is None or self.pools is None:
+            return
+        if route.building and waiting is not None:
+            self._building.setdefault(route.pool, []).append(waiting)
+        self.pools.poke(route.pool)
+
+    def _pool_built(self, name: str, error: BaseException | None) -> None:
+        """A pool's environment was built, or its build failed: then the attempts waiting for
+        it fail, as USER errors with the builder's message (its last lines)."""
+        waiting = self._building.pop(name, [])
+        if error is None:
+            return
+        from plait.errors import UserError
+
+        failure = {"kind": "USER" if isinstance(error, UserError) else "SYSTEM",
+                   "type": type(error).__name__, "message": str(error), "traceback": "", "recoverable": False}
+        answer = {"status": "FAILED", "error": failure, "pool": name}
+        for kind, run_id, path, what, fut in waiting:
+            fut.cancel()
+            if kind == "attempt":
+                self.events.put(("attempt", run_id, path, what, answer))
+            else:
+                self.events.put(("items", run_id, path, what, {"items": [[i, answer] for i in what],
+                                                               "pool": name}))
 
     def map_window(self, concurrency: int) -> int:
         """How many batches of a map may be on Dask at once."""
@@ -369,13 +462,20 @@ class Executor:
         return f"{execution_id}/{path}/{number}-{self._key_token}{next(self._key_seq)}"
 
     def submit_future(self, run: ExecutionRun, path: str, payload: dict[str, Any],
-                      spec: TaskSpec, overrides: dict[str, Any]) -> Any:
-        """Hand one attempt to Dask (not watched); its future."""
+                      spec: TaskSpec, overrides: dict[str, Any], *, interruptible: bool | None = None) -> Any:
+        """Hand one attempt to Dask (not watched), routed to its pool (`interruptible` False: to
+        one that is not interruptible); its future."""
         from .worker import run_attempt
 
-        key = self.attempt_key(run.id, path, payload["attempt"])
-        return self.client.submit(run_attempt, payload, key=key, pure=False, priority=run.priority,
-                                  resources=self.dask_resources(spec, overrides) or None)
+        number = payload["attempt"]
+        route = self.route(run, spec, overrides, interruptible=interruptible)
+        key = self.attempt_key(run.id, path, number)
+        fut = self.client.submit(run_attempt, payload, key=key, pure=False, priority=run.priority,
+                                 resources=route.resources or None)
+        if route.pool is not None:
+            self.journal.note_attempt(run.id, path, number, "RUNNING", pool=route.pool)
+        self._sent(route, ("attempt", run.id, path, number, fut))
+        return fut
 
     def submit_queued(self, queued: list[QueuedAttempt], *, priority: int = 0) -> list[Any]:
         """Hand attempts queued behind others to Dask: one graph per stretch of equal resources.
@@ -397,6 +497,8 @@ class Executor:
             graph = {e.key: Task(e.key, run_attempt, e.payload, *e.upstream) for e in queued[start:end]}
             futures += self.client.get(_untokenized(graph), list(graph), sync=False, priority=priority,
                                        resources=resources or None, fifo_timeout="100 ms")
+            if self.pools is not None and queued[start].pool is not None:
+                self.pools.poke(queued[start].pool)
             start = end
         return futures
 
@@ -410,9 +512,9 @@ class Executor:
             fut.add_done_callback(lambda f: self.events.put(("attempt", run.id, path, number, _Pending(f))))
 
     def submit_attempt(self, run: ExecutionRun, path: str, number: int, payload: dict[str, Any],
-                       spec: TaskSpec, overrides: dict[str, Any]) -> Any:
+                       spec: TaskSpec, overrides: dict[str, Any], *, interruptible: bool | None = None) -> Any:
         """Hand an attempt to Dask and watch it; its future."""
-        fut = self.submit_future(run, path, payload, spec, overrides)
+        fut = self.submit_future(run, path, payload, spec, overrides, interruptible=interruptible)
         self.watch_attempt(run, path, number, fut)
         return fut
 
@@ -442,20 +544,29 @@ class Executor:
 
         spec = state.target
         assert isinstance(spec, TaskSpec), "the items of a launch plan map are child executions"
+        route = self.route(run, spec, state.overrides)
         payload = run.task_payload(state.path, spec, {}, 1)
         payload["items"] = [[i, state.items[i]] for i in indices]
         payload["output_prefix"] = f"executions/{run.id}/{state.path}"
         key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{self._key_token}{next(self._key_seq)}"
         fut = self.client.submit(run_items, payload, key=key, pure=False, priority=run.priority,
-                                 resources=self.dask_resources(spec, {}) or None)
+                                 resources=route.resources or None)
         fut.add_done_callback(lambda f: self.events.put(("items", run.id, state.path, indices, _Pending(f))))
+        self._sent(route, ("items", run.id, state.path, indices, fut))
 
     def run_inline_attempt(self, run: ExecutionRun, path: str, spec: TaskSpec, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Run one attempt and wait for its answer (a workflow's failure handler)."""
+        """Run one attempt in its pool and wait for its answer (a workflow's failure handler)."""
         from .worker import run_attempt
 
+        route = self.route(run, spec, {})
+        if route.building and self.pools is not None and route.pool is not None:
+            state = self.pools.wait_built(route.pool, timeout=300)
+            if state.error is not None:
+                raise state.error
         payload = run.task_payload(path, spec, inputs, 1)
-        fut = self.client.submit(run_attempt, payload, pure=False, priority=run.priority)
+        fut = self.client.submit(run_attempt, payload, pure=False, priority=run.priority,
+                                 resources=route.resources or None)
+        self._sent(route)
         return fut.result(timeout=300)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ the loop
@@ -594,6 +705,8 @@ class Executor:
             return
         if kind == "claim":
             self._claim_due = True  # one claim for all the launches of this turn
+        elif kind == "pool":
+            self._pool_built(event[1], event[2])
         elif kind == "abort":
             run = self.runs.get(event[1])
             if run is not None and self._abort_requested(run.id):
@@ -720,6 +833,16 @@ class Executor:
         parent_id = getattr(run.record, "parent_execution_id", None)
         if parent_id:
             self.events.put(("child", parent_id, run.id, phase, outputs, error))
+
+
+def _interruptible_of(run: Any) -> dict[str, Any]:
+    """A run's say in whether its tasks are interruptible: the launch's setting (None when not
+    set) and its workflow's default."""
+    if run is None:
+        return {}
+    root = getattr(run, "root_spec", None)
+    return {"execution": (getattr(run, "settings", None) or {}).get("interruptible"),
+            "workflow": bool(getattr(root, "interruptible", False))}
 
 
 def _require_client_certificates(dask_scheduler: Any) -> None:

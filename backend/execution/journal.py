@@ -53,14 +53,16 @@ class Journal:
                 row[name] = value
 
     def note_attempt(self, execution_id: str, path: str, number: int, phase: str = "RUNNING", **fields: Any) -> None:
-        """An attempt starts (RUNNING) or ends (any other phase, with its fields)."""
+        """An attempt starts (RUNNING, with what is known then: its pool) or ends (any other
+        phase, with its fields); a field given as None at the end keeps its value."""
         key = (execution_id, path, number)
         row = self._attempts.setdefault(key, {"number": number, "begin": False})
         if phase == "RUNNING":
             row["begin"] = True
+            row.update({k: v for k, v in fields.items() if v is not None})
         else:
             row["phase"] = phase
-            row.update(fields)
+            row.update({k: v for k, v in fields.items() if v is not None or k not in row})
 
     def flush(self) -> None:
         """Commit what was noted and queued since the last flush."""

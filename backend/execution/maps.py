@@ -41,6 +41,7 @@ class MapState:
     items: list[dict[str, dict[str, Any]]]  # per item: input name -> value ref
     concurrency: int
     min_success_ratio: float
+    overrides: dict[str, Any] = field(default_factory=dict)  # the map node's (its items' pool)
     results: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     errors: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_index: int = 0
@@ -82,7 +83,12 @@ class MapNodes:
         items = [{**fixed, **{n: lists[n][i] for n in mapped}} for i in range(count)]
         concurrency = node.overrides.get("concurrency") or info.concurrency or 0
         ratio = node.overrides.get("min_success_ratio", info.min_success_ratio)
-        state = MapState(path, target, items, int(concurrency), float(ratio))
+        state = MapState(path, target, items, int(concurrency), float(ratio), dict(node.overrides or {}))
+        if isinstance(target, TaskSpec):
+            problem = self.run.host.unsatisfiable(target, state.overrides, run=self.run)
+            if problem:
+                self.run.node_failed(path, {"kind": "USER", "type": "ResourceError", "message": problem})
+                return
         self.states[path] = state
         self.run.record_node(path, "RUNNING")
         if count == 0:
@@ -195,7 +201,8 @@ class MapNodes:
             q.node_transition(s, eid, child, "RUNNING", entity_name=f"{entity}[{first}..{last}]", kind="task")
             attempt = q.attempt_begin(s, eid, child, number)
             q.attempt_end(s, attempt, phase, error_kind="USER" if failed else None, error=error,
-                          logs_uri=batch.get("logs_uri"), worker=batch.get("worker"), **usage)
+                          logs_uri=batch.get("logs_uri"), worker=batch.get("worker"), pool=batch.get("pool"),
+                          **usage)
             q.node_transition(s, eid, child, phase, error=error if failed else q.UNSET)
 
         run.host.write(write)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from ..storage import ObjectStore
     from ..store import Database
+    from .cluster import Route
     from .maps import MapState
     from .presubmit import QueuedAttempt
     from .run import ExecutionRun
@@ -50,6 +51,10 @@ class ExecutorPort(Protocol):
 
     def worker_resources(self) -> dict[str, float]:
         """What the workers offer in total: `cpu`, `mem` (bytes) and their custom resources."""
+
+    def pool_states(self) -> list[dict[str, Any]]:
+        """The worker pools: name, environment, status (ready, building, failed), whether made
+        on demand, and the names of their live workers."""
 
     @property
     def scheduler_address(self) -> str | None:
@@ -126,14 +131,21 @@ class RunHost(Protocol):
         """A Dask key for an attempt, unique across executors."""
 
     def dask_resources(self, spec: TaskSpec, overrides: dict[str, Any]) -> dict[str, float]:
-        """The Dask resources a task's attempts ask for."""
+        """The Dask resources a task's attempts ask for (without pools)."""
 
-    def unsatisfiable(self, spec: TaskSpec, overrides: dict[str, Any]) -> str | None:
-        """Why no worker could ever run this task, or None."""
+    def unsatisfiable(self, spec: TaskSpec, overrides: dict[str, Any], *,
+                      run: ExecutionRun | None = None) -> str | None:
+        """Why no pool (or worker) could ever run this task (in `run`), or None."""
+
+    def route(self, run: ExecutionRun | None, spec: TaskSpec, overrides: dict[str, Any], *,
+              interruptible: bool | None = None) -> Route:
+        """The pool an attempt of this task goes to, and the Dask resources it asks for."""
 
     def submit_attempt(self, run: ExecutionRun, path: str, number: int, payload: dict[str, Any],
-                       spec: TaskSpec, overrides: dict[str, Any]) -> DaskFuture:
-        """Hand an attempt to Dask and watch it; its future."""
+                       spec: TaskSpec, overrides: dict[str, Any], *,
+                       interruptible: bool | None = None) -> DaskFuture:
+        """Hand an attempt to Dask and watch it; its future. `interruptible` False sends it to a
+        pool that is not interruptible whatever the settings say (a last system retry)."""
 
     def submit_queued(self, queued: list[QueuedAttempt], *, priority: int = 0) -> list[DaskFuture]:
         """Hand attempts queued behind others to Dask (at a run's `priority`); their futures, in order."""

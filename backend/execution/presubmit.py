@@ -43,6 +43,7 @@ class QueuedAttempt:
     payload: dict[str, Any]
     upstream: list[Any]
     resources: dict[str, float]
+    pool: str | None = None  # the pool it is routed to (cluster.py)
 
     def ref(self) -> Any:
         from dask.task_spec import TaskRef
@@ -57,6 +58,7 @@ class Presubmit:
         self.run = run
         self.queued: dict[str, tuple[DaskFuture, int]] = {}  # path -> (future, attempt number)
         self.early: dict[tuple[str, int], Event] = {}  # answers of queued attempts not yet started
+        self.pools: dict[str, str] = {}  # path -> the pool its queued attempt is routed to
 
     def __contains__(self, path: str) -> bool:
         return path in self.queued
@@ -87,6 +89,7 @@ class Presubmit:
                 except Exception:
                     for entry in queued:
                         self.queued.pop(entry.path, None)
+                        self.pools.pop(entry.path, None)
                     raise
                 for entry, fut in zip(queued, futures, strict=True):
                     self.queued[entry.path] = (fut, entry.number)
@@ -141,6 +144,12 @@ class Presubmit:
             return False
         if spec.settings.get("cache"):
             return False
+        try:
+            route = run.host.route(run, spec, node.overrides)
+        except (UserError, LookupError):
+            return False  # the run says why when the node starts
+        if route.building:
+            return False  # its pool's environment is still being built: it waits for its node's start
         order = {u: i for i, u in enumerate(refs)}
 
         def lookup(node_id: str | None, output: str) -> dict[str, Any]:
@@ -155,8 +164,10 @@ class Presubmit:
         number = run.attempts.get(path, 0) + 1
         entry = QueuedAttempt(path, number, run.host.attempt_key(run.id, path, number),
                               run.task_payload(path, spec, inputs, number), list(refs.values()),
-                              run.host.dask_resources(spec, node.overrides))
+                              route.resources, route.pool)
         queued.append(entry)
+        if route.pool is not None:
+            self.pools[path] = route.pool
         self.queued[path] = (entry.ref(), number)  # the future once the batch is on Dask
         run.scope_of[path] = scope
         return True
@@ -189,6 +200,7 @@ class Presubmit:
             for child in scope.children(stack.pop()):
                 cp = scope.path(child)
                 queued = self.queued.pop(cp, None)
+                self.pools.pop(cp, None)
                 if queued is not None:
                     queued[0].cancel()
                     self.early.pop((cp, queued[1]), None)
@@ -200,3 +212,4 @@ class Presubmit:
             fut.cancel()
         self.queued.clear()
         self.early.clear()
+        self.pools.clear()

@@ -106,6 +106,9 @@ class ExecutorProxy:
     def worker_resources(self) -> dict[str, float]:
         return dict(self._current().get("worker_resources") or {})
 
+    def pool_states(self) -> list[dict[str, Any]]:
+        return list(self._current().get("pools") or [])
+
     @property
     def scheduler_address(self) -> str | None:
         return self._current().get("scheduler")

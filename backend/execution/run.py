@@ -31,7 +31,7 @@ from ..secrets import task_secrets
 from ..store import queries as q
 from ..store.errors import NotFound
 from . import values
-from .attempts import SYSTEM_RETRIES, usage_fields
+from .attempts import SYSTEM_RETRIES, last_system_retry, usage_fields
 from .caching import TaskCache
 from .children import ChildExecutions
 from .entities import EntitySpecs, expect, single_node_workflow, with_overrides
@@ -231,7 +231,9 @@ class ExecutionRun:
         `inputs` are value refs; outputs and the log go under the attempt's prefix in
         the object store. The executor adds `items` for a batch of map items. A task that
         requests secrets gets their values from the store (`secrets`, sealed), or the reason
-        it cannot (`secret_error`: the worker fails the attempt with it).
+        it cannot (`secret_error`: the worker fails the attempt with it). A memory limit
+        (the node's `limits` override, else the task's) goes as `limits`: the worker ends
+        an attempt that uses more.
         """
         payload = {
             "execution_id": self.id, "project": self.project, "domain": self.domain,
@@ -242,6 +244,10 @@ class ExecutionRun:
         }
         if spec.settings.get("secret_requests"):
             payload.update(task_secrets(self.host.db, self.project, self.domain, spec))
+        overrides = (self.spec_of[path].overrides or {}) if path in self.spec_of else {}
+        limits = overrides.get("limits") or spec.settings.get("limits")
+        if limits and limits.get("mem") is not None:
+            payload["limits"] = {"mem": limits["mem"]}
         return payload
 
     def _start_task(self, scope: Scope, path: str, node: NodeSpec, inputs: dict[str, Any]) -> None:
@@ -270,7 +276,7 @@ class ExecutionRun:
                 self.record_node(path, "QUEUED")
                 return
             self.cache.key_of[path] = key
-        problem = self.host.unsatisfiable(spec, node.overrides)
+        problem = self.host.unsatisfiable(spec, node.overrides, run=self)
         if problem:
             self.node_failed(path, {"kind": "USER", "type": "ResourceError", "message": problem})
             return
@@ -294,6 +300,7 @@ class ExecutionRun:
             fut, number = queued
             self.attempts[path] = number
             self._start_attempt_record(path, number, inputs)
+            self.host.note_attempt(self.id, path, number, pool=self.presubmit.pools.pop(path, None))
             self.futures[path] = fut  # watched since it was queued
             self.presubmit.after(path)
             early = self.presubmit.take_early(path, number)
@@ -304,8 +311,14 @@ class ExecutionRun:
         self.attempts[path] = attempt
         self._start_attempt_record(path, attempt, inputs)
         payload = self.task_payload(path, spec, inputs, attempt)
-        self.futures[path] = self.host.submit_attempt(self, path, attempt, payload, spec, self.spec_of[path].overrides)
+        self.futures[path] = self.host.submit_attempt(self, path, attempt, payload, spec, self.spec_of[path].overrides,
+                                                      interruptible=self.interruptible_for(path))
         self.presubmit.after(path)
+
+    def interruptible_for(self, path: str) -> bool | None:
+        """False for the last system retry of a node (it must not be preempted again: it runs
+        on a pool that is not interruptible); None otherwise (the settings decide)."""
+        return False if last_system_retry(self.system_failures.get(path, 0)) else None
 
     def _start_attempt_record(self, path: str, number: int, inputs: dict[str, Any]) -> None:
         node = self.spec_of[path]
@@ -352,7 +365,7 @@ class ExecutionRun:
         if status == "SUCCEEDED":
             outputs = result.get("outputs") or {}
             self.host.note_attempt(self.id, path, number, "SUCCEEDED", outputs=outputs, logs_uri=logs,
-                                   worker=result.get("worker"), **usage_fields(usage))
+                                   worker=result.get("worker"), pool=result.get("pool"), **usage_fields(usage))
             if "dynamic" in result:
                 self.graphs.expand_dynamic(path, result["dynamic"])
                 return
@@ -364,7 +377,7 @@ class ExecutionRun:
         phase = "TIMED_OUT" if status == "TIMED_OUT" else "FAILED"
         self.presubmit.drop_after(path)
         self.host.note_attempt(self.id, path, number, phase, error_kind="USER", error=error, logs_uri=logs,
-                               worker=result.get("worker"), **usage_fields(usage))
+                               worker=result.get("worker"), pool=result.get("pool"), **usage_fields(usage))
         self.user_failures[path] = self.user_failures.get(path, 0) + 1
         retries = int(spec.settings.get("retries") or 0)
         if error.get("recoverable") and self.user_failures[path] <= retries:

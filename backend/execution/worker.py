@@ -4,8 +4,9 @@ The executor sends a plain-JSON payload; the worker loads the task's code (a
 registered bundle, or a by-value pickle), turns value refs into Python values,
 runs the attempt with the local engine's semantics (type checks, timeout,
 environment, working directory), streams stdout/stderr to the object store,
-samples CPU and memory, and answers with value refs for the outputs. Only
-workers unpickle; the control plane handles JSON.
+measures the attempt's CPU, memory and GPUs and holds it to its memory limit
+(usage.py), and answers with value refs for the outputs. Only workers
+unpickle; the control plane handles JSON.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 from plait.errors import FlyteRecoverableException, TaskTimeoutError
-from plait.run.attempt import ENV_LOCK, Attempt, find_entity, interrupt
+from plait.run.attempt import ENV_LOCK, UNWIND_S, Attempt, find_entity, interrupt
 from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
 
+from . import usage as _usage
+from .usage import LIMIT_INTERVAL_S, MemoryLimit, OutOfMemoryError, Usage
+
 LITERAL_LIMIT = 64 * 1024  # bigger values go to the object store as pickles
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _stores: dict[str, Any] = {}
 _code_lock = threading.Lock()
 _entities: dict[str, Any] = {}  # code key -> entity object
@@ -169,15 +172,20 @@ ENV_KEPT = frozenset({
     "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
     # set by Dask's nanny for its workers
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_",
+    # the worker's pool and the image of its environment (`ImageSpec.is_container()` reads it)
+    "PLAIT_POOL", "PLAIT_IMAGE_NAME", "FLYTE_INTERNAL_IMAGE",
 })
 ENV_KEPT_PREFIXES = ("LC_",)
+KEEP_ENV = "PLAIT_KEEP_ENV"  # names of the pool environment's own variables (compute/pools.py)
 
 
 def clean_environment() -> None:
-    """Leave in `os.environ` (and so in what its tasks start) only ENV_KEPT. Secrets come from
-    the secret store, to the attempts that request them (`AttemptSecrets`)."""
+    """Leave in `os.environ` (and so in what its tasks start) only ENV_KEPT, and the variables
+    of the worker's environment (an ImageSpec's `env`) that its pool names in PLAIT_KEEP_ENV.
+    Secrets come from the secret store, to the attempts that request them (`AttemptSecrets`)."""
+    own = {n for n in os.environ.get(KEEP_ENV, "").split(",") if n}
     for name in list(os.environ):
-        if name not in ENV_KEPT and not name.startswith(ENV_KEPT_PREFIXES):
+        if name not in ENV_KEPT and name not in own and not name.startswith(ENV_KEPT_PREFIXES):
             del os.environ[name]
 
 
@@ -465,7 +473,8 @@ def _install_routers() -> tuple[_Router, _Router]:
 
 class _Ticker:
     """One background thread per worker process: flushes logs and samples usage of the
-    attempts running now, so an attempt costs no thread of its own."""
+    attempts running now, so an attempt costs no thread of its own (one with a memory
+    limit is sampled more often by the thread waiting for it, see `_call_watched`)."""
 
     INTERVAL_S = 0.25
 
@@ -504,9 +513,12 @@ class LogSink:
     """Buffers an attempt's output; the ticker appends it to the object store.
 
     Nothing is written until the attempt prints: a silent attempt costs no file (its log
-    reads as empty, see ObjectStore.read_text). The values of the secrets the attempt was
-    given (`mask`) are masked as `****`, also when a print cuts one in two: the end of what
-    was printed that could be the start of a value waits for the next flush.
+    reads as empty, see ObjectStore.read_text). On a store without append (S3) each append
+    is an object of its own: the sink appends at most every `append_interval_s` and, when
+    the attempt ends, has the store join the parts into one object. The values of the
+    secrets the attempt was given (`mask`) are masked as `****`, also when a print cuts one
+    in two: the end of what was printed that could be the start of a value waits for the
+    next flush.
     """
 
     def __init__(self, store: Any, path: str) -> None:
@@ -514,6 +526,7 @@ class LogSink:
         self.path = path
         self._buffer: list[str] = []
         self._held = ""  # the end of the last flush that may begin a secret's value
+        self._appended = 0.0  # time.monotonic() of the last append
         self.masker = NO_MASK
         self._lock = threading.Lock()
         with ticker().lock:
@@ -530,6 +543,8 @@ class LogSink:
 
     def flush(self, final: bool = False) -> None:
         with self._lock:
+            if not final and time.monotonic() - self._appended < self.store.append_interval_s(self.path):
+                return
             text, self._buffer = self._held + "".join(self._buffer), []
             if self.masker:
                 if final:
@@ -538,68 +553,16 @@ class LogSink:
                     text, self._held = self.masker.split(text)
             if text:
                 self.store.append_text(self.path, text)
+                self._appended = time.monotonic()
 
     def close(self) -> None:
         with ticker().lock:
             ticker().sinks.discard(self)
         self.flush(final=True)
-
-
-class Usage:
-    """CPU and memory of this worker process while an attempt runs.
-
-    CPU time is read from the process clock at the start and the end, which gives the
-    average at no cost. Memory (and the running CPU average, for the peak) is sampled by
-    the ticker every INTERVAL_S while the attempt runs, and once more at its end: an
-    attempt shorter than the interval records its end as both peak and average.
-    `samples` in the answer says how many samples there were.
-    """
-
-    _proc: Any = None
-
-    def __init__(self) -> None:
-        self.cpu: list[float] = []
-        self.mem: list[int] = []
-        self._cpu_start = time.process_time()
-        self._t0 = time.perf_counter()
-        with ticker().lock:
-            ticker().usages.add(self)
-
-    @staticmethod
-    def _rss() -> int:
-        try:  # Linux: one small read, a fraction of psutil's cost
-            fd = os.open("/proc/self/statm", os.O_RDONLY)
-            try:
-                return int(os.read(fd, 128).split()[1]) * _PAGE
-            finally:
-                os.close(fd)
-        except (OSError, IndexError, ValueError):
-            pass
-        if Usage._proc is None:
-            import psutil
-
-            Usage._proc = psutil.Process()
-        return int(Usage._proc.memory_info().rss)
-
-    def sample(self) -> None:
         try:
-            now, cpu = time.perf_counter(), time.process_time()
-            self.cpu.append((cpu - self._cpu_start) / max(now - self._t0, 1e-6))
-            self.mem.append(self._rss())
-        except Exception:  # noqa: BLE001 - sampling is best effort
+            self.store.close_text(self.path)
+        except Exception:  # noqa: BLE001 - the parts of the log stay readable as they are
             pass
-
-    def close(self) -> dict[str, float]:
-        with ticker().lock:
-            ticker().usages.discard(self)
-        self.sample()
-        return {
-            "cpu_peak": max(self.cpu, default=0.0),
-            "cpu_avg": self.cpu[-1] if self.cpu else 0.0,
-            "mem_peak": float(max(self.mem, default=0)),
-            "mem_avg": float(sum(self.mem) / len(self.mem)) if self.mem else 0.0,
-            "samples": len(self.mem),
-        }
 
 
 # ------------------------------------------------------------------ attempts
@@ -612,6 +575,17 @@ def _worker_address() -> str:
         return str(get_worker().address)
     except Exception:  # noqa: BLE001 - not inside a Dask worker (tests)
         return f"pid:{os.getpid()}"
+
+
+def _worker_pool() -> str | None:
+    """The pool of this worker: its `pool-<name>` Dask resource (None outside pools)."""
+    try:
+        from distributed import get_worker
+
+        resources = get_worker().state.total_resources
+    except Exception:  # noqa: BLE001 - not inside a Dask worker (tests)
+        return None
+    return next((k[len("pool-"):] for k in resources if k.startswith("pool-")), None)
 
 
 def _error(exc: BaseException, kind: str = "USER", masker: Masker | None = None) -> dict[str, Any]:
@@ -643,7 +617,8 @@ def run_attempt(payload: dict[str, Any], *upstream: Any) -> dict[str, Any]:
 
 
 class _Captured:
-    """Route this thread's output to a log in the object store and sample usage meanwhile."""
+    """Route this thread's output to a log in the object store and measure the attempt's
+    usage meanwhile (`usage.current()` is its Usage on this thread)."""
 
     def __init__(self, store: Any, logs_uri: str) -> None:
         self.store = store
@@ -657,18 +632,26 @@ class _Captured:
         self.out.sinks[self.ident] = self.sink
         self.err.sinks[self.ident] = self.sink
         self.usage = Usage()
-        self.result = {"worker": _worker_address(), "logs_uri": self.logs_uri, "started": time.time()}
+        with ticker().lock:
+            ticker().usages.add(self.usage)
+        self.result = {"worker": _worker_address(), "pool": _worker_pool(), "logs_uri": self.logs_uri,
+                       "started": time.time()}
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.out.sinks.pop(self.ident, None)
         self.err.sinks.pop(self.ident, None)
         self.sink.close()
+        with ticker().lock:
+            ticker().usages.discard(self.usage)
         self.result["usage"] = self.usage.close()
         self.result["ended"] = time.time()
 
 
 def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any, ...] = ()) -> dict[str, Any]:
+    usage = _usage.current()
+    if usage is not None:
+        usage.limit = MemoryLimit.of(payload.get("limits"))  # the task's `limits=Resources(mem=...)`
     try:
         for answer in upstream:
             _upstream(answer)
@@ -703,14 +686,19 @@ def _run_called(store: Any, payload: dict[str, Any], sink: LogSink, entity: Any,
     """The attempt's call (or a dynamic task's expansion) and its outputs as value refs."""
     masker = granted.masker if granted is not None else None
     if entity.kind == "dynamic":
-        return _expand_dynamic(store, attempt, payload, granted)
+        return _expand_dynamic(store, attempt, payload, sink, granted)
     envs = {**(payload.get("envs") or {}), **(granted.env if granted is not None else {})}
+    timeout = payload.get("timeout")
+    usage = _usage.current()
 
     def call() -> Any:
-        return attempt.call(payload.get("timeout"), envs)
+        return attempt.call(None, envs)  # its timeout is watched here, on the attempt thread
 
     try:
-        raw = call() if payload.get("batched") else _call_abortable(store, payload, sink, call)
+        if payload.get("batched") and not timeout and (usage is None or usage.limit is None):
+            raw = call()  # a map item: on this thread, with nothing to watch
+        else:
+            raw = _call_watched(store, payload, sink, call, timeout=timeout, task=entity.name)
         outputs = attempt.outputs(raw)
     except AttemptAborted:
         print("plait: the execution was aborted; this attempt was stopped", file=sys.stderr)
@@ -718,6 +706,9 @@ def _run_called(store: Any, payload: dict[str, Any], sink: LogSink, entity: Any,
     except TaskTimeoutError as exc:
         print(f"plait: {exc}", file=sys.stderr)
         return {"status": "TIMED_OUT", "error": _error(exc, masker=masker)}
+    except OutOfMemoryError as exc:
+        print(f"plait: {exc}", file=sys.stderr)
+        return {"status": "FAILED", "error": {**_error(exc, masker=masker), "traceback": ""}}
     except Exception as exc:  # noqa: BLE001 - the task failed: reported, not raised
         error = _error(exc, masker=masker)
         sink.write(error["traceback"])
@@ -741,32 +732,72 @@ def abort_marker(execution_id: str) -> str:
     return f"executions/{execution_id}/ABORTED"
 
 
-def _call_abortable(store: Any, payload: dict[str, Any], sink: LogSink, call: Any) -> Any:
-    """Run `call` on an attempt thread and give the Dask slot back if the execution is aborted.
+def _call_watched(store: Any, payload: dict[str, Any], sink: LogSink, call: Any, *,
+                  timeout: float | None = None, task: str = "") -> Any:
+    """Run `call` on an attempt thread and watch it from this one (Dask's) until it ends.
 
-    A thread cannot be killed: an aborted attempt is interrupted at its next Python
-    instruction and left to end on its own, while the worker takes new work.
+    The attempt is stopped when the execution is aborted (AttemptAborted), when it runs
+    past `timeout` seconds (TaskTimeoutError), or when the memory it uses goes over its
+    limit (OutOfMemoryError: the processes it started are killed, and what it held is
+    given back); the worker then takes new work. A thread cannot be killed: a stopped
+    attempt is interrupted at its next Python instruction (code blocked in one native
+    call stops when that call returns) and its thread is not used again.
     """
+    usage = _usage.current()
+    limit = usage.limit if usage is not None else None
     runner = _Runner.take()
-    job = _Job(call, sink)
+    job = _Job(call, sink, usage)
     runner.jobs.put(job)
     marker = abort_marker(payload["execution_id"])
-    while not job.finished.acquire(timeout=ABORT_POLL_S):
-        if store.exists(marker):
-            runner.abort(job)
-            raise AttemptAborted()
+    now = time.monotonic()
+    deadline = now + float(timeout) if timeout else None
+    next_abort = now + ABORT_POLL_S
+    while True:
+        wait = min(next_abort, deadline or next_abort) - now
+        if limit is not None:
+            wait = min(wait, LIMIT_INTERVAL_S)
+        if job.finished.acquire(timeout=max(wait, 0.0)):
+            break
+        now = time.monotonic()
+        if limit is not None and usage is not None:
+            used = usage.sample()
+            if used > limit.bytes:
+                usage.kill_processes()  # a child hogging memory, and a body waiting for it
+                _stop(runner, job, usage)
+                raise limit.error(task or payload["name"], used) from None
+        if deadline is not None and now >= deadline:
+            _stop(runner, job, usage)
+            raise TaskTimeoutError(
+                f"task `{task or payload['name']}` ran past its timeout of {float(timeout or 0):g}s and was "
+                "stopped; raise `timeout` or make the task faster"
+            ) from None
+        if now >= next_abort:
+            next_abort = now + ABORT_POLL_S
+            if store.exists(marker):
+                runner.abort(job)
+                raise AttemptAborted()
     if job.error is not None:
         raise job.error
     return job.value
 
 
+def _stop(runner: _Runner, job: _Job, usage: Usage | None) -> None:
+    """Interrupt a job, give it UNWIND_S to run its `finally` blocks, and drop what it held."""
+    runner.abort(job)
+    job.finished.acquire(timeout=UNWIND_S)
+    if usage is not None:
+        usage.leave(runner.tid)
+    job.value = job.error = None  # the error's traceback holds the body's frames and locals
+    _usage.release_memory()
+
+
 class _Job:
     """One call handed to an attempt thread; `finished` is released when it ends."""
 
-    __slots__ = ("call", "sink", "value", "error", "finished", "cancelled")
+    __slots__ = ("call", "sink", "usage", "value", "error", "finished", "cancelled")
 
-    def __init__(self, call: Any, sink: LogSink) -> None:
-        self.call, self.sink = call, sink
+    def __init__(self, call: Any, sink: LogSink, usage: Usage | None = None) -> None:
+        self.call, self.sink, self.usage = call, sink, usage
         self.value: Any = None
         self.error: BaseException | None = None
         self.cancelled = False
@@ -777,11 +808,15 @@ class _Job:
         out, err = _install_routers()
         me = threading.get_ident()
         out.sinks[me] = err.sinks[me] = self.sink
+        if self.usage is not None:
+            self.usage.enter()  # this thread's CPU counts for the attempt while it runs the job
         try:
             self.value = self.call()
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             self.error = exc
         finally:
+            if self.usage is not None:
+                self.usage.leave()
             out.sinks.pop(me, None)
             err.sinks.pop(me, None)
             self.finished.release()
@@ -805,6 +840,7 @@ class _Runner:
         self.retired = False
         self.thread = threading.Thread(target=self._loop, daemon=True, name="plait-attempt")
         self.thread.start()
+        self.tid = self.thread.native_id
 
     @classmethod
     def take(cls) -> _Runner:
@@ -863,13 +899,13 @@ def run_items(payload: dict[str, Any]) -> dict[str, Any]:
                 answer = {"status": "FAILED", "error": _error(exc)}
             results.append([index, answer])
     return {"items": results, "logs_uri": cap.result["logs_uri"], "usage": cap.result["usage"],
-            "worker": cap.result["worker"]}
+            "worker": cap.result["worker"], "pool": cap.result["pool"]}
 
 
 # ------------------------------------------------------------------ dynamic
 
 
-def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any],
+def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any], sink: LogSink,
                     granted: AttemptSecrets | None = None) -> dict[str, Any]:
     """Run a dynamic body: answer with the graph it built, for the executor to run.
 
@@ -899,9 +935,17 @@ def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any],
             code["bundle"] = payload["code"]["bundle"]
         return code
 
-    try:
+    def expand() -> Any:
         with _environment(granted.env if granted is not None else {}):
-            dynamic = attempt.expand(literal=literal, code=code_of)
+            return attempt.expand(literal=literal, code=code_of)
+
+    try:
+        dynamic = _call_watched(store, payload, sink, expand, task=payload["name"])
+    except AttemptAborted:
+        return {"status": "ABORTED", "error": {"kind": "USER", "type": "Aborted", "message": "aborted"}}
+    except OutOfMemoryError as exc:
+        print(f"plait: {exc}", file=sys.stderr)
+        return {"status": "FAILED", "error": {**_error(exc), "traceback": ""}}
     except Exception as exc:  # noqa: BLE001 - the body failed: reported, not raised
         return {"status": "FAILED", "error": _error(exc, masker=granted.masker if granted else None)}
     finally:

@@ -195,12 +195,17 @@ class Attempt(Base):
     error_kind: Mapped[str | None] = mapped_column(String(8))
     error: Mapped[dict[str, Any] | None]
     worker: Mapped[str | None] = mapped_column(String(255))
+    pool: Mapped[str | None] = mapped_column(String(64))  # the worker pool it was routed to
     logs_uri: Mapped[str | None] = mapped_column(Text)
     outputs: Mapped[dict[str, Any] | None]
     cpu_peak: Mapped[float | None] = mapped_column(Float)
     cpu_avg: Mapped[float | None] = mapped_column(Float)
     mem_peak: Mapped[float | None] = mapped_column(Float)
     mem_avg: Mapped[float | None] = mapped_column(Float)
+    gpu_util_avg: Mapped[float | None] = mapped_column(Float)  # percent, of the devices it saw
+    gpu_util_peak: Mapped[float | None] = mapped_column(Float)
+    gpu_mem_avg: Mapped[float | None] = mapped_column(Float)  # bytes
+    gpu_mem_peak: Mapped[float | None] = mapped_column(Float)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
 

@@ -176,12 +176,17 @@ class NodeRecord:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Resource use of one attempt: CPU in cores, memory in bytes."""
+    """Resource use of one attempt: CPU in cores, memory in bytes; GPU utilisation in percent
+    and GPU memory in bytes when its worker had a GPU."""
 
     cpu_peak: float | None = None
     cpu_avg: float | None = None
     mem_peak: float | None = None
     mem_avg: float | None = None
+    gpu_util_avg: float | None = None
+    gpu_util_peak: float | None = None
+    gpu_mem_avg: float | None = None
+    gpu_mem_peak: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +204,7 @@ class AttemptRecord:
     usage: Usage
     started_at: dt.datetime
     ended_at: dt.datetime | None
+    pool: str | None = None  # the worker pool it was routed to (compute/pools.py)
 
 
 @dataclass(frozen=True, slots=True)

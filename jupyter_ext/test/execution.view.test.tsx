@@ -71,10 +71,10 @@ function makeNodes(): NodeRun[] {
       attempts: [
         {
           number: 1, phase: 'FAILED', error_kind: 'SYSTEM', error: { message: 'worker lost' }, worker: 'tcp://w1',
-          outputs: null, cpu_avg: null, cpu_peak: null, mem_avg: null, mem_peak: null, started_at: at(2), ended_at: at(3)
+          pool: 'gpu-spot', outputs: null, cpu_avg: null, cpu_peak: null, mem_avg: null, mem_peak: null, started_at: at(2), ended_at: at(3)
         },
         {
-          number: 2, phase: 'RUNNING', error_kind: null, error: null, worker: 'tcp://w2', outputs: null,
+          number: 2, phase: 'RUNNING', error_kind: null, error: null, worker: 'tcp://w2', pool: 'gpu', outputs: null,
           cpu_avg: null, cpu_peak: null, mem_avg: null, mem_peak: null, started_at: at(3), ended_at: null
         }
       ]
@@ -222,6 +222,21 @@ describe('ExecutionView', () => {
     expect(screen.queryByRole('complementary', { name: 'Node n1' })).toBeNull();
   });
 
+  it('shows the pool and worker of each attempt', async () => {
+    const { client } = fakeBackend({ execution: makeExecution(), nodes: makeNodes() });
+    render(<ExecutionView client={client} executionId="ex-1" />);
+    fireEvent.click(await screen.findByText('n1'));
+    const attempts = await screen.findByRole('table', { name: 'Attempts of n1' });
+    const header = within(attempts).getAllByRole('columnheader').map(h => h.textContent);
+    expect(header).toEqual(['#', 'Phase', 'Error', 'Pool', 'Worker', 'Start', 'End']);
+    const rows = within(attempts).getAllByRole('row').slice(1);
+    expect(rows.map(r => [within(r).getAllByRole('cell')[3].textContent, within(r).getAllByRole('cell')[4].textContent]))
+      .toEqual([['gpu-spot', 'tcp://w1'], ['gpu', 'tcp://w2']]);
+    fireEvent.click(screen.getByText('n0'));
+    const first = await screen.findByRole('table', { name: 'Attempts of n0' });
+    expect(within(within(first).getAllByRole('row')[1]).getAllByRole('cell')[3].textContent).toBe('—');
+  });
+
   it('loads an offloaded value on request', async () => {
     const { client, calls } = fakeBackend({ execution: makeExecution(), nodes: makeNodes() });
     render(<ExecutionView client={client} executionId="ex-1" />);
@@ -240,6 +255,30 @@ describe('ExecutionView', () => {
     const usage = await screen.findByRole('table', { name: 'Resource use of n0' });
     expect(usage.textContent).toContain('0.5 cores');
     expect(usage.textContent).toContain('150 MiB');
+  });
+
+  it('shows GPU use beside CPU and memory when the worker measured GPUs', async () => {
+    const nodes = makeNodes();
+    Object.assign(nodes[0].attempts[0], {
+      gpu_util_avg: 41.6, gpu_util_peak: 97, gpu_mem_avg: 4096 * 2 ** 20, gpu_mem_peak: 6144 * 2 ** 20
+    });
+    const { client } = fakeBackend({ execution: makeExecution(), nodes });
+    render(<ExecutionView client={client} executionId="ex-1" />);
+    fireEvent.click(await screen.findByText('n0'));
+    const usage = await screen.findByRole('table', { name: 'Resource use of n0' });
+    const header = within(usage).getAllByRole('columnheader').map(h => h.textContent);
+    expect(header).toEqual(['Attempt', 'CPU avg', 'CPU peak', 'Memory avg', 'Memory peak', 'GPU avg', 'GPU peak',
+      'GPU memory peak']);
+    const cells = within(within(usage).getAllByRole('row')[1]).getAllByRole('cell').map(c => c.textContent);
+    expect(cells.slice(5)).toEqual(['42%', '97%', '6,144 MiB']);
+  });
+
+  it('shows no GPU columns for attempts without GPUs', async () => {
+    const { client } = fakeBackend({ execution: makeExecution(), nodes: makeNodes() });
+    render(<ExecutionView client={client} executionId="ex-1" />);
+    fireEvent.click(await screen.findByText('n0'));
+    const usage = await screen.findByRole('table', { name: 'Resource use of n0' });
+    expect(within(usage).queryByRole('columnheader', { name: 'GPU avg' })).toBeNull();
   });
 
   it('relaunches and opens the new execution', async () => {

@@ -6,6 +6,7 @@ as a module. The others live beside it:
 - `run`: `plait run`, here or on the backend with `--remote` (`plait.cli.run`);
 - `backend`: `plait register`, `plait get ...` and `plait local-cache`;
 - `cluster`: `plait cluster manifests`, a cluster file as Kubernetes resources;
+- `worker`: `plait worker`, the workers of a pool of a `kind: hosts` cluster on this host;
 - `build`: `plait build`, the environments of tasks' images, without registering;
 - `secrets`: the `create` and `delete` groups, and `plait create|get|delete secret(s)`;
 - `progress`: the live line of a run; `output`: errors and tables.
@@ -33,6 +34,7 @@ from .run import (
     run_cmd,
 )
 from .secrets import create_cmd, delete_cmd, get_secrets
+from .worker import worker_cmd
 
 __all__ = ["CONTEXT", "CliInputError", "entities_of", "entity_help", "find_entity", "load_module",
            "main", "parse_inputs"]
@@ -120,6 +122,7 @@ main.add_command(delete_cmd)
 get_cmd.add_command(get_secrets)
 
 main.add_command(cluster_cmd)
+main.add_command(worker_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -215,9 +215,15 @@ def _print_execution(run: Any, nodes: list[Any]) -> None:
     if run.error:
         console.print(f"  [red]error:[/]    {error_text(run.error)}")
     if nodes:
-        table("Nodes", ["PATH", "ENTITY", "KIND", "PHASE", "ATTEMPTS", "ERROR"],
-              [[n.path, n.entity, n.kind, n.phase, len(n.attempts), error_text(n.error)[:100]]
+        table("Nodes", ["PATH", "ENTITY", "KIND", "PHASE", "ATTEMPTS", "POOL", "ERROR"],
+              [[n.path, n.entity, n.kind, n.phase, len(n.attempts), pool_of(n), error_text(n.error)[:100]]
                for n in nodes])
+
+
+def pool_of(node: Any) -> str:
+    """The worker pool of a node's latest attempt (its earlier ones' too when they differ)."""
+    pools = [str(a["pool"]) for a in node.attempts if a.get("pool")]
+    return ", ".join(dict.fromkeys(pools))
 
 
 # ------------------------------------------------------------------ local-cache

@@ -183,6 +183,9 @@ def _environment(envs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--image", default=None, metavar="IMAGE.yaml|NAME",
               help="With --remote: run every task in this image (an ImageSpec YAML file, or an "
                    "image name) instead of its own.")
+@click.option("--interruptible/--non-interruptible", default=None,
+              help="With --remote: run every task on interruptible (spot) pools, or on pools that are "
+                   "not, whatever the tasks say (default: as the tasks and workflow say).")
 @click.option("--project", default="default", show_default=True, help="Project (with --remote).")
 @click.option("--domain", default="development", show_default=True,
               type=click.Choice(["development", "staging", "production"]), help="Domain (with --remote).")
@@ -200,6 +203,7 @@ def run_cmd(
     project: str = "default",
     domain: str = "development",
     image: str | None = None,
+    interruptible: bool | None = None,
 ) -> None:
     """Run a task, workflow or launch plan from FILE locally, or on the backend with --remote.
 
@@ -211,13 +215,17 @@ def run_cmd(
     and directories. `plait run FILE ENTITY --help` lists the inputs of ENTITY.
     """
     args = list(ctx.args)
+    if interruptible is not None and not remote:
+        raise click.UsageError("--interruptible/--non-interruptible apply to --remote runs (a local run "
+                               "has no pools); add --remote, or drop it")
     if image is not None and not remote:
         raise click.UsageError("--image applies to --remote runs: a local run uses this Python "
                                "environment; add --remote, or drop --image")
     if remote:
         _run_remote(ctx, file, args, project=project, domain=domain, envs=envs,
                     overwrite_cache=overwrite_cache, max_parallelism=max_parallelism,
-                    exec_name=exec_name, as_json=as_json, verbose=verbose, image=image)
+                    exec_name=exec_name, as_json=as_json, verbose=verbose, image=image,
+                    interruptible=interruptible)
         return
     found = _target(load_module(file), file, args)
     if found is None:
@@ -266,7 +274,7 @@ def _print_outputs(entity: Any, outputs: dict[str, Any], as_json: bool) -> None:
 def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str, domain: str,
                 envs: tuple[str, ...], overwrite_cache: bool, max_parallelism: int | None,
                 exec_name: str | None, as_json: bool, verbose: bool,
-                image: str | None = None) -> None:
+                image: str | None = None, interruptible: bool | None = None) -> None:
     """`plait run --remote`: register FILE, launch ENTITY, show node progress, print outputs."""
     from ..remote.bundle import collect
     from .build import load_image, with_image
@@ -289,7 +297,7 @@ def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str,
     try:
         remote.register_collected(registration)
         run = remote.execute(target, inputs, name=exec_name, overwrite_cache=overwrite_cache,
-                             max_parallelism=max_parallelism, envs=env or None)
+                             max_parallelism=max_parallelism, envs=env or None, interruptible=interruptible)
         click.echo(f"execution {run.id} started on {remote.endpoint}", err=True)
         progress = TerminalProgress()
         delay = 0.2

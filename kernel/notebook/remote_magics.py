@@ -5,7 +5,8 @@ value, cloudpickled with their `__plait_source__`), starts an execution on
 the backend that `plait.remote.Remote` finds, and follows it with a `Watch`:
 one poll reads the execution and its nodes into the same `ProgressModel` a
 local run fills, and the new text of each started node's log into the cell
-as whole lines (`[n0 train] epoch 1 ...`). Polls back off from 0.2 s to 2 s
+as whole lines (`[n0 train] epoch 1 ...`), after a line naming the worker pool
+the node runs in (`[n0 train] --- pool gpu ---`). Polls back off from 0.2 s to 2 s
 while nothing changes and stop when the execution has ended and its logs
 were read to the end.
 
@@ -138,6 +139,7 @@ class LogTail:
     offset: int = 0
     partial: str = ""
     finished: bool = False
+    pool: str | None = None  # the pool of the attempt being read, once said
 
 
 class Watch:
@@ -207,9 +209,14 @@ class Watch:
         if tail.finished:
             return False
         numbers = sorted(int(a.get("number") or 0) for a in node.attempts)
+        pools = {int(a.get("number") or 0): a.get("pool") for a in node.attempts}
+        changed = False
         if tail.attempt is None:
             tail.attempt = numbers[0]  # from the first attempt, even when the watch starts late
-        changed = False
+            if pools.get(tail.attempt):
+                tail.pool = str(pools[tail.attempt])
+                self.write(f"{tail.prefix}--- pool {tail.pool} ---\n")
+                changed = True
         while True:
             chunk = self.run.log_chunk(node.path, tail.attempt, tail.offset)
             text = str(chunk.get("text") or "")
@@ -225,7 +232,10 @@ class Watch:
                 break
             self._flush(tail)  # a retry started: the earlier attempt was read to its end
             tail.attempt, tail.offset = later[0], 0
-            self.write(f"{tail.prefix}--- attempt {tail.attempt} ---\n")
+            pool = pools.get(tail.attempt)
+            moved = f", pool {pool}" if pool and pool != tail.pool else ""  # said when it changes
+            tail.pool = str(pool) if pool else tail.pool
+            self.write(f"{tail.prefix}--- attempt {tail.attempt}{moved} ---\n")
             changed = True
         if chunk.get("complete") and node.phase in NODE_ENDED:
             self._flush(tail)
@@ -459,9 +469,15 @@ def logs(shell: Any, args: list[str]) -> None:
         return
     for node in run.nodes():
         if node.kind != "workflow" and node.attempts:
-            _write_stdout(f"--- {node.path} {node.entity.rsplit('.', 1)[-1]} ({node.phase}) ---\n")
+            _write_stdout(f"--- {node.path} {node.entity.rsplit('.', 1)[-1]} ({node.phase}{pool_note(node)}) ---\n")
             text = run.logs(node)
             _write_stdout(text if text.endswith("\n") or not text else text + "\n")
+
+
+def pool_note(node: Any) -> str:
+    """`, pool gpu` for a node whose attempts ran in pool gpu (their pools, when several)."""
+    pools = list(dict.fromkeys(str(a["pool"]) for a in node.attempts if a.get("pool")))
+    return f", pool {', '.join(pools)}" if pools else ""
 
 
 def outputs(shell: Any, args: list[str]) -> dict[str, Any]:

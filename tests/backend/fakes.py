@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -31,6 +32,9 @@ class RecordingExecutor:
 
     def worker_resources(self) -> dict[str, float]:
         return {"cpu": 2.0, "mem": 4e9}
+
+    def pool_states(self) -> list[dict[str, Any]]:
+        return []
 
     @property
     def scheduler_address(self) -> str | None:

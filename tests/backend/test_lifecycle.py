@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from plait.remote import Remote
+from plait.remote import Remote, RemoteUserError
 from server_fixture import running_server
 
 PROGRAM = Path(__file__).parent.parent / "resources" / "lifecycle" / "steps.py"
@@ -76,14 +76,13 @@ def test_logs_are_readable_while_the_task_runs(remote: Remote) -> None:
     assert [f"line {i}" for i in range(4)] == [ln for ln in run.logs("n0").splitlines() if ln.startswith("line")]
 
 
-def test_an_unsatisfiable_gpu_request_fails_at_once(remote: Remote) -> None:
+def test_a_gpu_request_no_pool_can_meet_is_refused_at_launch(remote: Remote) -> None:
     task = remote.fetch_task("steps.needs_gpu")
-    started = time.monotonic()
-    run = remote.execute(task, {"x": 1}, wait=True, timeout=30)
-    assert run.phase == "FAILED"
-    assert time.monotonic() - started < 15
-    message = str(run.error)
-    assert "GPU=1" in message and "no Dask worker offers it" in message
+    with pytest.raises(RemoteUserError) as refused:
+        remote.execute(task, {"x": 1})
+    message = str(refused.value)
+    assert message.startswith("task steps.needs_gpu asks for 1 GPU, which no pool offers; the pools: default: cpu 1")
+    assert "Declare a pool that fits in the cluster file" in message
 
 
 def test_each_attempt_records_its_resource_use(remote: Remote) -> None:

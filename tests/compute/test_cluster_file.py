@@ -68,7 +68,7 @@ def test_default_local_is_one_cpu_pool_in_the_default_environment_sized_to_the_m
     (pool,) = cluster.pools
     assert cluster.kind == "local" and cluster.local_default_pool() is pool
     assert pool.environment.is_default and pool.resources.gpu == 0 and not pool.interruptible
-    assert (pool.max_workers, pool.threads, pool.min_workers) == (os.cpu_count(), 1, 0)
+    assert (pool.max_workers, pool.threads, pool.min_workers) == (os.cpu_count(), 1, os.cpu_count())
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert pool.resources.mem_bytes is not None
     assert abs(pool.resources.mem_bytes * pool.max_workers - total) < 2**20 * pool.max_workers
@@ -86,6 +86,40 @@ def test_a_kubernetes_file_has_defaults_for_all_but_the_image_and_backend() -> N
     assert dict(k8s.interruptible.node_labels) == SPOT_NODE_LABELS
     assert k8s.scheduler_address == "tls://plait-scheduler.default.svc.cluster.local:8786"
     assert cluster.text is not None and cluster.text.startswith("kind: kubernetes")
+
+
+HOSTS = """
+kind: hosts
+scheduler: {host: 10.0.0.5, port: 8786}
+pools:
+  - name: cpu
+    resources: {cpu: 2, mem: 4Gi}
+  - name: gpu
+    environment: {name: train, packages: [six==1.16.0]}
+    resources: {gpu: 1, accelerator: T4}
+    interruptible: true
+"""
+
+
+def test_a_hosts_file_reads_into_pools_and_where_the_scheduler_listens() -> None:
+    cluster = loads(HOSTS, source="hosts.yaml")
+    assert cluster.kind == "hosts" and cluster.embedded and cluster.kubernetes is None
+    assert cluster.scheduler is not None and cluster.scheduler.address == "tls://10.0.0.5:8786"
+    cpu, gpu = cluster.pools
+    assert (cpu.threads, cpu.resources.mem_bytes, cpu.dask_resources()) == (2, 4 * 2**30, {"pool-cpu": 2.0})
+    assert gpu.environment.image_spec is not None and gpu.environment.image_spec.packages == ("six==1.16.0",)
+    assert gpu.dask_resources() == {"pool-gpu": 1.0, "GPU": 1.0, "accelerator-nvidia-tesla-t4": 1.0,
+                                    "accelerator-nvidia-tesla-t4-whole": 1.0}
+    assert gpu.interruptible and cluster.local_default_pool() is None
+    # The scheduler listens on every address of the server's machine unless told otherwise:
+    # then the workers are given the address (`plait worker --scheduler`).
+    listens = loads("kind: hosts\npools: [{name: cpu}]\n").scheduler
+    assert listens is not None and (listens.host, listens.port, listens.address) == ("0.0.0.0", 8786, None)
+    named = loads("kind: hosts\nscheduler: {host: 'fd00::5', port: 9000}\npools: [{name: cpu}]\n").scheduler
+    assert named is not None and named.address == "tls://[fd00::5]:9000"
+    assert loads("kind: hosts\nscheduler: {host: dask.internal}\npools: [{name: cpu}]\n").scheduler.address == (
+        "tls://dask.internal:8786")
+    assert not loads(K8S + "pools: [{name: cpu}]\n").embedded and loads("kind: local\n").embedded
 
 
 def test_load_reads_a_file_and_names_it_in_errors(tmp_path: Path) -> None:
@@ -120,11 +154,11 @@ def test_the_error_carries_its_parts_and_pickles() -> None:
     ('kind: [local\n',
      "cluster.yaml: line 2, column 1: expected YAML, found a syntax error (expected ',' or ']', but got '<stream end>'); fix the indentation or quoting there"),
     ('- a\n',
-     "cluster.yaml: (the file): expected a cluster file (a mapping of kind, pools, kubernetes), found ['a'] (a list); start with `kind: local` (docs/compute.md has examples)"),
+     "cluster.yaml: (the file): expected a cluster file (a mapping of kind, pools, scheduler, kubernetes), found ['a'] (a list); start with `kind: local` (docs/compute.md has examples)"),
     ('kind: lokal\n',
-     "cluster.yaml: kind: expected local or kubernetes, found 'lokal' (a string); write kind: local or kind: kubernetes"),
+     "cluster.yaml: kind: expected local, hosts or kubernetes, found 'lokal' (a string); write kind: local, kind: hosts or kind: kubernetes"),
     ('pools: []\n',
-     'cluster.yaml: kind: expected the kind of cluster: local or kubernetes, found nothing; add `kind:`'),
+     'cluster.yaml: kind: expected the kind of cluster: local, hosts or kubernetes, found nothing; add `kind:`'),
     ('kind: local\npools: []\n',
      'cluster.yaml: pools: expected a list of pools, at least one, found [] (a list); add `pools:` with items such as `- name: cpu`'),
     ('kind: local\npools:\n  - name: cpu\n    resorces: {cpu: 1}\n',
@@ -218,7 +252,33 @@ def test_the_error_carries_its_parts_and_pickles() -> None:
     ("kind: kubernetes\nkubernetes:\n  image: x\n  scheduler: {service_type: Internal}\n  backend: {database_secret: db, storage_url: 's3://b'}\npools:\n  - name: cpu\n",
      "cluster.yaml: kubernetes.scheduler.service_type: expected ClusterIP, NodePort or LoadBalancer, found 'Internal' (a string); write ClusterIP"),
     ("kind: kubernetes\nkubernetes:\n  image: x\n  name: a-very-long-cluster-name-indeed\n  backend: {database_secret: db, storage_url: 's3://b'}\npools:\n  - name: cpu\n",
-     "cluster.yaml: kubernetes.name: expected at most 20 characters, found 'a-very-long-cluster-name-indeed' (a string); shorten it"),])
+     "cluster.yaml: kubernetes.name: expected at most 20 characters, found 'a-very-long-cluster-name-indeed' (a string); shorten it"),
+    ('kind: hosts\n',
+     'cluster.yaml: pools: expected a list of pools, at least one, found nothing; add `pools:` with items such as `- name: cpu`'),
+    ('kind: hosts\nscheduler: 8786\npools: [{name: cpu}]\n',
+     "cluster.yaml: scheduler: expected where the scheduler listens (a mapping of host, port), found 8786 (a number); write it as indented `host: ..., port: ...` lines"),
+    ('kind: hosts\nscheduler: {hots: 0.0.0.0}\npools: [{name: cpu}]\n',
+     "cluster.yaml: scheduler.hots: expected one of host, port, found the unknown key 'hots'; did you mean `host`?"),
+    ('kind: hosts\nscheduler: {host: 10.0.0.300}\npools: [{name: cpu}]\n',
+     "cluster.yaml: scheduler.host: expected an address of the server's machine (10.0.0.5, a host name) or 0.0.0.0 for all of them, found '10.0.0.300' (a string); write e.g. 0.0.0.0, and quote an IPv6 address"),
+    ('kind: hosts\nscheduler: {port: 0}\npools: [{name: cpu}]\n',
+     'cluster.yaml: scheduler.port: expected a port number (1-65535) that every worker host reaches, found 0 (a number); write 8786'),
+    ("kind: hosts\nscheduler: {port: '8786'}\npools: [{name: cpu}]\n",
+     "cluster.yaml: scheduler.port: expected a port number (1-65535) that every worker host reaches, found '8786' (a string); write 8786"),
+    ('kind: local\nscheduler: {port: 8786}\n',
+     "cluster.yaml: scheduler: expected no scheduler section for kind: local, found {'port': 8786} (a mapping); remove it (a local cluster's scheduler listens on loopback for the server's own workers), or write kind: hosts"),
+    (K8S + 'scheduler: {port: 8786}\npools: [{name: cpu}]\n',
+     "cluster.yaml: scheduler: expected no scheduler section for kind: kubernetes, found {'port': 8786} (a mapping); move it into the kubernetes section (kubernetes.scheduler: cpu, mem, service_type), or write kind: hosts"),
+    ('kind: hosts\nkubernetes: {image: x}\npools: [{name: cpu}]\n',
+     "cluster.yaml: kubernetes: expected no kubernetes section for kind: hosts, found {'image': 'x'} (a mapping); remove it, or write kind: kubernetes"),
+    ('kind: hosts\npools:\n  - name: cpu\n    max_workers: 4\n',
+     'cluster.yaml: pools[0].max_workers: expected no max_workers for kind: hosts (each host runs the workers that `plait worker --nworkers` starts there), found 4 (a number); remove it, and give --nworkers to `plait worker` on each host'),
+    ('kind: hosts\npools:\n  - name: cpu\n    idle_timeout: 5m\n',
+     "cluster.yaml: pools[0].idle_timeout: expected no idle_timeout for kind: hosts (each host runs the workers that `plait worker --nworkers` starts there), found '5m' (a string); remove it, and give --nworkers to `plait worker` on each host"),
+    ('kind: hosts\npools:\n  - name: gpu\n    environment: ghcr.io/you/train:1.0\n',
+     "cluster.yaml: pools[0].environment: expected default or ImageSpec fields on kind: hosts (each host builds a virtual environment from them), found 'ghcr.io/you/train:1.0' (a string); describe the environment with ImageSpec fields (packages: [...]), or run this pool with kind: kubernetes"),
+    ('kind: hosts\npools:\n  - name: cpu\n    pod_template: {pod_spec: {}}\n',
+     "cluster.yaml: pools[0].pod_template: expected no pod template for kind: hosts (pods exist on Kubernetes only), found {'pod_spec': {}} (a mapping); remove it, or use kind: kubernetes"),])
 def test_every_mistake_gets_one_error_naming_the_field_what_was_expected_found_and_the_fix(
         text: str, message: str) -> None:
     with pytest.raises(ClusterFileError) as caught:

@@ -18,7 +18,7 @@ import pytest
 from plait.backend.compute import load, manifests
 from plait.backend.security import ensure_cluster_tls
 from plait.model.home import ensure_private, open_file_private
-from server_fixture import ServerProcess, _wait_until_ready, running_server, stop
+from server_fixture import ServerProcess, _wait_until_ready, stop
 
 HERE = Path(__file__).parent
 PROGRAM = HERE.parent / "resources" / "compute" / "pools.py"
@@ -59,14 +59,13 @@ def test_a_bad_cluster_file_stops_the_start_with_its_message(tmp_path: Path) -> 
         "partition with `partition:` for a slice")
 
 
-def test_local_pools_other_than_the_default_are_refused_for_now(tmp_path: Path) -> None:
+def test_a_local_pool_named_by_a_container_image_is_refused(tmp_path: Path) -> None:
     said = start_failure(tmp_path, "kind: local\npools:\n  - name: cpu\n  - name: gpu\n"
-                                   "    resources: {gpu: 1, accelerator: T4}\n    interruptible: true\n")
+                                   "    environment: ghcr.io/acme/train:1\n")
     assert said == (
-        f"plait server: {tmp_path}/cluster.yaml: local pools other than one CPU pool in the default environment "
-        "are not available yet (the embedded cluster runs that one), and this file declares 2 pool(s): cpu: no "
-        "resources declared; the default environment; gpu: 1 GPU nvidia-tesla-t4, interruptible; the default "
-        "environment. Declare one such pool, or run these pools with kind: kubernetes")
+        f"plait server: {tmp_path}/cluster.yaml: pools[1].environment: expected default or ImageSpec fields on "
+        "kind: local (a local pool runs a virtual environment built from them), found 'ghcr.io/acme/train:1'; "
+        "describe the environment with ImageSpec fields (packages: [...]), or run this pool with kind: kubernetes")
 
 
 def test_a_kubernetes_file_needs_the_clusters_client_certificate_and_no_other_scheduler(tmp_path: Path) -> None:
@@ -86,15 +85,6 @@ def health(server: ServerProcess) -> dict[str, Any]:
     answer = httpx.get(f"{server.url}/api/v1/health", headers={"Authorization": f"Bearer {server.token}"})
     answer.raise_for_status()
     return dict(answer.json())
-
-
-def test_a_local_file_of_one_cpu_pool_sizes_the_embedded_cluster(tmp_path: Path) -> None:
-    path = tmp_path / "cluster.yaml"
-    path.write_text("kind: local\npools:\n  - name: cpu\n    resources: {mem: 1Gi}\n    max_workers: 1\n"
-                    "    threads: 3\n")
-    with running_server(tmp_path / "home", "--cluster", str(path)) as server:
-        offered = health(server)["worker_resources"]
-        assert offered == {"pool-cpu": 3.0, "cpu": 3.0, "mem": float(2**30)}  # one worker of three threads
 
 
 @pytest.fixture(scope="module")

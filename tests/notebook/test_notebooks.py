@@ -10,8 +10,8 @@ import pytest
 from kernels import NOTEBOOKS, execute_notebook
 
 ALL = sorted(NOTEBOOKS.rglob("*.ipynb"))
-# Needs a backend: test_remote_magics.py runs it against a server it starts.
-NEEDS_SERVER = {"remote_launch.ipynb"}
+# Need a backend: test_remote_magics.py and test_pools_notebook.py run them against servers they start.
+NEEDS_SERVER = {"remote_launch.ipynb", "gpu_pools.ipynb"}
 LOCAL = [p for p in ALL if p.relative_to(NOTEBOOKS).as_posix() not in NEEDS_SERVER]
 
 

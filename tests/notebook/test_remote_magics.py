@@ -121,8 +121,8 @@ def test_logs_stream_while_the_node_runs(remote_kernel: Kernel) -> None:
         if msg["msg_type"] == "stream":
             for line in msg["content"]["text"].splitlines():
                 sent[line] = msg["header"]["date"]
-    assert list(sent) == ["[n0 ticks] tick 0", "[n0 ticks] tick 1", "[n0 ticks] tick 2",
-                          "[n0 ticks] no newline at the end"]
+    assert list(sent) == ["[n0 ticks] --- pool default ---", "[n0 ticks] tick 0", "[n0 ticks] tick 1",
+                          "[n0 ticks] tick 2", "[n0 ticks] no newline at the end"]
     assert (sent["[n0 ticks] tick 2"] - sent["[n0 ticks] tick 0"]).total_seconds() > 0.6
     assert reply.value() == "3"
 
@@ -174,7 +174,8 @@ def test_executions_logs_and_outputs(remote_kernel: Kernel, launched: tuple[Repl
     log = remote_kernel.ok(f"%plait logs {exec_id} n0").stdout
     assert log.startswith("shouting hello from pid ") and log.endswith("second line\n")
     every = remote_kernel.ok(f"%plait logs {exec_id}").stdout
-    assert "--- n0 shout (SUCCEEDED) ---\nshouting hello" in every and "--- n1 worker_pid (SUCCEEDED) ---" in every
+    assert "--- n0 shout (SUCCEEDED, pool default) ---\nshouting hello" in every
+    assert "--- n1 worker_pid (SUCCEEDED, pool default) ---" in every
     outputs = remote_kernel.ok(f"out = %plait outputs {exec_id}\nsorted(out), out['o0']")
     assert outputs.value() == "(['o0', 'o1'], 'HELLO')"
 

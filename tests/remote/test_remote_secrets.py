@@ -30,6 +30,9 @@ class NoExecutor:
     def worker_resources(self) -> dict[str, float]:
         return {}
 
+    def pool_states(self) -> list[dict[str, Any]]:
+        return []
+
     def problem(self) -> str | None:
         return None
 

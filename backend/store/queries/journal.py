@@ -90,9 +90,9 @@ def attempt_begin(session: Session, execution_id: str, path: str, number: int,
 
 def attempt_end(session: Session, attempt_id: int, phase: str, *, error_kind: str | None = None,
                 error: Any = None, outputs: Any = None, worker: str | None = None,
-                logs_uri: str | None = None, cpu_peak: float | None = None, cpu_avg: float | None = None,
-                mem_peak: float | None = None, mem_avg: float | None = None,
-                now: dt.datetime | None = None) -> bool:
+                logs_uri: str | None = None, pool: str | None = None, cpu_peak: float | None = None,
+                cpu_avg: float | None = None, mem_peak: float | None = None, mem_avg: float | None = None,
+                now: dt.datetime | None = None, **gpu: float | None) -> bool:
     """End a RUNNING attempt; False if it had already ended.
 
     A second SUCCEEDED attempt of one node is refused by the unique index
@@ -102,8 +102,9 @@ def attempt_end(session: Session, attempt_id: int, phase: str, *, error_kind: st
     result = session.execute(
         update(Attempt).where(*condition).values(
             phase=phase, error_kind=error_kind, error=error, outputs=outputs, worker=worker,
+            **({"pool": pool} if pool is not None else {}),
             logs_uri=logs_uri, cpu_peak=cpu_peak, cpu_avg=cpu_avg, mem_peak=mem_peak,
-            mem_avg=mem_avg, ended_at=now_or(now),
+            mem_avg=mem_avg, ended_at=now_or(now), **{k: gpu.get(k) for k in GPU_FIELDS},
         ).execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
@@ -132,21 +133,25 @@ ON CONFLICT (execution_id, path) DO UPDATE SET
 WHERE node_executions.phase NOT IN ('{_T}') OR node_executions.phase = excluded.phase
 """
 
+GPU_FIELDS = ("gpu_util_avg", "gpu_util_peak", "gpu_mem_avg", "gpu_mem_peak")
 _ATTEMPT_FIELDS = ("error_kind", "error", "outputs", "worker", "logs_uri", "cpu_peak", "cpu_avg",
-                   "mem_peak", "mem_avg")
+                   "mem_peak", "mem_avg", *GPU_FIELDS)
 
 # Attempts name their node by (execution_id, path): the node's row id is looked up inside the
 # statement, so a turn needs no query of its own for it.
 _NODE_ID = "(SELECT id FROM node_executions WHERE execution_id = :execution_id AND path = :path)"
 
+# The pool is known when the attempt is sent, and confirmed by the worker's answer: an end
+# without one (a lost worker) keeps the pool the attempt was sent to.
 _ATTEMPTS_INSERT_SQL = f"""
-INSERT INTO attempts (node_execution_id, number, phase, started_at, ended_at, {", ".join(_ATTEMPT_FIELDS)})
-VALUES ({_NODE_ID}, :number, :phase, :started_at, :ended_at, {", ".join(":" + f for f in _ATTEMPT_FIELDS)})
+INSERT INTO attempts (node_execution_id, number, phase, started_at, ended_at, pool, {", ".join(_ATTEMPT_FIELDS)})
+VALUES ({_NODE_ID}, :number, :phase, :started_at, :ended_at, :pool, {", ".join(":" + f for f in _ATTEMPT_FIELDS)})
 ON CONFLICT (node_execution_id, number) DO NOTHING
 """
 
 _ATTEMPTS_END_SQL = f"""
-UPDATE attempts SET phase = :phase, ended_at = :ended_at, {", ".join(f"{f} = :{f}" for f in _ATTEMPT_FIELDS)}
+UPDATE attempts SET phase = :phase, ended_at = :ended_at, pool = COALESCE(:pool, pool),
+    {", ".join(f"{f} = :{f}" for f in _ATTEMPT_FIELDS)}
 WHERE node_execution_id = {_NODE_ID} AND number = :number AND phase = 'RUNNING'
 """
 
@@ -170,8 +175,8 @@ def _stmt(name: str) -> Any:
                       bindparam("error", type_=Json), bindparam("outputs", type_=Json),
                       bindparam("execution_id", type_=String()), bindparam("path", type_=String()),
                       bindparam("number", type_=Integer()),
-                      bindparam("phase", type_=String())]
-            params += [bindparam(f, type_=Float()) for f in ("cpu_peak", "cpu_avg", "mem_peak", "mem_avg")]
+                      bindparam("phase", type_=String()), bindparam("pool", type_=String())]
+            params += [bindparam(f, type_=Float()) for f in ("cpu_peak", "cpu_avg", "mem_peak", "mem_avg", *GPU_FIELDS)]
             if name == "attempts_end":
                 params = [p for p in params if p.key != "started_at"]
             found = text(sql).bindparams(*params)
@@ -208,7 +213,7 @@ def attempts_insert(session: Session, rows: list[dict[str, Any]], now: dt.dateti
     session.connection().execute(_stmt("attempts_insert"), [{
         "execution_id": row["execution_id"], "path": row["path"], "number": row["number"],
         "phase": row["phase"], "started_at": now, "ended_at": None if row["phase"] == r.RUNNING else now,
-        **{f: row.get(f) for f in _ATTEMPT_FIELDS},
+        "pool": row.get("pool"), **{f: row.get(f) for f in _ATTEMPT_FIELDS},
     } for row in rows])
 
 
@@ -219,5 +224,6 @@ def attempts_end(session: Session, rows: list[dict[str, Any]], now: dt.datetime 
     now = now_or(now)
     session.connection().execute(_stmt("attempts_end"), [{
         "execution_id": row["execution_id"], "path": row["path"], "number": row["number"],
-        "phase": row["phase"], "ended_at": now, **{f: row.get(f) for f in _ATTEMPT_FIELDS},
+        "phase": row["phase"], "ended_at": now, "pool": row.get("pool"),
+        **{f: row.get(f) for f in _ATTEMPT_FIELDS},
     } for row in rows])

@@ -183,10 +183,13 @@ def _attempt(row: Attempt, execution_id: str, node_path: str) -> r.AttemptRecord
         logs_uri=row.logs_uri,
         outputs=row.outputs,
         usage=r.Usage(
-            cpu_peak=row.cpu_peak, cpu_avg=row.cpu_avg, mem_peak=row.mem_peak, mem_avg=row.mem_avg
+            cpu_peak=row.cpu_peak, cpu_avg=row.cpu_avg, mem_peak=row.mem_peak, mem_avg=row.mem_avg,
+            gpu_util_avg=row.gpu_util_avg, gpu_util_peak=row.gpu_util_peak, gpu_mem_avg=row.gpu_mem_avg,
+            gpu_mem_peak=row.gpu_mem_peak,
         ),
         started_at=row.started_at,
         ended_at=row.ended_at,
+        pool=row.pool,
     )
 
 
@@ -212,6 +215,7 @@ def start_attempt(
     *,
     worker: str | None = None,
     logs_uri: str | None = None,
+    pool: str | None = None,
     now: dt.datetime | None = None,
 ) -> r.AttemptRecord:
     """A RUNNING attempt of the node, numbered `number` or one past the node's last.
@@ -246,6 +250,7 @@ def start_attempt(
         phase=r.RUNNING,
         worker=worker,
         logs_uri=logs_uri,
+        pool=pool,
         started_at=now_or(now),
     )
     stmt = stmt.on_conflict_do_nothing(index_elements=["node_execution_id", "number"])
@@ -269,6 +274,7 @@ def finish_attempt(
     outputs: Any = None,
     worker: str | None = UNSET,
     logs_uri: str | None = UNSET,
+    pool: str | None = UNSET,
     cpu_peak: float | None = None,
     cpu_avg: float | None = None,
     mem_peak: float | None = None,
@@ -310,6 +316,8 @@ def finish_attempt(
         values["worker"] = worker
     if logs_uri is not UNSET:
         values["logs_uri"] = logs_uri
+    if pool is not UNSET:
+        values["pool"] = pool
     statement = (
         update(Attempt)
         .where(*condition)

@@ -698,6 +698,26 @@ export interface components {
             } | null;
             /** Error Kind */
             error_kind: ("USER" | "SYSTEM") | null;
+            /**
+             * Gpu Mem Avg
+             * @description GPU memory in use, bytes, averaged over the attempt.
+             */
+            gpu_mem_avg?: number | null;
+            /**
+             * Gpu Mem Peak
+             * @description The most GPU memory in use, bytes.
+             */
+            gpu_mem_peak?: number | null;
+            /**
+             * Gpu Util Avg
+             * @description GPU utilisation in percent, averaged over the attempt, of the devices its worker sees; null without a GPU.
+             */
+            gpu_util_avg?: number | null;
+            /**
+             * Gpu Util Peak
+             * @description The highest GPU utilisation sampled, percent.
+             */
+            gpu_util_peak?: number | null;
             /** Mem Avg */
             mem_avg: number | null;
             /** Mem Peak */
@@ -718,6 +738,11 @@ export interface components {
              * @enum {string}
              */
             phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT";
+            /**
+             * Pool
+             * @description The worker pool the attempt was routed to (the cluster file's `pools[].name`, or a pool made for the task's environment), as the worker that ran it confirms; null for attempts recorded before pools, or without them (an external Dask scheduler).
+             */
+            pool?: string | null;
             /** Started At */
             started_at: string | null;
             /** Worker */
@@ -1433,6 +1458,11 @@ export interface components {
              */
             dask_scheduler?: string | null;
             /**
+             * Pools
+             * @description The worker pools attempts are routed to (none without a cluster file's pools, e.g. on an external Dask scheduler).
+             */
+            pools?: components["schemas"]["PoolStatus"][];
+            /**
              * Problem
              * @description Why the server is degraded, for people.
              */
@@ -1576,6 +1606,35 @@ export interface components {
             execution_id: string;
             /** Nodes */
             nodes: components["schemas"]["NodeExecution"][];
+        };
+        /**
+         * PoolStatus
+         * @description One worker pool as the executor runs it.
+         */
+        PoolStatus: {
+            /**
+             * Environment
+             * @description The pool's environment, in words (`ImageSpec <image name>`, `the default environment`).
+             */
+            environment: string;
+            /** Name */
+            name: string;
+            /**
+             * On Demand
+             * @description Made for an environment that no declared pool has.
+             */
+            on_demand: boolean;
+            /**
+             * Status
+             * @description `building` while its environment is built; `failed` when that build failed.
+             * @enum {string}
+             */
+            status: "ready" | "building" | "failed";
+            /**
+             * Workers
+             * @description Names of its live worker processes (scaled on load).
+             */
+            workers: string[];
         };
         /** Project */
         Project: {

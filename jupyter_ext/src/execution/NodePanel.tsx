@@ -1,7 +1,8 @@
-/** The side panel of one node: attempts, inputs, outputs, logs, its task and resource use. */
+/** The side panel of one node: attempts (with the pool and worker of each), inputs, outputs, logs, its task
+ * and resource use (CPU and memory of each attempt, and its GPUs when the worker had some). */
 import * as React from 'react';
 
-import type { Entity, Execution, PlaitClient } from '../api/client';
+import type { Attempt, Entity, Execution, PlaitClient } from '../api/client';
 import { formatDuration, formatTime } from '../format';
 import { phaseClass } from '../phases';
 import { getTask, messageOf } from './api';
@@ -9,6 +10,7 @@ import { LogView } from './LogView';
 import {
   elapsed,
   errorView,
+  formatMiB,
   NodeRun,
   taskNameOf,
   taskSummary,
@@ -24,11 +26,36 @@ export interface NodePanelProps {
   onClose: () => void;
 }
 
+/** What a worker measured of the GPUs visible to it while the attempt ran (NVML): utilisation in %,
+ * memory in use in bytes. Absent when the worker had no GPU. */
+export interface GpuUsage {
+  gpu_util_avg?: number | null;
+  gpu_util_peak?: number | null;
+  gpu_mem_avg?: number | null;
+  gpu_mem_peak?: number | null;
+}
+
+export function formatPercent(value: number | null | undefined): string {
+  return value == null || !isFinite(value) ? '—' : `${Math.round(value)}%`;
+}
+
+/** GPU figures per attempt number, for the attempts that have some. */
+export function gpuUsage(attempts: readonly Attempt[]): Map<number, GpuUsage> {
+  const out = new Map<number, GpuUsage>();
+  for (const a of attempts as readonly (Attempt & GpuUsage)[]) {
+    if (a.gpu_util_avg != null || a.gpu_util_peak != null || a.gpu_mem_peak != null) {
+      out.set(a.number, a);
+    }
+  }
+  return out;
+}
+
 export function NodePanel({ client, execution, node, now, onClose }: NodePanelProps): JSX.Element {
   const heading = React.useRef<HTMLHeadingElement>(null);
   React.useEffect(() => heading.current?.focus(), [node.path]);
   const error = errorView(node.error);
   const usage = usageRows(node.attempts);
+  const gpus = gpuUsage(node.attempts);
 
   return (
     <aside
@@ -66,6 +93,7 @@ export function NodePanel({ client, execution, node, now, onClose }: NodePanelPr
                 <th scope="col">#</th>
                 <th scope="col">Phase</th>
                 <th scope="col">Error</th>
+                <th scope="col">Pool</th>
                 <th scope="col">Worker</th>
                 <th scope="col">Start</th>
                 <th scope="col">End</th>
@@ -84,6 +112,7 @@ export function NodePanel({ client, execution, node, now, onClose }: NodePanelPr
                       {a.error_kind && <span className="plait-ExecutionView-errkind">{a.error_kind}</span>}{' '}
                       {err && <span title={err.traceback ?? undefined}>{err.type ? `${err.type}: ` : ''}{err.message}</span>}
                     </td>
+                    <td>{a.pool ?? '—'}</td>
                     <td>{a.worker ?? '—'}</td>
                     <td>{formatTime(a.started_at)}</td>
                     <td>{formatTime(a.ended_at)}</td>
@@ -113,6 +142,13 @@ export function NodePanel({ client, execution, node, now, onClose }: NodePanelPr
                 <th scope="col">CPU peak</th>
                 <th scope="col">Memory avg</th>
                 <th scope="col">Memory peak</th>
+                {gpus.size > 0 && (
+                  <>
+                    <th scope="col">GPU avg</th>
+                    <th scope="col">GPU peak</th>
+                    <th scope="col">GPU memory peak</th>
+                  </>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -123,6 +159,13 @@ export function NodePanel({ client, execution, node, now, onClose }: NodePanelPr
                   <td>{u.cpuPeak}</td>
                   <td>{u.memAvg}</td>
                   <td>{u.memPeak}</td>
+                  {gpus.size > 0 && (
+                    <>
+                      <td>{formatPercent(gpus.get(u.attempt)?.gpu_util_avg)}</td>
+                      <td>{formatPercent(gpus.get(u.attempt)?.gpu_util_peak)}</td>
+                      <td>{formatMiB(gpus.get(u.attempt)?.gpu_mem_peak)}</td>
+                    </>
+                  )}
                 </tr>
               ))}
             </tbody>
