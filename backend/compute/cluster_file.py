@@ -111,6 +111,7 @@ class Environment:
 
     image: str | None = None
     image_spec: ImageSpec | None = None
+    root: str | None = None  # where the spec's files are (a task's shipped image files); None: here
 
     @property
     def is_default(self) -> bool:

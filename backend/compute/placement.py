@@ -84,10 +84,14 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def environment_of(value: Any) -> tuple[str, Environment]:
+def environment_of(value: Any, root: str | None = None) -> tuple[str, Environment]:
     """A task's `container_image` (None, an image name, or ImageSpec fields) as (key,
     environment): the key is `default`, the image name, or the ImageSpec's image name (a
-    hash of its contents), so equal environments have equal keys."""
+    hash of its contents, with the files it pulls in read from `root`: the task's shipped
+    image files), so equal environments have equal keys."""
+    if root is not None and isinstance(value, Mapping):
+        spec = ImageSpec.from_spec(value)
+        return spec.image_name(root), Environment(image_spec=spec, root=root)
     if value is None:
         return DEFAULT_KEY, Environment()
     if isinstance(value, str):
@@ -111,7 +115,7 @@ def environment_of(value: Any) -> tuple[str, Environment]:
 def pool_env_key(pool: Pool) -> str:
     env = pool.environment
     if env.image_spec is not None:
-        return env.image_spec.image_name()
+        return env.image_spec.image_name(env.root)
     return env.image or DEFAULT_KEY
 
 
@@ -150,9 +154,11 @@ def gpu_problem(task: str, settings: Mapping[str, Any], overrides: Mapping[str, 
 
 def ask_of(task: str, settings: Mapping[str, Any], overrides: Mapping[str, Any] | None = None, *,
            execution: bool | None = None, workflow: bool = False,
-           interruptible: bool | None = None, actor: Mapping[str, Any] | None = None) -> Ask:
+           interruptible: bool | None = None, actor: Mapping[str, Any] | None = None,
+           root: str | None = None) -> Ask:
     """What a task (its settings with a node's `overrides`) asks of a pool; `actor`: the
-    ActorEnvironment of an actor task (its spec's `actor`: name, replica_count, ttl_seconds).
+    ActorEnvironment of an actor task (its spec's `actor`: name, replica_count, ttl_seconds);
+    `root`: where the files its ImageSpec pulls in are (compute/contexts.py).
 
     Interruptible: `interruptible` when given (a retry that must run on a pool that is not),
     else the launch's setting (`execution`, None when not set), the node's override, the
@@ -160,7 +166,7 @@ def ask_of(task: str, settings: Mapping[str, Any], overrides: Mapping[str, Any] 
     overrides = overrides or {}
     requests = _setting(settings, overrides, "requests") or {}
     limits = _setting(settings, overrides, "limits") or {}
-    key, environment = environment_of(_setting(settings, overrides, "container_image"))
+    key, environment = environment_of(_setting(settings, overrides, "container_image"), root)
     out: dict[str, Any] = {}
     for name, parse in (("cpu", parse_cpu), ("mem", parse_memory)):
         text = _quantity(requests, name) or _quantity(limits, name)

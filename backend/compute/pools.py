@@ -220,7 +220,7 @@ def on_demand_name(template: Pool, env: Environment, taken: set[str]) -> str:
     when it is not the plain CPU pool), a DNS label of at most 40 characters."""
     spec = env.image_spec
     base = _NAME_PART.sub("-", (spec.name if spec is not None else "default").lower()).strip("-") or "env"
-    tag = spec.tag()[:8] if spec is not None else "env"
+    tag = spec.tag(env.root)[:8] if spec is not None else "env"
     prefix = "" if not (template.resources.gpu or template.interruptible) else f"{template.name}-"
     name = f"{prefix}{base}"[: 40 - len(tag) - 1].rstrip("-") + f"-{tag}"
     n, found = 1, name
@@ -365,7 +365,7 @@ class PoolManager:
             error: BaseException | None = None
             built = None
             try:
-                built = resolve(spec, home=self.home)
+                built = resolve(spec, home=self.home, root=state.pool.environment.root)
             except BaseException as exc:  # noqa: BLE001 - handed to the executor, which fails the node
                 error = exc
             with self.lock:

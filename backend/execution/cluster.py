@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from plait.model.specs import TaskSpec
 
     from ..compute.cluster_file import ClusterFile
+    from ..compute.contexts import ImageContexts
     from ..compute.pools import PoolManager
 
 WORKERS_TTL_S = 5.0
@@ -62,6 +63,7 @@ class ClusterShape:
         self.client: Any = None
         self.cluster = cluster  # the cluster file whose pools attempts are routed to, if any
         self.manager: PoolManager | None = None  # runs the pools of a local cluster file
+        self.contexts: ImageContexts | None = None  # shipped image files (compute/contexts.py)
         self._cached: dict[str, Any] = {}
 
     def worker_python(self) -> str:
@@ -117,9 +119,13 @@ class ClusterShape:
             workflow: bool = False, interruptible: bool | None = None) -> placement.Ask:
         # An actor's replicas are a pool of their own where pools are made on demand (kind local);
         # elsewhere its tasks go to the pool that fits them, as other tasks do.
-        actor = spec.extra.get("actor") if self.cluster is not None and self.cluster.kind == "local" else None
+        local = self.cluster is not None and self.cluster.kind == "local"
+        actor = spec.extra.get("actor") if local else None
+        root = None
+        if local and self.contexts is not None and spec.code.get("image_files") and spec.code.get("bundle"):
+            root = str(self.contexts.root(str(spec.code["bundle"])))  # the files its ImageSpec reads
         return placement.ask_of(spec.name, spec.settings, overrides, execution=execution,
-                                workflow=workflow, interruptible=interruptible, actor=actor)
+                                workflow=workflow, interruptible=interruptible, actor=actor, root=root)
 
     def route(self, spec: TaskSpec, overrides: dict[str, Any], *, execution: bool | None = None,
               workflow: bool = False, interruptible: bool | None = None) -> Route:

@@ -257,6 +257,11 @@ class Executor:
                                  tls=tls, home=self.home,
                                  on_built=lambda name, error: events.put(("pool", name, error)))
         self.shape.manager = self.pools
+        from plait.model.home import plait_home
+
+        from ..compute.contexts import ImageContexts
+
+        self.shape.contexts = ImageContexts(self.storage, Path(self.home or plait_home()) / "image-contexts")
         self.pools.start()
 
     def _start_kubernetes(self) -> None:

@@ -136,6 +136,7 @@ def collect(items: Iterable[Any]) -> Registration:
     for name, file in _loaded_under(roots):
         sources.setdefault(_archive_path(name, file), file)
     in_bundle = {a.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for a in sources}
+    with_files = _image_files(entities, sources)
 
     bundle, digest = (build_bundle(sources) if sources else (None, None))
     functions: dict[str, bytes] = {}
@@ -149,6 +150,8 @@ def collect(items: Iterable[Any]) -> Registration:
         qualname = attr or _qualname(e)
         module = home if home in in_bundle and not _defined_without_module(e, homes[id(e)], where) else None
         code: dict[str, Any] = {"bundle": digest, "module": module, "qualname": qualname}
+        if id(e) in with_files:
+            code["image_files"] = IMAGE_FILES
         if module is None and e.kind in RUNNABLE_KINDS and "reference" not in spec:
             blob = _pickle(e)
             fn_digest = hashlib.sha256(blob).hexdigest()
@@ -183,6 +186,43 @@ def collect(items: Iterable[Any]) -> Registration:
 
 
 _KIND_ORDER = {"task": 0, "dynamic": 0, "map": 1, "workflow": 2, "launch_plan": 3}
+
+# Where the files an ImageSpec pulls in (requirements, source_root, copy) travel in the bundle:
+# `_plait_image/<the path as the spec writes it>`; the server builds the environment from there.
+IMAGE_FILES = "_plait_image"
+_SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".ipynb_checkpoints", ".venv", "node_modules"})
+
+
+def _image_files(entities: list[Any], sources: dict[str, Path]) -> set[int]:
+    """Add to `sources` the files that the entities' ImageSpecs pull in, read from the current
+    folder as a local build reads them; the ids of the entities whose image has such files.
+    A path outside the current folder cannot travel: UserError naming the entity and field."""
+    from ..config.image_spec import ImageSpec
+
+    found: set[int] = set()
+    for e in entities:
+        image = getattr(getattr(e, "settings", None), "container_image", None)
+        if not isinstance(image, ImageSpec):
+            continue
+        pulled = image.pulled_files()
+        for f in pulled:
+            name = Path(f.name)
+            if name.is_absolute() or ".." in name.parts:
+                raise UserError(
+                    f"{e!r}: ImageSpec(name={image.name!r}) pulls in {f.name!r}, outside the folder you "
+                    f"register from ({Path.cwd()}); the backend builds the environment from files "
+                    "shipped with the code: give a path inside this folder, or register from a folder "
+                    "that holds it")
+            if f.path.is_dir():
+                for file in sorted(f.path.rglob("*")):
+                    if file.is_file() and not _SKIPPED_DIRS.intersection(file.relative_to(f.path).parts):
+                        rel = (name / file.relative_to(f.path)).as_posix()
+                        sources[f"{IMAGE_FILES}/{rel}"] = file
+            elif f.path.is_file():
+                sources[f"{IMAGE_FILES}/{name.as_posix()}"] = f.path
+        if pulled:
+            found.add(id(e))
+    return found
 
 
 def _without_code(spec: dict[str, Any]) -> dict[str, Any]:

@@ -79,6 +79,10 @@ def test_each_attempt_runs_on_a_worker_of_the_pool_that_fits_it(server: ServerPr
     # An interruptible launch sends a plain task there too; a plain launch never does.
     assert run(server, "where", interruptible=True)[1] == "spot"
     assert run(server, "where")[1] == "cpu"
+    with server.remote() as remote:  # a workflow's default, and a node's override
+        for flow in ("spot_flow", "overridden_flow"):
+            ran = remote.execute(remote.fetch_workflow(f"pools.{flow}"), {}, wait=True, timeout=120)
+            assert ran.phase == "SUCCEEDED" and ran.outputs["o0"].startswith("spot-"), (flow, ran.error)
 
 
 def test_a_request_no_pool_can_meet_is_refused_at_launch(server: ServerProcess) -> None:
@@ -199,3 +203,49 @@ def test_plait_run_remote_interruptible_sends_the_tasks_to_spot_workers(server: 
     local = subprocess.run([sys.executable, "-m", "plait", "run", "--interruptible", str(PROGRAM), "where"],
                            capture_output=True, text=True, timeout=60, env=env)
     assert local.returncode == 2 and "--interruptible/--non-interruptible apply to --remote runs" in local.stderr
+
+
+REQUIREMENTS_PROGRAM = '''
+import plait
+from plait import ImageSpec
+
+image = ImageSpec(name="from-requirements", requirements="requirements.txt", copy=["labels.txt"])
+
+
+@plait.task(container_image=image)
+def from_requirements() -> str:
+    import inflection
+
+    return f"{inflection.__version__} {open('labels.txt').read().strip()}"
+'''
+
+
+def test_the_files_an_imagespec_reads_travel_with_the_code(server: ServerProcess, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "reqs_program.py").write_text(REQUIREMENTS_PROGRAM)
+    (tmp_path / "requirements.txt").write_text("inflection==0.5.1\n")
+    (tmp_path / "labels.txt").write_text("cat dog\n")
+    monkeypatch.chdir(tmp_path)  # the spec's paths are relative to the folder it is registered from
+    with server.remote() as remote:
+        remote.register(str(tmp_path / "reqs_program.py"))
+        ran = remote.execute(remote.fetch_task("reqs_program.from_requirements"), {}, wait=True, timeout=240)
+    assert ran.phase == "SUCCEEDED", (ran.error, server.log_tail())
+    assert ran.outputs["o0"] == "0.5.1 cat dog"  # the server never saw this folder: the files came in the bundle
+
+
+def test_an_imagespec_file_outside_the_registered_folder_is_refused_with_its_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plait.errors import UserError
+    from plait.remote.bundle import collect
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "outside_program.py").write_text(REQUIREMENTS_PROGRAM.replace('"requirements.txt"',
+                                                                           '"../requirements.txt"'))
+    monkeypatch.chdir(project)
+    with pytest.raises(UserError) as refused:
+        collect([str(project / "outside_program.py")])
+    said = str(refused.value)
+    assert "ImageSpec(name='from-requirements') pulls in '../requirements.txt', outside the folder you " \
+           f"register from ({project})" in said, said
+    sys.modules.pop("outside_program", None)

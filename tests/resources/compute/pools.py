@@ -2,7 +2,7 @@
 
 import os
 
-from plait import ImageSpec, Resources, task
+from plait import ImageSpec, Resources, task, workflow
 
 inflection_image = ImageSpec(name="inflection-image", packages=["inflection==0.5.1"])  # as tests/environments builds
 
@@ -59,3 +59,14 @@ def preempted() -> str:
     if os.environ.get("PLAIT_POOL") == "spot":
         os.kill(os.getpid(), signal.SIGKILL)
     return _worker_name()
+
+
+@workflow(interruptible=True)
+def spot_flow() -> str:
+    """Its tasks are interruptible unless they say otherwise."""
+    return where()
+
+
+@workflow
+def overridden_flow() -> str:
+    return where().with_overrides(interruptible=True)
