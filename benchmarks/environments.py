@@ -27,7 +27,7 @@ from plait.config.image_spec import ImageSpec  # noqa: E402
 from plait.environments import resolve  # noqa: E402
 
 LIMIT_S = 0.050
-SPEC = dict(name="bench-image", packages=["six==1.16.0"], env={"BENCH": "1"})
+SPEC = dict(name="bench-image", packages=["inflection==0.5.1"], env={"BENCH": "1"})
 
 
 def timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
