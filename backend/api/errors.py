@@ -40,6 +40,11 @@ class Busy(PlatformError):
         self.retry_after_s = retry_after_s
 
 
+class ConcurrencyLimited(Busy):
+    """A launch plan's ConcurrencyPolicy refuses the launch: a 429 a client should not wait out
+    (the executions holding the limit may run for hours); the message names the limit."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One input that cannot be used: its name, the declared type and what was given."""
@@ -73,6 +78,7 @@ ERROR_TABLE: dict[type[BaseException], tuple[int, str]] = {
     TypeMismatchError: (422, "type_mismatch"),
     UserError: (400, "bad_request"),
     Busy: (429, "busy"),
+    ConcurrencyLimited: (429, "concurrency_limit"),
     PlatformError: (503, "unavailable"),
 }
 

@@ -11,6 +11,7 @@ problem is reported at once, naming the input, the type and what was given.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -24,10 +25,11 @@ from plait.model.vocab import stored_kind
 from .. import secrets
 from ..compute import placement
 from ..compute.cluster_file import ClusterFile, default_local
+from ..execution.references import Pin, fetch_pinned, pin_of
 from ..execution.values import literal_ref
 from ..store import queries
 from ..store.errors import InvalidRequest, NotFound
-from .errors import InputProblems, Problem
+from .errors import InputProblems, InvalidField, Problem
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -174,6 +176,52 @@ def merge_settings(given: Any, launch_plan: LaunchPlanSpec | None) -> dict[str, 
     return settings
 
 
+# ------------------------------------------------------------------ raw output prefix
+
+_PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*$")
+_RESERVED = ("bundles", "functions")  # the server's own code lives there
+
+
+def raw_output_prefix(given: str | None, store_root: str) -> str | None:
+    """Where an execution's outputs go, as a path inside the object store, or None (the
+    default, `executions/<id>/...`); an `InvalidField` (422) that says why it cannot be used.
+
+    `given` is the launch plan's `RawOutputDataConfig(output_location_prefix=...)` or the
+    launch's `raw_output_prefix`: a path inside the object store (`team-a/raw`), or a URL
+    under the store's root (`store_root`, e.g. `s3://bucket/plait/team-a/raw`). The workers
+    write only to this server's object store, so a prefix elsewhere is refused rather than
+    ignored. Outputs then go to `<prefix>/executions/<id>/<node>/<attempt>/...`.
+    """
+    if not given:
+        return None
+    field = "settings.raw_output_prefix"
+    path = given
+    root = store_root.rstrip("/") + "/"
+    if "://" in given or given.startswith("/"):
+        if not (given.rstrip("/") + "/").startswith(root):
+            raise InvalidField(
+                f"raw output prefix `{given}` is outside this server's object store ({root}): its "
+                "workers write only there; give a path inside it (e.g. `team-a/raw`) or a URL under "
+                f"{root}", field=field,
+            )
+        path = given[len(root):] if len(given) > len(root) else ""
+    segments = [seg for seg in path.strip("/").split("/")]
+    if segments == [""]:
+        return None
+    bad = next((seg for seg in segments if not _PREFIX_SEGMENT.match(seg)), None)
+    if bad is not None:
+        raise InvalidField(
+            f"raw output prefix `{given}`: the part {bad!r} is not a folder name (letters, digits, "
+            "`.`, `_`, `-` and `=`, not starting with `.`; no `..` or empty parts)", field=field,
+        )
+    if segments[0] in _RESERVED:
+        raise InvalidField(
+            f"raw output prefix `{given}` starts with `{segments[0]}/`, where the server keeps "
+            "registered code; choose another folder", field=field,
+        )
+    return "/".join(segments)
+
+
 # ------------------------------------------------------------------ secrets
 
 # What the tasks of an entity version request: (task, secret name) pairs, per database and
@@ -236,6 +284,7 @@ class _Walk:
         self.seen: set[tuple[str, str, str]] = set()
         self.requested: set[tuple[str, str]] = set()
         self.exact = True  # every entity was found at the version asked for
+        self.missing: list[Pin] = []  # pinned references whose version is not registered
 
     def fetch(self, kind: str, name: str, version: str) -> Spec | None:
         """An entity's spec at `version`, else its newest; None if it is gone (the run says so)."""
@@ -258,7 +307,10 @@ class _Walk:
             if spec.on_failure:
                 yield from self._entity("task", spec.on_failure, version)
             for node in _nodes(spec.nodes):
-                if node.map is not None:
+                pin = pin_of(node)
+                if pin is not None:
+                    yield from self._pinned(pin)
+                elif node.map is not None:
                     yield from self._entity(node.map.target_kind, node.map.target, version)
                 elif node.kind != "branch":
                     yield from self._entity(node.kind, node.entity, version)
@@ -269,6 +321,19 @@ class _Walk:
             return
         self.seen.add(mark)
         yield from self.tasks(self.fetch(kind, name, version), version)
+
+    def _pinned(self, pin: Pin) -> Iterator[TaskSpec]:
+        """A reference node's entity, at exactly its version; a missing one is noted, not walked."""
+        mark = (f"{pin.project}/{pin.domain}/{pin.kind}", pin.name, pin.version)
+        if mark in self.seen:
+            return
+        self.seen.add(mark)
+        try:
+            spec, _ = fetch_pinned(self.s, pin)
+        except NotFound:
+            self.missing.append(pin)
+            return
+        yield from self.tasks(spec, pin.version)
 
 
 def _nodes(nodes: tuple[NodeSpec, ...]) -> Iterator[NodeSpec]:
@@ -367,7 +432,10 @@ class _Calls:
             if spec.on_failure:
                 yield from self._entity("task", spec.on_failure, version, {})
             for node in _nodes(spec.nodes):
-                if node.map is not None:
+                pin = pin_of(node)
+                if pin is not None:
+                    yield from self._pinned(pin, node.overrides)
+                elif node.map is not None:
                     yield from self._entity(node.map.target_kind, node.map.target, version, node.overrides)
                 elif node.kind != "branch":
                     yield from self._entity(node.kind, node.entity, version, node.overrides)
@@ -382,3 +450,31 @@ class _Calls:
             yield spec, dict(overrides or {})  # the node's overrides apply to a task it runs
         else:
             yield from self.of(spec, version)
+
+    def _pinned(self, pin: Pin, overrides: dict[str, Any]) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
+        mark = (f"{pin.project}/{pin.domain}/{pin.kind}", pin.name, pin.version)
+        if mark not in self.specs:
+            try:
+                self.specs[mark] = fetch_pinned(self.walk.s, pin)[0]
+            except NotFound:
+                self.specs[mark] = None  # check_references refuses the launch, naming it
+        spec = self.specs[mark]
+        if isinstance(spec, TaskSpec):
+            yield spec, dict(overrides or {})
+        else:
+            yield from self.of(spec, pin.version)
+
+
+# ------------------------------------------------------------------ references
+
+
+def check_references(s: Session, project: str, domain: str, kind: str, name: str, version: str) -> None:
+    """Refuse (422) a launch that would run a pinned reference (`reference_task`,
+    `reference_launch_plan`) whose exact version is not registered, naming its project,
+    domain, name and version. A reference never runs another version than its own."""
+    walk = _Walk(s, project, domain)
+    for _ in walk.tasks(walk.fetch(kind, name, version), version):
+        pass
+    if walk.missing:
+        first = walk.missing[0]
+        raise InvalidRequest("; ".join(p.missing() for p in walk.missing), kind=first.kind, name=first.name)

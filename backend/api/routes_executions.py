@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from ..store import queries
 from ..store.errors import Conflict, NotFound
+from ..store.queries import concurrency, execution_labels
 from ..store.records import AttemptRecord, ExecutionHeader, ExecutionRecord, NodeRecord
 from . import checks, launching
 from . import schemas as S
 from .answers import answer, json_bytes
 from .deps import Services, Svc
-from .errors import Busy, InvalidField
+from .errors import Busy, ConcurrencyLimited, InvalidField
 
 router = APIRouter(prefix="/api/v1", tags=["executions"], responses={401: S.ERROR_RESPONSES[401]})
 
@@ -120,6 +121,29 @@ def _admit(s: Session, svc: Services, project: str) -> None:
         )
 
 
+def _admit_plan(s: Session, project: str, domain: str, plan: str | None, version: str | None) -> None:
+    """Refuse a launch (429 with Retry-After) of a launch plan whose `ConcurrencyPolicy` has
+    as many executions active as it allows.
+
+    The executions of the plan's name across all its versions are counted; the
+    policy of `version` (the one launched) decides. The plan's launch lock is
+    held until this session's transaction commits the new execution, so
+    concurrent launches cannot both pass the last free place.
+    """
+    if plan is None or version is None:
+        return
+    try:
+        spec = LaunchPlanSpec.from_dict(queries.get_entity(s, "launch_plan", project, domain, plan, version).spec)
+    except NotFound:
+        return  # the execution records a plan version that is gone: nothing to enforce
+    policy = concurrency.policy_of(spec.settings)
+    ok, active = concurrency.admit_launch_plan(s, project, domain, plan, policy)
+    if not ok:
+        assert policy is not None
+        raise ConcurrencyLimited(concurrency.limit_message(plan, project, domain, policy, active),
+                                 retry_after_s=RETRY_AFTER_S)
+
+
 def _submit(svc: Services, execution_id: str) -> None:
     """Hand a committed QUEUED execution to the executor."""
     svc.executor.submit(execution_id)
@@ -142,10 +166,16 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
         interface: InterfaceSpec = parse_spec(target.spec).interface
         inputs = launching.merge_inputs(target.name, interface, body.inputs, launch_plan=lp)
         settings = launching.merge_settings(body.settings, lp)
+        settings["raw_output_prefix"] = launching.raw_output_prefix(settings.get("raw_output_prefix"),
+                                                                    svc.storage.uri("x")[:-1])
+        settings.update({} if body.notifications is None else {"notifications": [n.to_spec() for n in body.notifications]})
         checks.check_stored_settings(settings)
+        launching.check_references(s, body.project, body.domain, target.kind, target.name, target.version)
         launching.check_secrets(s, body.project, body.domain, target.kind, target.name, target.version)
         launching.check_pools(s, launching.launch_pools(svc.settings), body.project, body.domain, target.kind,
                               target.name, target.version, settings)
+        if lp_record is not None:
+            _admit_plan(s, body.project, body.domain, lp_record.name, lp_record.version)
         record = queries.create_execution(
             s, project=body.project, domain=body.domain, entity_kind=target.kind,
             entity_name=target.name, entity_version=target.version, inputs=inputs,
@@ -177,9 +207,12 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.
             settings["recover_from"] = old_id
         checks.check_json(old.inputs, "inputs")
         checks.check_stored_settings(settings)
+        launching.check_references(s, old.project, old.domain, old.entity_kind, old.entity_name,
+                                   old.entity_version)
         launching.check_secrets(s, old.project, old.domain, old.entity_kind, old.entity_name, old.entity_version)
         launching.check_pools(s, launching.launch_pools(svc.settings), old.project, old.domain, old.entity_kind,
                               old.entity_name, old.entity_version, settings)
+        _admit_plan(s, old.project, old.domain, old.launch_plan_name, old.launch_plan_version)
         record = queries.create_execution(
             s, project=old.project, domain=old.domain, entity_kind=old.entity_kind,
             entity_name=old.entity_name, entity_version=old.entity_version, inputs=old.inputs,
@@ -238,15 +271,24 @@ async def list_executions(
     launch_plan: Annotated[str | None, Query(max_length=255)] = None,
     phase: Annotated[list[S.ExecutionPhase] | None, Query(description="One or more phases.")] = None,
     parent_execution_id: Annotated[str | None, Query(max_length=64)] = None,
+    label: Annotated[list[Annotated[str, Query(max_length=512)]] | None, Query(
+        max_length=20, description="`key=value`: only executions launched with this label (all must match).",
+    )] = None,
+    annotation: Annotated[list[Annotated[str, Query(max_length=512)]] | None, Query(
+        max_length=20, description="`key=value`: only executions launched with this annotation.",
+    )] = None,
     limit: Annotated[int, Query(ge=1, le=S.MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=S.MAX_OFFSET)] = 0,
 ) -> S.ExecutionList:
     """Executions, newest first, filtered by any of the parameters; their values are in
     `GET /executions/{id}`, so a list stays small however large they are."""
+    filters = dict(project=project, domain=domain, name=name, kind=kind, launch_plan=launch_plan,
+                   phase=phase or None, parent_execution_id=parent_execution_id)
     with svc.db.session(readonly=True) as s:
         found = queries.list_executions(
-            s, limit=limit + 1, offset=offset, project=project, domain=domain, name=name, kind=kind,
-            launch_plan=launch_plan, phase=phase or None, parent_execution_id=parent_execution_id,
+            s, labels=execution_labels.parse_pairs("label", label),
+            annotations=execution_labels.parse_pairs("annotation", annotation),
+            limit=limit + 1, offset=offset, **filters,
         )
     items = [summary_view(e) for e in found]
     return _json(S.ExecutionList(items=items[:limit], limit=limit, offset=offset,  # type: ignore[return-value]
@@ -349,6 +391,21 @@ def read_logs(
                       next_offset=next_offset, text=text, complete=chosen.ended_at is not None and at_end)
 
 
+def _under_raw_prefix(svc: Services, path: str) -> bool:
+    """Whether `path` is `<prefix>/executions/<id>/...` of an execution launched with that
+    raw output prefix (its outputs live there instead of under `executions/`)."""
+    prefix, sep, rest = path.partition("/executions/")
+    execution_id = rest.split("/", 1)[0]
+    if not sep or not prefix or not execution_id:
+        return False
+    try:
+        with svc.db.session(readonly=True) as s:
+            record = queries.get_execution(s, execution_id)
+    except NotFound:
+        return False
+    return bool(record.settings.get("raw_output_prefix") == prefix)
+
+
 @router.get(
     "/data",
     name="read_value",
@@ -363,9 +420,12 @@ def read_value(
     uri: Annotated[str, Query(min_length=1, max_length=2048, description="The `uri` of a value ref.")],
     svc: Svc,
 ) -> Response:
-    """The bytes of an offloaded value (an output the worker stored); the server never loads them."""
+    """The bytes of an offloaded value (an output the worker stored); the server never loads them.
+
+    Values are under `executions/`, or under the raw output prefix of the execution that
+    stored them (`<prefix>/executions/<id>/...`)."""
     path = _store_path(svc.storage, uri)
-    if "://" in path or not path.startswith("executions/"):
+    if "://" in path or not (path.startswith("executions/") or _under_raw_prefix(svc, path)):
         raise InvalidField(
             f"`{uri}` is not an execution value of this server's object store; only paths under "
             "`executions/` can be read here", field="uri",

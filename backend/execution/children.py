@@ -5,18 +5,25 @@ A launch plan node runs its plan's workflow as an execution of its own, named
 so that a resumed parent finds the child it had created instead of creating
 another. The child inherits the parent's `envs` and `overwrite_cache` settings.
 When it ends, the executor hands the parent a "child" event (`on_done`).
+
+A launch plan node obeys its plan's `ConcurrencyPolicy` as a manual launch
+does: over the limit the child is not created and the node fails with the
+message a refused launch gets.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from plait.errors import UserError
 from plait.model.specs import LaunchPlanSpec
 from plait.model.vocab import ENDED
 
 from ..store import queries as q
 from ..store.errors import NotFound
+from ..store.queries import concurrency
 from . import values
+from .references import pin_of
 
 if TYPE_CHECKING:
     from plait.model.specs import NodeSpec
@@ -26,6 +33,10 @@ if TYPE_CHECKING:
     from .scope import Scope
 
 INHERITED_SETTINGS = ("envs", "overwrite_cache")  # what a child takes of its parent's settings
+
+
+class ConcurrencyLimitReached(UserError):
+    """A launch plan node's plan has as many active executions as its policy allows."""
 
 
 class ChildExecutions:
@@ -38,7 +49,9 @@ class ChildExecutions:
     def start(self, scope: Scope, path: str, node: NodeSpec, inputs: dict[str, Any]) -> None:
         """Run a launch plan node as a child execution (one that already ended answers at once)."""
         run = self.run
-        plan = run.specs.for_node(scope, node.kind, node.entity, LaunchPlanSpec)
+        plan = run.entity_for(scope, node, LaunchPlanSpec)
+        pin = pin_of(node)
+        project, domain = (pin.project, pin.domain) if pin else (run.project, run.domain)
         child_id = f"{run.id}-{path}"
         with run.host.db.session() as s:
             try:
@@ -48,19 +61,31 @@ class ChildExecutions:
                     run.host.post(("child", run.id, child_id, child.phase, child.outputs, child.error))
                     return
             except NotFound:
-                self.create(s, child_id, plan, inputs, path)
+                self.admit(s, plan, project, domain)
+                self.create(s, child_id, plan, inputs, path, project=project, domain=domain)
             q.upsert_node(s, run.id, path, entity_name=node.entity, kind=node.kind, phase="RUNNING", inputs=inputs)
         self.wait(child_id, path)
 
-    def create(self, s: Session, child_id: str, plan: LaunchPlanSpec, inputs: dict[str, Any], path: str) -> None:
-        """Record a child execution of a launch plan: its workflow, run with the plan's inputs."""
+    def admit(self, s: Session, plan: LaunchPlanSpec, project: str, domain: str) -> None:
+        """Raise if the plan's `ConcurrencyPolicy` admits no more executions now (in the
+        transaction that then creates the child, so the count holds until it commits)."""
+        policy = concurrency.policy_of(plan.settings)
+        ok, active = concurrency.admit_launch_plan(s, project, domain, plan.name, policy)
+        if not ok:
+            assert policy is not None
+            raise ConcurrencyLimitReached(concurrency.limit_message(plan.name, project, domain, policy, active))
+
+    def create(self, s: Session, child_id: str, plan: LaunchPlanSpec, inputs: dict[str, Any], path: str, *,
+               project: str | None = None, domain: str | None = None) -> None:
+        """Record a child execution of a launch plan: its workflow, run with the plan's inputs
+        (in the run's project and domain, or those of a pinned reference)."""
         run = self.run
         merged = {**{k: values.literal_ref(v) for k, v in plan.default_inputs.items()},
                   **inputs,
                   **{k: values.literal_ref(v) for k, v in plan.fixed_inputs.items()}}
         version = plan.version or run.version
         q.create_execution(
-            s, id=child_id, project=run.project, domain=run.domain, entity_kind="workflow",
+            s, id=child_id, project=project or run.project, domain=domain or run.domain, entity_kind="workflow",
             entity_name=plan.workflow or plan.name, entity_version=version,
             launch_plan_name=plan.name, launch_plan_version=version, inputs=merged,
             settings={k: v for k, v in run.settings.items() if k in INHERITED_SETTINGS},

@@ -22,6 +22,7 @@ from ..store import queries as q
 from ..store.errors import NotFound
 from . import values
 from .attempts import SYSTEM_RETRIES, usage_fields
+from .children import ConcurrencyLimitReached
 from .entities import MAP_OVERRIDES, with_overrides
 
 if TYPE_CHECKING:
@@ -113,16 +114,26 @@ class MapNodes:
                 self.run.host.submit_items(self.run, state, indices)
 
     def _start_child(self, state: MapState, index: int) -> None:
-        """Item `index` of a launch plan map: its child execution (created unless resumed)."""
+        """Item `index` of a launch plan map: its child execution (created unless resumed), or,
+        when the plan's ConcurrencyPolicy admits no more executions, a failure that says so."""
         assert isinstance(state.target, LaunchPlanSpec)
         run = self.run
         child_id = f"{run.id}-{state.path}-{index}"
+        refused: str | None = None
         with run.host.db.session() as s:
             try:
                 q.get_execution(s, child_id)
             except NotFound:
-                run.children.create(s, child_id, state.target, state.items[index], f"{state.path}-{index}")
+                try:  # the plan's ConcurrencyPolicy counts map items as it counts any launch
+                    run.children.admit(s, state.target, run.project, run.domain)
+                except ConcurrencyLimitReached as exc:
+                    refused = str(exc)
+                else:
+                    run.children.create(s, child_id, state.target, state.items[index], f"{state.path}-{index}")
         run.children.wait(child_id, state.path)
+        if refused is not None:  # the item ends as a child refused at launch would: FAILED, with why
+            run.host.post(("child", run.id, child_id, "FAILED", None,
+                           {"kind": "USER", "type": "ConcurrencyLimitReached", "message": refused}))
 
     def on_items_done(self, path: str, results: list[ItemResult], batch: dict[str, Any] | None = None) -> None:
         """A batch of items ended: keep each item's answer, or send it again.

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 import pickle
-from typing import TYPE_CHECKING, Any
+from collections import deque
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from plait.errors import FlyteError, UserError
-from plait.model.specs import LaunchPlanSpec, NodeSpec, TaskSpec, WorkflowSpec
+from plait.model.specs import LaunchPlanSpec, NodeSpec, Spec, TaskSpec, WorkflowSpec
 from plait.model.vocab import COMPLETED
 
 from ..secrets import task_secrets
@@ -38,6 +39,7 @@ from .entities import EntitySpecs, expect, single_node_workflow, with_overrides
 from .graphs import GraphNodes
 from .maps import MapNodes
 from .presubmit import Presubmit
+from .references import pin_of, pinned_spec
 from .scope import NodeFailed, Scope
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from .ports import RunHost
 
 log = logging.getLogger(__name__)
+S = TypeVar("S", bound=Spec)
 
 
 class ExecutionRun:
@@ -77,6 +80,17 @@ class ExecutionRun:
         self.inputs_of: dict[str, dict[str, Any]] = {}
         self.futures: dict[str, Any] = {}  # node path -> the future of its running attempt
         self.done = False
+        # `max_parallelism`: at most this many task nodes have an attempt in flight at once;
+        # the others wait, in the order they became ready (None: no bound).
+        limit = self.settings.get("max_parallelism")
+        self.parallelism: int | None = int(limit) if isinstance(limit, int) and limit > 0 else None
+        self.in_flight: set[str] = set()  # task node paths with an attempt on Dask
+        self.held: deque[tuple[str, TaskSpec, dict[str, Any]]] = deque()  # waiting for a place
+        self._pumping = False
+        # Where attempts write their outputs and logs: under the launch's raw output prefix
+        # (a path in the object store, checked at launch) when it has one.
+        raw = str(self.settings.get("raw_output_prefix") or "").strip("/")
+        self.output_root = f"{raw}/executions/{self.id}" if raw else f"executions/{self.id}"
         self.known: dict[str, Any] = {}  # node path -> stored node record (resume)
         self.recover: dict[str, Any] = {}  # node path -> node record of the execution recovered from
 
@@ -205,6 +219,8 @@ class ExecutionRun:
             return
         kind = node.kind
         try:
+            if kind in ("workflow", "launch_plan") and self._from_node_cache(scope, path, node, inputs):
+                return
             if kind == "branch":
                 self.graphs.start_branch(scope, path, node)
             elif kind == "workflow":
@@ -217,6 +233,38 @@ class ExecutionRun:
                 self._start_task(scope, path, node, inputs)
         except (UserError, NotFound) as exc:
             self.node_failed(path, {"kind": "USER", "type": type(exc).__name__, "message": str(exc)})
+
+    def _from_node_cache(self, scope: Scope, path: str, node: NodeSpec, inputs: dict[str, Any]) -> bool:
+        """A subworkflow or launch plan node with a `cache` override (`with_overrides(cache=...)`)
+        answers from the cache, as the local engine does: True if it did (CACHE_HIT).
+
+        The key is the task cache's (the node's entity name, interface and input hashes) with
+        the override's version, else the entity's registered version. On a miss (or when the
+        run overwrites the cache) the node runs, and its outputs are stored when it succeeds.
+        """
+        cache = (node.overrides or {}).get("cache")
+        if not isinstance(cache, dict):
+            return False
+        want: type[Spec] = WorkflowSpec if node.kind == "workflow" else LaunchPlanSpec
+        spec = self.entity_for(scope, node, want)
+        versioned = {**cache, "version": cache.get("version") or f"{node.kind}:{spec.version}"}
+        key = self.cache.key(spec, inputs, versioned)  # type: ignore[arg-type]
+        if not self.cache.overwrite:
+            hit = self.cache.lookup(key)
+            if hit is not None:
+                self.record_node(path, "CACHE_HIT", outputs=hit.outputs)
+                self.complete(path, hit.outputs, record=False)
+                return True
+        self.cache.key_of[path] = key
+        return False
+
+    def entity_for(self, scope: Scope, node: NodeSpec, want: type[S]) -> S:
+        """The spec a node runs: a pinned reference's at exactly its version (references.py),
+        else the entity found by name (the run's version, else the newest)."""
+        pin = pin_of(node)
+        if pin is None:
+            return self.specs.for_node(scope, node.kind, node.entity, want)
+        return expect(pinned_spec(self.host, pin), want, node.entity)
 
     def record_node(self, path: str, phase: str, **fields: Any) -> None:
         """Note a node's move to `phase`, with its entity, kind and inputs as the run knows them."""
@@ -240,7 +288,7 @@ class ExecutionRun:
             "node_path": path, "attempt": attempt, "storage_url": self.host.storage_url,
             "name": spec.name, "code": spec.code, "inputs": inputs,
             "timeout": spec.settings.get("timeout"), "envs": {**(self.settings.get("envs") or {})},
-            "output_prefix": f"executions/{self.id}/{path}/{attempt}",
+            "output_prefix": f"{self.output_root}/{path}/{attempt}",
         }
         if spec.settings.get("secret_requests"):
             payload.update(task_secrets(self.host.db, self.project, self.domain, spec))
@@ -260,7 +308,7 @@ class ExecutionRun:
         QUEUED (`retry_cache_waits` starts it again). A task asking for resources
         that no worker offers fails at once (USER) instead of waiting on Dask forever.
         """
-        spec = with_overrides(self.specs.for_node(scope, node.kind, node.entity, TaskSpec), node.overrides)
+        spec = with_overrides(self.entity_for(scope, node, TaskSpec), node.overrides)
         self.task_of[path] = spec
         self.cache.key_of.pop(path, None)
         cache = spec.settings.get("cache")
@@ -293,7 +341,18 @@ class ExecutionRun:
             self._start_task(scope, path, scope.nodes[scope.node_id(path)], self.inputs_of[path])
 
     def _submit(self, path: str, spec: TaskSpec, inputs: dict[str, Any]) -> None:
-        """Start the next attempt of a task node: the one already queued on Dask, or a new one."""
+        """Start the next attempt of a task node: the one already queued on Dask, or a new one.
+
+        Under `max_parallelism` a node that finds every place taken waits QUEUED until a
+        running task node ends (`_release`); its retries keep its place. Attempts are then
+        not queued on Dask ahead of their upstream nodes: that would start them past the bound.
+        """
+        if self.parallelism is not None and path not in self.in_flight:
+            if len(self.in_flight) >= self.parallelism:
+                self.held.append((path, spec, inputs))
+                self.record_node(path, "QUEUED")
+                return
+            self.in_flight.add(path)
         queued = self.presubmit.take(path)
         if queued is not None:
             # Already on Dask behind its upstream futures: it runs now that they succeeded.
@@ -313,7 +372,33 @@ class ExecutionRun:
         payload = self.task_payload(path, spec, inputs, attempt)
         self.futures[path] = self.host.submit_attempt(self, path, attempt, payload, spec, self.spec_of[path].overrides,
                                                       interruptible=self.interruptible_for(path))
-        self.presubmit.after(path)
+        if self.parallelism is None:
+            self.presubmit.after(path)
+
+    def _release(self, path: str) -> None:
+        """A task node under `max_parallelism` ended: its place goes to the next waiting node."""
+        if path not in self.in_flight:
+            return
+        self.in_flight.discard(path)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Start waiting task nodes while `max_parallelism` has places for them."""
+        if self._pumping or not self.held:
+            return
+        self._pumping = True
+        try:
+            while self.held and len(self.in_flight) < (self.parallelism or 0) and not self.done:
+                waiting, spec, inputs = self.held.popleft()
+                scope = self.scope_of.get(waiting)
+                if scope is None or scope.closed:
+                    continue
+                nid = scope.node_id(waiting)
+                if nid in scope.finished or nid in scope.blocked:
+                    continue
+                self._submit(waiting, spec, inputs)
+        finally:
+            self._pumping = False
 
     def interruptible_for(self, path: str) -> bool | None:
         """False for the last system retry of a node (it must not be preempted again: it runs
@@ -367,6 +452,7 @@ class ExecutionRun:
             self.host.note_attempt(self.id, path, number, "SUCCEEDED", outputs=outputs, logs_uri=logs,
                                    worker=result.get("worker"), pool=result.get("pool"), **usage_fields(usage))
             if "dynamic" in result:
+                self._release(path)
                 self.graphs.expand_dynamic(path, result["dynamic"])
                 return
             if self.cache.key_of.get(path):
@@ -390,6 +476,10 @@ class ExecutionRun:
     # ------------------------------------------------------------------ completion
     def node_succeeded(self, path: str, outputs: dict[str, Any]) -> None:
         """Record a node's success and let the nodes waiting for it go."""
+        self._release(path)
+        node = self.spec_of.get(path)
+        if node is not None and node.kind in ("workflow", "launch_plan") and self.cache.key_of.get(path):
+            self.cache.store(path, outputs, serialize=False)  # a node cached by its `cache` override
         self.record_node(path, "SUCCEEDED", outputs=outputs)
         self.complete(path, outputs, record=False)
 
@@ -421,6 +511,7 @@ class ExecutionRun:
         other nodes are ABORTED and the scope closes, failing its owner (up to the
         execution); otherwise the scope closes once its other nodes have ended.
         """
+        self.in_flight.discard(path)  # its place is given once what it blocks is known (`_pump`)
         phase = error.get("phase", "FAILED")
         error = {k: v for k, v in error.items() if k != "phase"}
         if path in self.spec_of:
@@ -446,6 +537,7 @@ class ExecutionRun:
             self._close_scope(scope)
         else:
             self._maybe_close(scope)
+        self._pump()
 
     def _cancel_scope(self, scope: Scope) -> None:
         """Stop every node of the scope that has not ended: its attempt is cancelled, it is ABORTED."""
@@ -459,6 +551,8 @@ class ExecutionRun:
             if path in self.spec_of:
                 self.record_node(path, "ABORTED")
             scope.blocked.add(nid)
+            self.in_flight.discard(path)
+        self._pump()
 
     def _fail_execution(self, failure: NodeFailed) -> None:
         if self.done:

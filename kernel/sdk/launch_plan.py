@@ -251,8 +251,13 @@ class ReferenceLaunchPlan(Entity):
         self.reference = {"project": project, "domain": domain, "name": name, "version": version}
 
     def to_spec(self) -> dict[str, Any]:
-        return {"kind": "launch_plan", "name": self.name, "interface": self.interface.to_spec(),
-                "reference": self.reference, "version": self.reference["version"]}
+        return {"kind": "launch_plan", "name": self.name, "workflow": self.name, "interface": self.interface.to_spec(),
+                "default_inputs": {}, "fixed_inputs": {}, "reference": self.reference,
+                "version": self.reference["version"]}
+
+    def node_spec(self) -> dict[str, Any]:
+        """What a workflow node calling this reference carries: the exact identity it runs."""
+        return {"reference": dict(self.reference)}
 
 
 def reference_launch_plan(project: str, domain: str, name: str, version: str) -> Callable[[Callable[..., Any]], ReferenceLaunchPlan]:

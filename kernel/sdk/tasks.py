@@ -203,6 +203,10 @@ class ReferenceTask(PythonFunctionTask):
         spec["reference"] = self.reference
         return spec
 
+    def node_spec(self) -> dict[str, Any]:
+        """What a workflow node calling this reference carries: the exact identity it runs."""
+        return {"reference": dict(self.reference)}
+
 
 def reference_task(project: str, domain: str, name: str, version: str) -> Callable[[Callable[..., Any]], ReferenceTask]:
     """Declare a registered task by its identity; the decorated function gives its interface."""

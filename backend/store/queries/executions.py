@@ -156,9 +156,12 @@ _HEADER_COLUMNS = tuple(getattr(Execution, f) for f in r.ExecutionHeader.__datac
 
 
 def list_executions(
-    session: Session, *, limit: int = 100, offset: int = 0, **filters: Any
+    session: Session, *, limit: int = 100, offset: int = 0, labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None, **filters: Any
 ) -> list[r.ExecutionHeader]:
-    """Execution headers newest first (ties by id); filters from EXECUTION_FILTERS, None ignored.
+    """Execution headers newest first (ties by id); filters from EXECUTION_FILTERS, None ignored,
+    and `labels`/`annotations` (each `key: value` must match, kept in the settings JSON:
+    `json_extract` on SQLite, `#>>` on PostgreSQL).
 
     Only the header columns are read: one execution with a large input would
     otherwise make every page that lists it read (and decode) all of it.
@@ -184,6 +187,9 @@ def list_executions(
             for domain in values:
                 validate_domain(domain)
         query = query.where(EXECUTION_FILTERS[name].in_(values))
+    for block, pairs in (("labels", labels), ("annotations", annotations)):
+        for key, value in (pairs or {}).items():
+            query = query.where(Execution.settings[(block, key)].as_string() == value)
     query = query.order_by(Execution.created_at.desc(), Execution.id.desc())
     query = query.limit(limit).offset(offset)
     return [r.ExecutionHeader(*row) for row in session.execute(query)]
@@ -272,6 +278,10 @@ def set_execution_phase(
     if error is not UNSET:
         row.error = error
     session.flush()
+    if phase in r.NODE_ENDED:  # its notifications, committed with the phase (notifications.py)
+        from .notifications import enqueue_execution_ended
+
+        enqueue_execution_ended(session, row, now=now)
     return _execution(row)
 
 
