@@ -74,6 +74,9 @@ bench: install
 	$(PY) benchmarks/environments.py
 	$(PY) benchmarks/load.py
 	$(PY) benchmarks/lab.py
+	$(PY) benchmarks/pools.py
+	$(PY) benchmarks/actors.py
+	$(PY) benchmarks/scheduler.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts

@@ -18,6 +18,8 @@ from . import (
     routes_dask,
     routes_entities,
     routes_executions,
+    routes_launch_plans,
+    routes_notifications,
     routes_projects,
     routes_secrets,
 )
@@ -66,7 +68,9 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.include_router(routes_projects.router)
     app.include_router(routes_entities.router)
     app.include_router(routes_executions.router)
+    app.include_router(routes_launch_plans.router)
     app.include_router(routes_secrets.router)
+    app.include_router(routes_notifications.router)
     app.router.routes.extend(routes_dask.routes)  # the Dask dashboard's proxy: not in the OpenAPI document
     app.add_middleware(BearerAuth, token=token)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ..config import UploadLimits
+from ..execution.scheduler import ScheduleError, parse_schedule
 from ..store import queries
 from ..store.errors import NotFound
+from ..store.queries import launch_plans as lpq
 from ..store.records import EntityRecord, RecentRecord
 from . import checks, registration, uploads
 from . import schemas as S
@@ -136,6 +138,12 @@ def register(body: S.RegisterRequest, response: Response, svc: Svc) -> S.Registe
     bundles = registration.code_refs(body.specs, "bundle")  # digests, never paths: checked first
     pickles = registration.code_refs(body.specs, "pickle")
     planned = registration.plan_registration(body.specs, body.bundle_digest)
+    for i, p in enumerate(planned):  # a schedule the scheduler could not follow is refused now
+        if p.kind == "launch_plan":
+            try:
+                parse_schedule(p.spec.get("schedule"), owner=f"launch plan `{p.name}`")
+            except ScheduleError as exc:
+                raise InvalidField(str(exc), field=f"specs[{i}].schedule") from None
     version = body.version or registration.content_version(body.specs, body.bundle_digest)
     for i, digest in pickles:
         if not svc.storage.exists(f"functions/{digest}.pkl"):
@@ -173,6 +181,8 @@ def register(body: S.RegisterRequest, response: Response, svc: Svc) -> S.Registe
                 bundle_digest=body.bundle_digest,
             )
             entities.append(S.RegisteredEntity(kind=p.kind, name=p.name, version=version, created=created))  # type: ignore[arg-type]
+            if p.kind == "launch_plan" and created and p.spec.get("auto_activate"):
+                lpq.activate_launch_plan(s, body.project, body.domain, p.name, version)  # else: inactive
     created_any = any(e.created for e in entities)
     response.status_code = 201 if created_any else 200
     return S.RegisterResponse(

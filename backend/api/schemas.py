@@ -9,7 +9,7 @@ not of the database. Values (inputs, outputs) are *value refs*:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from plait.model.vocab import ExecutionPhase, NodePhase, StoredKind
 from pydantic import BaseModel, ConfigDict, Field
@@ -323,6 +323,8 @@ class ExecutionCreate(Model):
         default_factory=dict, description="Input name -> JSON literal (as plait.typesys.to_literal writes)."
     )
     settings: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    notifications: list[NotificationSpec] | None = Field(None, description="Notifications of this execution "
+                                                         "instead of the launch plan's; `[]` turns them off.")
 
 
 class RelaunchRequest(Model):
@@ -540,3 +542,119 @@ class Dag(Response):
     outputs: list[DagOutput]
     nodes: list[DagNode] = Field(description="A task's DAG has one node, fed by the task's inputs.")
     edges: list[DagEdge]
+
+
+# ------------------------------------------------------------------ launch plan activation and schedules
+
+CatchUp = Literal["skip", "latest", "all"]
+ScheduleOutcome = Literal["launched", "skipped", "failed", "missed"]
+
+
+class LaunchPlanActivate(Model):
+    """Options of an activation."""
+
+    catch_up: CatchUp | None = Field(
+        None, description="What the scheduler does with ticks it missed while the backend was down: "
+        "`skip` (fire only a tick at most a grace period late; the default), `latest` (fire the newest "
+        "missed tick), `all` (fire every missed tick, at most 100). Unset: the schedule's `catch_up`, "
+        "else `skip`.")
+
+
+class ScheduleView(Response):
+    """A launch plan version's schedule, for people."""
+
+    kind: Literal["cron", "fixed_rate"]
+    description: str = Field(description="The schedule in words, e.g. `every day at 09:30 (UTC)`.")
+    expression: str | None = Field(description="Cron: the five fields it fires on (aliases expanded).")
+    time_zone: str = Field(description="The zone the cron fields are read in (UTC unless the schedule names one).")
+    kickoff_time_input_arg: str | None = Field(description="The workflow input given the tick's time.")
+    catch_up: CatchUp = Field(description="The catch-up policy in force.")
+    next_times: list[dt.datetime] = Field(
+        description="The next five ticks (UTC) if this version is, or were, active from now on; a fixed "
+        "rate counts from the activation time (from now for a version that is not active).")
+
+
+class LaunchPlanState(Response):
+    """Which version of a launch plan is active, and its schedule."""
+
+    project: str
+    domain: Domain
+    name: str
+    active_version: str | None = Field(description="The active version; null when none is active.")
+    activated_at: dt.datetime | None = Field(description="When the active version was activated.")
+    version: str = Field(description="The version `schedule` describes: the active one, else the one "
+                         "asked for, else the newest.")
+    schedule: ScheduleView | None = Field(description="That version's schedule; null if it has none.")
+    schedule_error: str | None = Field(None, description="Why the schedule cannot be followed, if it cannot.")
+    last_tick: dt.datetime | None = Field(description="The newest tick the scheduler has handled.")
+
+
+class ScheduleRun(Response):
+    """One tick of a scheduled launch plan and what became of it."""
+
+    name: str = Field(description="The launch plan.")
+    version: str = Field(description="The version that was active at the tick.")
+    tick: dt.datetime = Field(description="The scheduled time (UTC), given to `kickoff_time_input_arg`.")
+    outcome: ScheduleOutcome = Field(
+        description="`launched` (see execution_id), `skipped` (the concurrency policy refused it), "
+        "`failed` (the launch was refused: detail says why), `missed` (the backend was not running at "
+        "the tick and the catch-up policy did not fire it).")
+    execution_id: str | None
+    detail: str | None
+    recorded_at: dt.datetime
+
+
+class ScheduleRunList(Response):
+    items: list[ScheduleRun] = Field(description="Ticks, newest first.")
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+# ------------------------------------------------------------------ notifications
+
+
+class NotificationSpec(Model):
+    """Who hears when the execution ends in one of `phases` (as `plait.Email`, `Slack`, `PagerDuty`
+    write it)."""
+
+    channel: Literal["email", "slack", "pager_duty"]
+    phases: list[Literal["SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"]] = Field(
+        min_length=1, max_length=4, description="The end phases it fires on.")
+    recipients_email: list[Annotated[str, Field(min_length=1, max_length=320)]] = Field(
+        min_length=1, max_length=100, description="E-mail addresses; for Slack also incoming-webhook URLs, "
+        "for PagerDuty also Events v2 routing keys.")
+
+    def to_spec(self) -> dict[str, Any]:
+        """The form launch plan specs and execution settings keep."""
+        return {"channel": self.channel, "phases": list(dict.fromkeys(self.phases)),
+                "recipients_email": list(self.recipients_email)}
+
+
+ExecutionCreate.model_rebuild()
+
+
+class NotificationDelivery(Response):
+    """One notification of an execution (or of a scheduled run not launched) and how sending it went."""
+
+    id: int
+    execution_id: str | None
+    launch_plan: str | None = Field(description="The launch plan whose notification this is, if any.")
+    event: Literal["execution_ended", "schedule_skipped"]
+    phase: ExecutionPhase | None = Field(description="The phase that fired it (execution_ended).")
+    channel: Literal["email", "slack", "pager_duty"]
+    sink: str = Field(description="What carried it: `email`, `slack`, `pagerduty`, or `log` when the "
+                      "server has no sink for the channel (the server log and `notifications.log`).")
+    recipients: list[str]
+    subject: str = Field(description="The message's first line.")
+    status: Literal["PENDING", "SENT", "FAILED"] = Field(
+        description="PENDING until sent (or while retrying), SENT, or FAILED after the last attempt.")
+    attempts: int = Field(description="Sends tried so far.")
+    last_error: str | None = Field(description="Why the last failed attempt failed.")
+    created_at: dt.datetime = Field(description="When the phase that fired it was committed.")
+    next_attempt_at: dt.datetime | None = Field(description="When it is tried next (PENDING only).")
+    sent_at: dt.datetime | None
+
+
+class NotificationDeliveryList(Response):
+    items: list[NotificationDelivery] = Field(description="Oldest first.")

@@ -195,6 +195,11 @@ class Executor:
         threading.Thread(target=self._listen, name="plait-pokes", daemon=True).start()
         self._thread = threading.Thread(target=self._loop, name="plait-executor", daemon=True)
         self._thread.start()
+        if os.environ.get("PLAIT_SCHEDULER", "1") != "0":  # fires active scheduled launch plans
+            from .scheduler import Scheduler
+
+            self.scheduler = Scheduler(self.db, self.submit, cluster=self.shape.cluster, storage=self.storage)
+            self.scheduler.start()
 
     def _start_cluster(self) -> None:
         """The embedded cluster, with TLS (both sides show a certificate of the home's CA) for
@@ -345,6 +350,8 @@ class Executor:
     def stop(self) -> None:
         """Stop the loop, give the leases back and close the cluster this executor started."""
         self._stopping.set()
+        if getattr(self, "scheduler", None) is not None:
+            self.scheduler.stop()
         self.events.put(("stop",))
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -552,7 +559,7 @@ class Executor:
         route = self.route(run, spec, state.overrides)
         payload = run.task_payload(state.path, spec, {}, 1)
         payload["items"] = [[i, state.items[i]] for i in indices]
-        payload["output_prefix"] = f"executions/{run.id}/{state.path}"
+        payload["output_prefix"] = f"{run.output_root}/{state.path}"  # the raw output prefix's, if any
         key = f"{run.id}/{state.path}/{indices[0]}-{indices[-1]}/{self._key_token}{next(self._key_seq)}"
         fut = self.client.submit(run_items, payload, key=key, pure=False, priority=run.priority,
                                  resources=route.resources or None)

@@ -246,3 +246,72 @@ class Secret(Base):
     encrypted_value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LaunchPlanState(Base):
+    """Which version of a launch plan is active (at most one per project/domain/name), and the
+    scheduler's bookkeeping: the catch-up policy after downtime and the newest tick handled."""
+
+    __tablename__ = "launch_plan_states"
+    __table_args__ = (Index(None, "active_version"),)
+
+    project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    active_version: Mapped[str | None] = mapped_column(String(128))  # None: no version is active
+    activated_at: Mapped[dt.datetime | None]
+    catch_up: Mapped[str | None] = mapped_column(String(8))  # None: the schedule's, else skip
+    last_tick: Mapped[dt.datetime | None]  # ticks after it are due
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ScheduleRun(Base):
+    """One handled tick of a scheduled launch plan: launched, skipped, failed or missed. The
+    unique key (no version in it) is what keeps a tick from firing twice, whoever fires it."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (UniqueConstraint("project", "domain", "name", "tick"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"))
+    domain: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(128))
+    tick: Mapped[dt.datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # launched | skipped | failed | missed
+    execution_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NotificationDelivery(Base):
+    """A notification to send, and the record of sending it (migration 0006).
+
+    Written in the transaction that commits the phase it reports, so the
+    message exists exactly when the phase does; the backend's delivery thread
+    sends it afterwards. `message` holds the facts (execution, phase, times,
+    error), rendered into text when sent. `sink` is the channel until a send
+    picks the configured sink (`log` when the channel has none)."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "execution_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("executions.id", ondelete="CASCADE")
+    )
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(16))
+    launch_plan_name: Mapped[str | None] = mapped_column(String(255))
+    event: Mapped[str] = mapped_column(String(32))  # execution_ended | schedule_skipped
+    phase: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))  # email | slack | pager_duty
+    sink: Mapped[str] = mapped_column(String(16))  # email | slack | pagerduty | log
+    recipients: Mapped[list[str]] = mapped_column(Json)
+    message: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # PENDING | SENT | FAILED
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]

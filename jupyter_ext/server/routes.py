@@ -31,7 +31,7 @@ ADVICE = "the backend's full API is reached with `plait.Remote` or the CLI"
 _ENTITY_QUERY = ("project", "domain", "version")
 _LIST_QUERY = ("project", "domain", "name_contains", "archived", "workflow", "limit", "offset")
 _EXECUTIONS_QUERY = ("project", "domain", "name", "kind", "launch_plan", "phase", "parent_execution_id",
-                     "limit", "offset")
+                     "label", "annotation", "limit", "offset")
 # Execution names and node paths are letters, digits, `-`, `_` and `.` (`abc12`, `n2-n0-3`).
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,511}")
 _FORBIDDEN = frozenset("/\\?#%;")
@@ -72,6 +72,10 @@ ROUTES: tuple[Route, ...] = (
     *_entity_routes("tasks"),
     *_entity_routes("workflows"),
     *_entity_routes("launch_plans"),
+    _route("GET", "launch_plans/{name}/state", ("project", "domain", "version")),
+    _route("GET", "launch_plans/{name}/schedule_runs", ("project", "domain", "outcome", "limit", "offset")),
+    _route("POST", "launch_plans/{name}/versions/{version}/activate", ("project", "domain")),
+    _route("POST", "launch_plans/{name}/deactivate", ("project", "domain")),
     _route("GET", "executions", _EXECUTIONS_QUERY),
     _route("POST", "executions"),
     _route("GET", "executions/{id}"),

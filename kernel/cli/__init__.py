@@ -23,6 +23,7 @@ from ..errors import UserError
 from .backend import get_cmd, local_cache_cmd, register_cmd
 from .build import build_cmd
 from .cluster import cluster_cmd
+from .launch_plans import get_schedule_runs, update_cmd
 from .output import CONTEXT
 from .run import (
     CliInputError,
@@ -120,6 +121,8 @@ for _command in (run_cmd, register_cmd, get_cmd, local_cache_cmd, build_cmd):
 main.add_command(create_cmd)
 main.add_command(delete_cmd)
 get_cmd.add_command(get_secrets)
+main.add_command(update_cmd)
+get_cmd.add_command(get_schedule_runs)
 
 main.add_command(cluster_cmd)
 main.add_command(worker_cmd)

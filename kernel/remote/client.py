@@ -126,8 +126,8 @@ class Remote:
                                           content=content, headers=headers)
             except httpx.TransportError as exc:
                 raise self._unreachable(exc) from None
-            if response.status_code != 429:
-                break
+            if response.status_code != 429 or _error_code(response) == "concurrency_limit":
+                break  # a launch plan's concurrency limit is not waited out: the caller decides
             wait = _busy_wait(response, refused)
             message = _server_message(response)
             if time.monotonic() + wait > deadline:
@@ -388,6 +388,54 @@ class Remote:
         self.request("DELETE", f"{API}/secrets",
                      params={"name": name, "project": project or self.project, "domain": domain})
 
+    # --- launch plan activation and schedules -------------------------------------
+
+    def launch_plan_state(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """Which version of launch plan `name` is active (`active_version`, None when none is),
+        its schedule in words and its next five ticks (`schedule`), and the newest tick handled."""
+        return dict(self._json("GET", f"{API}/launch_plans/{_quoted(name)}/state",
+                               params={**self._scope(), "version": version}))
+
+    def activate_launch_plan(self, name: str, version: str, *, catch_up: str | None = None,
+                             project: str | None = None, domain: str | None = None) -> dict[str, Any]:
+        """Make `version` the active version of launch plan `name` (the one active before stops
+        being active); its schedule fires from now on. `catch_up` (skip, latest, all) says what
+        the scheduler does with ticks missed while the backend was down. Answers the state."""
+        body = {"catch_up": catch_up} if catch_up is not None else None
+        return dict(self._json("POST", f"{API}/launch_plans/{_quoted(name)}/versions/{_quoted(version)}/activate",
+                               params=self._plan_scope(project, domain), json_body=body))
+
+    def deactivate_launch_plan(self, name: str, version: str | None = None, *, project: str | None = None,
+                               domain: str | None = None) -> dict[str, Any]:
+        """Deactivate launch plan `name` (with `version`: only if that version is the active one);
+        its schedule fires no further tick. Answers the state."""
+        path = f"{API}/launch_plans/{_quoted(name)}"
+        path += f"/versions/{_quoted(version)}/deactivate" if version is not None else "/deactivate"
+        return dict(self._json("POST", path, params=self._plan_scope(project, domain)))
+
+    def _plan_scope(self, project: str | None, domain: str | None) -> dict[str, str]:
+        return {"project": project or self.project, "domain": domain or self.domain}
+
+    def update_launch_plan(self, id: Any, state: str) -> dict[str, Any]:
+        """Flyte's spelling: `update_launch_plan(id, "ACTIVE" | "INACTIVE")`. `id` has the plan's
+        name and version: an object with `.name` and `.version` (and `.project`/`.domain`, else
+        this Remote's), or a tuple (project, domain, name, version) or (name, version)."""
+        project, domain, name, version = _plan_id(id, self.project, self.domain)
+        wanted = str(state).rsplit(".", 1)[-1].upper()
+        if wanted not in ("ACTIVE", "INACTIVE"):
+            raise InputError(f"update_launch_plan({name!r}): expected the state \"ACTIVE\" or \"INACTIVE\", "
+                             f"got {state!r}")
+        if wanted == "ACTIVE":
+            return self.activate_launch_plan(name, version, project=project, domain=domain)
+        return self.deactivate_launch_plan(name, version, project=project, domain=domain)
+
+    def schedule_runs(self, name: str, *, outcome: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The ticks of launch plan `name`'s schedule, newest first: each with its `outcome`
+        (launched, skipped, failed, missed), `execution_id` when launched, and `detail` (why)."""
+        data = self._json("GET", f"{API}/launch_plans/{_quoted(name)}/schedule_runs",
+                          params={**self._scope(), "outcome": outcome, "limit": limit})
+        return list(items_of(data, "schedule runs"))
+
 
 _KIND_ALIASES = {
     "task": "task", "tasks": "task", "dynamic": "task", "map": "task",
@@ -406,8 +454,11 @@ def _kind_path(kind: str) -> str:
 
 
 def _values(labels: Any) -> dict[str, str] | None:
+    """Labels or annotations as a dict: a mapping as it is, a `Labels`/`Annotations` by its values."""
     if labels is None:
         return None
+    if isinstance(labels, dict):
+        return dict(labels)
     return dict(getattr(labels, "values", labels))
 
 
@@ -476,6 +527,15 @@ def _busy_wait(response: Any, refused: int) -> float:
     return base * random.uniform(1.0, 1.25)
 
 
+def _error_code(response: Any) -> str | None:
+    """The `error` code of a JSON error body (`busy`, `concurrency_limit`, ...), if any."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return str(data.get("error")) if isinstance(data, dict) and data.get("error") else None
+
+
 def _server_message(response: Any) -> str:
     try:
         data = response.json()
@@ -496,3 +556,22 @@ def _server_message(response: Any) -> str:
                 parts.append(str(d))
         return "; ".join(parts)
     return json.dumps(detail)
+
+
+def _quoted(part: str) -> str:
+    return quote(str(part), safe="")
+
+
+def _plan_id(id: Any, project: str, domain: str) -> tuple[str, str, str, str]:
+    """(project, domain, name, version) of a launch plan id as Flyte's clients write it."""
+    if isinstance(id, (tuple, list)):
+        if len(id) == 4:
+            return str(id[0]), str(id[1]), str(id[2]), str(id[3])
+        if len(id) == 2:
+            return project, domain, str(id[0]), str(id[1])
+    elif getattr(id, "name", None) and getattr(id, "version", None):
+        return (str(getattr(id, "project", None) or project), str(getattr(id, "domain", None) or domain),
+                str(id.name), str(id.version))
+    raise InputError(f"update_launch_plan: expected a launch plan id with a name and a version (an object "
+                     f"with .name and .version, or a tuple (project, domain, name, version) or "
+                     f"(name, version)), got {id!r}")

@@ -4,6 +4,7 @@ over HTTP (the app served by uvicorn on a loopback port, a real SQLite store).""
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,31 +15,11 @@ import pytest
 from click.testing import CliRunner, Result
 from plait.cli import main
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+from fakes import RecordingExecutor  # noqa: E402
+
 TOKEN = "cli-secrets-token"
 VALUE = "v-cli-s3cr3t-0123456789"
-
-
-class NoExecutor:
-    """The API's executor port; the secret routes never call it."""
-
-    def submit(self, execution_id: str) -> None: ...
-
-    def abort(self, execution_id: str) -> None: ...
-
-    def worker_python(self) -> str:
-        return "3.11"
-
-    def worker_resources(self) -> dict[str, float]:
-        return {}
-
-    def pool_states(self) -> list[dict[str, Any]]:
-        return []
-
-    def problem(self) -> str | None:
-        return None
-
-    scheduler_address = None
-    dashboard_link = None
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +35,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     settings = Settings.from_env(env={}, home=str(home))
     db = Database(settings.database_url)
     db.migrate()
-    app = create_app(settings, db, ObjectStore(settings.storage_url), NoExecutor(), token=TOKEN)  # type: ignore[arg-type]
+    app = create_app(settings, db, ObjectStore(settings.storage_url), RecordingExecutor(), token=TOKEN)  # type: ignore[arg-type]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

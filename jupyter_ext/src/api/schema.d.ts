@@ -38,6 +38,9 @@ export interface paths {
         /**
          * Read Value
          * @description The bytes of an offloaded value (an output the worker stored); the server never loads them.
+         *
+         *     Values are under `executions/`, or under the raw output prefix of the execution that
+         *     stored them (`<prefix>/executions/<id>/...`).
          */
         get: operations["read_value"];
         put?: never;
@@ -150,6 +153,27 @@ export interface paths {
          * @description Text of a node attempt's log from `offset`; poll again from `next_offset` to follow it.
          */
         get: operations["read_node_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{id}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Execution Notifications
+         * @description The notifications the execution's end fired (its own, or its launch plan's), with the record
+         *     of sending each: sink, status, attempts, last error and when it was sent.
+         */
+        get: operations["list_execution_notifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -319,6 +343,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/launch_plans/{name}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deactivate Launch Plan
+         * @description Deactivate whichever version is active; the plan's schedule fires no further tick.
+         */
+        post: operations["deactivate_launch_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/launch_plans/{name}/schedule_runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Schedule Runs
+         * @description The plan's handled ticks, newest first: launched (with the execution), skipped by the
+         *     concurrency policy, failed to launch (why), or missed while the backend was down.
+         */
+        get: operations["list_schedule_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/launch_plans/{name}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Launch Plan State
+         * @description Which version is active, the schedule in words and its next five ticks (UTC).
+         */
+        get: operations["get_launch_plan_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/launch_plans/{name}/unarchive": {
         parameters: {
             query?: never;
@@ -351,6 +436,71 @@ export interface paths {
          * @description Newest first.
          */
         get: operations["list_launch_plan_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/launch_plans/{name}/versions/{version}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate Launch Plan
+         * @description Make this version the active one; the version that was active stops being active.
+         *
+         *     Its schedule (if it has one) fires from now on: from inactive, the first tick after now;
+         *     from another active version, the next tick the old one did not fire (no tick fires twice).
+         */
+        post: operations["activate_launch_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/launch_plans/{name}/versions/{version}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deactivate Launch Plan Version
+         * @description Deactivate this version if it is the active one (otherwise nothing changes); its schedule
+         *     fires no further tick.
+         */
+        post: operations["deactivate_launch_plan_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Notifications
+         * @description Notifications of a project and domain, oldest first: those of executions and those of
+         *     scheduled runs that were not launched.
+         */
+        get: operations["list_notifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1308,6 +1458,11 @@ export interface components {
             /** Name */
             name: string;
             /**
+             * Notifications
+             * @description Notifications of this execution instead of the launch plan's; `[]` turns them off.
+             */
+            notifications?: components["schemas"]["NotificationSpec"][] | null;
+            /**
              * Project
              * @default default
              */
@@ -1521,6 +1676,59 @@ export interface components {
             message: string;
         };
         /**
+         * LaunchPlanActivate
+         * @description Options of an activation.
+         */
+        LaunchPlanActivate: {
+            /**
+             * Catch Up
+             * @description What the scheduler does with ticks it missed while the backend was down: `skip` (fire only a tick at most a grace period late; the default), `latest` (fire the newest missed tick), `all` (fire every missed tick, at most 100). Unset: the schedule's `catch_up`, else `skip`.
+             */
+            catch_up?: ("skip" | "latest" | "all") | null;
+        };
+        /**
+         * LaunchPlanState
+         * @description Which version of a launch plan is active, and its schedule.
+         */
+        LaunchPlanState: {
+            /**
+             * Activated At
+             * @description When the active version was activated.
+             */
+            activated_at: string | null;
+            /**
+             * Active Version
+             * @description The active version; null when none is active.
+             */
+            active_version: string | null;
+            /**
+             * Domain
+             * @enum {string}
+             */
+            domain: "development" | "staging" | "production";
+            /**
+             * Last Tick
+             * @description The newest tick the scheduler has handled.
+             */
+            last_tick: string | null;
+            /** Name */
+            name: string;
+            /** Project */
+            project: string;
+            /** @description That version's schedule; null if it has none. */
+            schedule: components["schemas"]["ScheduleView"] | null;
+            /**
+             * Schedule Error
+             * @description Why the schedule cannot be followed, if it cannot.
+             */
+            schedule_error?: string | null;
+            /**
+             * Version
+             * @description The version `schedule` describes: the active one, else the one asked for, else the newest.
+             */
+            version: string;
+        };
+        /**
          * LogChunk
          * @description A piece of a node attempt's log; ask again from `next_offset` to follow it.
          */
@@ -1606,6 +1814,107 @@ export interface components {
             execution_id: string;
             /** Nodes */
             nodes: components["schemas"]["NodeExecution"][];
+        };
+        /**
+         * NotificationDelivery
+         * @description One notification of an execution (or of a scheduled run not launched) and how sending it went.
+         */
+        NotificationDelivery: {
+            /**
+             * Attempts
+             * @description Sends tried so far.
+             */
+            attempts: number;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "email" | "slack" | "pager_duty";
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the phase that fired it was committed.
+             */
+            created_at: string;
+            /**
+             * Event
+             * @enum {string}
+             */
+            event: "execution_ended" | "schedule_skipped";
+            /** Execution Id */
+            execution_id: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Error
+             * @description Why the last failed attempt failed.
+             */
+            last_error: string | null;
+            /**
+             * Launch Plan
+             * @description The launch plan whose notification this is, if any.
+             */
+            launch_plan: string | null;
+            /**
+             * Next Attempt At
+             * @description When it is tried next (PENDING only).
+             */
+            next_attempt_at: string | null;
+            /**
+             * Phase
+             * @description The phase that fired it (execution_ended).
+             */
+            phase: ("QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT") | null;
+            /** Recipients */
+            recipients: string[];
+            /** Sent At */
+            sent_at: string | null;
+            /**
+             * Sink
+             * @description What carried it: `email`, `slack`, `pagerduty`, or `log` when the server has no sink for the channel (the server log and `notifications.log`).
+             */
+            sink: string;
+            /**
+             * Status
+             * @description PENDING until sent (or while retrying), SENT, or FAILED after the last attempt.
+             * @enum {string}
+             */
+            status: "PENDING" | "SENT" | "FAILED";
+            /**
+             * Subject
+             * @description The message's first line.
+             */
+            subject: string;
+        };
+        /** NotificationDeliveryList */
+        NotificationDeliveryList: {
+            /**
+             * Items
+             * @description Oldest first.
+             */
+            items: components["schemas"]["NotificationDelivery"][];
+        };
+        /**
+         * NotificationSpec
+         * @description Who hears when the execution ends in one of `phases` (as `plait.Email`, `Slack`, `PagerDuty`
+         *     write it).
+         */
+        NotificationSpec: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "email" | "slack" | "pager_duty";
+            /**
+             * Phases
+             * @description The end phases it fires on.
+             */
+            phases: ("SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT")[];
+            /**
+             * Recipients Email
+             * @description E-mail addresses; for Slack also incoming-webhook URLs, for PagerDuty also Events v2 routing keys.
+             */
+            recipients_email: string[];
         };
         /**
          * PoolStatus
@@ -1783,6 +2092,99 @@ export interface components {
              * @description Name of the new execution; default: generated.
              */
             name?: string | null;
+        };
+        /**
+         * ScheduleRun
+         * @description One tick of a scheduled launch plan and what became of it.
+         */
+        ScheduleRun: {
+            /** Detail */
+            detail: string | null;
+            /** Execution Id */
+            execution_id: string | null;
+            /**
+             * Name
+             * @description The launch plan.
+             */
+            name: string;
+            /**
+             * Outcome
+             * @description `launched` (see execution_id), `skipped` (the concurrency policy refused it), `failed` (the launch was refused: detail says why), `missed` (the backend was not running at the tick and the catch-up policy did not fire it).
+             * @enum {string}
+             */
+            outcome: "launched" | "skipped" | "failed" | "missed";
+            /**
+             * Recorded At
+             * Format: date-time
+             */
+            recorded_at: string;
+            /**
+             * Tick
+             * Format: date-time
+             * @description The scheduled time (UTC), given to `kickoff_time_input_arg`.
+             */
+            tick: string;
+            /**
+             * Version
+             * @description The version that was active at the tick.
+             */
+            version: string;
+        };
+        /** ScheduleRunList */
+        ScheduleRunList: {
+            /**
+             * Items
+             * @description Ticks, newest first.
+             */
+            items: components["schemas"]["ScheduleRun"][];
+            /** Limit */
+            limit: number;
+            /** Next Offset */
+            next_offset: number | null;
+            /** Offset */
+            offset: number;
+        };
+        /**
+         * ScheduleView
+         * @description A launch plan version's schedule, for people.
+         */
+        ScheduleView: {
+            /**
+             * Catch Up
+             * @description The catch-up policy in force.
+             * @enum {string}
+             */
+            catch_up: "skip" | "latest" | "all";
+            /**
+             * Description
+             * @description The schedule in words, e.g. `every day at 09:30 (UTC)`.
+             */
+            description: string;
+            /**
+             * Expression
+             * @description Cron: the five fields it fires on (aliases expanded).
+             */
+            expression: string | null;
+            /**
+             * Kickoff Time Input Arg
+             * @description The workflow input given the tick's time.
+             */
+            kickoff_time_input_arg: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "cron" | "fixed_rate";
+            /**
+             * Next Times
+             * @description The next five ticks (UTC) if this version is, or were, active from now on; a fixed rate counts from the activation time (from now for a version that is not active).
+             */
+            next_times: string[];
+            /**
+             * Time Zone
+             * @description The zone the cron fields are read in (UTC unless the schedule names one).
+             */
+            time_zone: string;
         };
         /**
          * Secret
@@ -1980,6 +2382,10 @@ export interface operations {
                 /** @description One or more phases. */
                 phase?: ("QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT")[] | null;
                 parent_execution_id?: string | null;
+                /** @description `key=value`: only executions launched with this label (all must match). */
+                label?: string[] | null;
+                /** @description `key=value`: only executions launched with this annotation. */
+                annotation?: string[] | null;
                 limit?: number;
                 offset?: number;
             };
@@ -2331,6 +2737,56 @@ export interface operations {
             };
             /** @description The request conflicts with what is stored. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_execution_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The execution's name. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDeliveryList"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2792,6 +3248,170 @@ export interface operations {
             };
         };
     };
+    deactivate_launch_plan: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+            };
+            header?: never;
+            path: {
+                /** @description The launch plan's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchPlanState"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_schedule_runs: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                outcome?: ("launched" | "skipped" | "failed" | "missed") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The launch plan's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRunList"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_launch_plan_state: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                /** @description Describe this version's schedule when none is active. */
+                version?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The launch plan's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchPlanState"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     unarchive_launch_plan: {
         parameters: {
             query?: {
@@ -2867,6 +3487,171 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EntityVersionList"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    activate_launch_plan: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+            };
+            header?: never;
+            path: {
+                /** @description The launch plan's name. */
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LaunchPlanActivate"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchPlanState"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deactivate_launch_plan_version: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+            };
+            header?: never;
+            path: {
+                /** @description The launch plan's name. */
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchPlanState"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                /** @description Only this launch plan's. */
+                launch_plan?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDeliveryList"];
                 };
             };
             /** @description Missing or wrong bearer token. */

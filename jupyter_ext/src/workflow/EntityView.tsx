@@ -9,6 +9,7 @@ import { DagView } from '../dag/DagView';
 import type { Dag } from '../dag/types';
 import { formatDuration, formatTime, shortName } from '../format';
 import { phaseClass } from '../phases';
+import { LaunchPlanSchedule } from './LaunchPlanSchedule';
 
 const PLURAL = { workflow: 'workflows', task: 'tasks', launch_plan: 'launch_plans' } as const;
 const LABEL: Record<EntityKind, string> = { workflow: 'Workflow', task: 'Task', launch_plan: 'Launch plan' };
@@ -108,8 +109,15 @@ export function EntityView(props: EntityViewProps): JSX.Element {
           <button className="plait-Link" onClick={() => props.onOpenEntity('workflow', workflow)}>
             {workflow}
           </button>
-          {spec.schedule ? ` on schedule ${JSON.stringify(spec.schedule)}` : ''}
         </p>
+      )}
+      {kind === 'launch_plan' && (
+        <LaunchPlanSchedule
+          client={client}
+          name={name}
+          version={version ?? entity?.version}
+          onOpenExecution={props.onOpenExecution}
+        />
       )}
       <section aria-label="DAG" className="plait-Section">
         <h2>Graph</h2>
