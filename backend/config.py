@@ -112,6 +112,86 @@ class UploadLimits:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Where the backend sends launch plan notifications (docs/notifications.md).
+
+    Each channel has a sink when its variables are set, and goes to the `log`
+    sink otherwise (the server log and `$PLAIT_HOME/notifications.log`), so a
+    new server shows what it would have sent:
+
+        email       PLAIT_SMTP_HOST, PLAIT_SMTP_PORT (25), PLAIT_SMTP_FROM,
+                    PLAIT_SMTP_USER, PLAIT_SMTP_PASSWORD, PLAIT_SMTP_STARTTLS (0/1)
+        slack       PLAIT_SLACK_WEBHOOK_URL (an incoming webhook)
+        pager_duty  PLAIT_PAGERDUTY_ROUTING_KEY (the integration key of an Events v2
+                    integration), PLAIT_PAGERDUTY_URL (default PagerDuty's enqueue URL)
+
+    A message links to the execution: PLAIT_EXECUTION_URL is a template with
+    `{id}`, `{project}` and `{domain}` (e.g. the lab's view), by default the API's
+    `GET /api/v1/executions/{id}` on the server's URL. A failed send is tried
+    again after PLAIT_NOTIFY_BACKOFF_S (2) seconds, doubling each time up to
+    five minutes, PLAIT_NOTIFY_MAX_ATTEMPTS (8) times in all; the delivery thread
+    looks for due messages every PLAIT_NOTIFY_POLL_S (1) seconds.
+    """
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    slack_webhook_url: str | None = None
+    pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    pagerduty_routing_key: str | None = None
+    execution_url: str | None = None
+    backoff_s: float = 2.0
+    max_attempts: int = 8
+    poll_s: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> NotifySettings:
+        def text(var: str) -> str | None:
+            return (env.get(var) or "").strip() or None
+
+        def number(var: str, default: float, kind: type = float) -> Any:
+            raw = text(var)
+            if raw is None:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                value = -1
+            if value <= 0:
+                raise ValueError(f"{var} must be a positive number, found {raw!r}")
+            return value
+
+        starttls = (text("PLAIT_SMTP_STARTTLS") or "0").lower()
+        if starttls not in ("0", "1", "true", "false", "yes", "no"):
+            raise ValueError(f"PLAIT_SMTP_STARTTLS must be 0 or 1, found {starttls!r}")
+        port = number("PLAIT_SMTP_PORT", 25, int)
+        if port > 65535:
+            raise ValueError(f"PLAIT_SMTP_PORT must be a port number (1-65535), found {port}")
+        for var in ("PLAIT_SLACK_WEBHOOK_URL", "PLAIT_PAGERDUTY_URL"):
+            url = text(var)
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise ValueError(f"{var} must be an http:// or https:// URL, found {url!r}")
+        return cls(
+            smtp_host=text("PLAIT_SMTP_HOST"),
+            smtp_port=port,
+            smtp_from=text("PLAIT_SMTP_FROM"),
+            smtp_user=text("PLAIT_SMTP_USER"),
+            smtp_password=text("PLAIT_SMTP_PASSWORD"),
+            smtp_starttls=starttls in ("1", "true", "yes"),
+            slack_webhook_url=text("PLAIT_SLACK_WEBHOOK_URL"),
+            pagerduty_url=text("PLAIT_PAGERDUTY_URL") or cls.pagerduty_url,
+            pagerduty_routing_key=text("PLAIT_PAGERDUTY_ROUTING_KEY"),
+            execution_url=text("PLAIT_EXECUTION_URL"),
+            backoff_s=number("PLAIT_NOTIFY_BACKOFF_S", 2.0),
+            max_attempts=number("PLAIT_NOTIFY_MAX_ATTEMPTS", 8, int),
+            poll_s=number("PLAIT_NOTIFY_POLL_S", 1.0),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """The backend's configuration; build it with `Settings.from_env()`.
 
@@ -133,6 +213,7 @@ class Settings:
     max_queued: int = DEFAULT_MAX_QUEUED
     max_active_runs: int = DEFAULT_MAX_ACTIVE_RUNS
     cluster: ClusterFile | None = None  # the checked cluster file, if one was given
+    notify: NotifySettings = NotifySettings()  # notification sinks (NotifySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -182,6 +263,7 @@ class Settings:
             max_queued=max_queued,
             max_active_runs=max_active_runs,
             cluster=cluster,
+            notify=NotifySettings.from_env(env),
             **tls,
         )
 

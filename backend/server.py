@@ -103,7 +103,7 @@ def serve(
         raise SystemExit(f"plait server: {exc}") from None
     make_home_private(settings.home, echo)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    db = executor = sock = None
+    db = executor = sock = notifier = None
     try:
         token = ensure_token(settings.home)
         try:
@@ -125,6 +125,9 @@ def serve(
                             max_active_runs=settings.max_active_runs, home=settings.home, **compute)
         executor.start()
         url = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{bound_port}"
+        from .notify import DeliveryService
+
+        notifier = DeliveryService.from_settings(settings, db, server_url=url).start()  # sends what ends
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
         if workers > 1:
             # API processes serve requests from the database; this one runs the executor.
@@ -171,6 +174,8 @@ def serve(
             remove_endpoint(settings.home)
             if sock is not None:
                 sock.close()
+            if notifier is not None:
+                notifier.stop()
             if executor is not None:
                 executor.stop()
             if db is not None:

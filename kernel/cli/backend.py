@@ -183,11 +183,33 @@ def get_execution(ctx: click.Context, execution_id: str, logs_node: str | None, 
                 click.echo(run.logs(logs_node, attempt=attempt), nl=False)
             return
         nodes = run.nodes()
+        deliveries = notifications_of(run)
     except PlaitError as exc:
         fail(exc, verbose=False)
     except KeyboardInterrupt:
         sys.exit(130)
     _print_execution(run, nodes)
+    if deliveries:
+        table("Notifications", ["CHANNEL", "SINK", "RECIPIENTS", "PHASE", "STATUS", "ATTEMPTS", "SENT", "LAST ERROR"],
+              [[d.get("channel", ""), d.get("sink", ""), ", ".join(d.get("recipients") or []), d.get("phase") or "",
+                d.get("status", ""), d.get("attempts", 0), _when(d.get("sent_at")) if d.get("sent_at") else "",
+                (d.get("last_error") or "")[:100]] for d in deliveries])
+
+
+def notifications_of(run: Any) -> list[dict[str, Any]]:
+    """The notifications an execution's end fired and how sending them went; none from a
+    server that does not keep them."""
+    from urllib.parse import quote
+
+    from ..remote.errors import RemoteUserError
+
+    try:
+        answer = run.remote._json("GET", f"/api/v1/executions/{quote(run.id, safe='')}/notifications")
+    except RemoteUserError as exc:
+        if getattr(exc, "status", None) == 404:
+            return []
+        raise
+    return list((answer or {}).get("items") or [])
 
 
 def _print_execution(run: Any, nodes: list[Any]) -> None:
