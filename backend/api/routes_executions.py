@@ -267,6 +267,8 @@ async def list_executions(
     project: Annotated[str | None, Query(pattern=S.PROJECT_PATTERN)] = None,
     domain: S.Domain | None = None,
     name: Annotated[str | None, Query(max_length=255, description="Name of the task or workflow run.")] = None,
+    search: Annotated[str | None, Query(max_length=255, description=(
+        "Part of an execution's id, or of the name of its task, workflow or launch plan (any case)."))] = None,
     kind: S.EntityKind | None = None,
     launch_plan: Annotated[str | None, Query(max_length=255)] = None,
     phase: Annotated[list[S.ExecutionPhase] | None, Query(description="One or more phases.")] = None,
@@ -287,7 +289,7 @@ async def list_executions(
     with svc.db.session(readonly=True) as s:
         found = queries.list_executions(
             s, labels=execution_labels.parse_pairs("label", label),
-            annotations=execution_labels.parse_pairs("annotation", annotation),
+            annotations=execution_labels.parse_pairs("annotation", annotation), search=search or None,
             limit=limit + 1, offset=offset, **filters,
         )
     items = [summary_view(e) for e in found]

@@ -30,8 +30,8 @@ ADVICE = "the backend's full API is reached with `plait.Remote` or the CLI"
 
 _ENTITY_QUERY = ("project", "domain", "version")
 _LIST_QUERY = ("project", "domain", "name_contains", "archived", "workflow", "limit", "offset")
-_EXECUTIONS_QUERY = ("project", "domain", "name", "kind", "launch_plan", "phase", "parent_execution_id",
-                     "label", "annotation", "limit", "offset")
+_EXECUTIONS_QUERY = ("project", "domain", "name", "search", "kind", "launch_plan", "phase",
+                     "parent_execution_id", "label", "annotation", "limit", "offset")
 # Execution names and node paths are letters, digits, `-`, `_` and `.` (`abc12`, `n2-n0-3`).
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,511}")
 _FORBIDDEN = frozenset("/\\?#%;")

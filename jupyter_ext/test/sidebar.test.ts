@@ -30,6 +30,18 @@ function backend(total: () => Execution[]) {
 }
 
 describe('ExecutionPages', () => {
+  it('searches names and ids through the search parameter, and knows an empty result is filtered', async () => {
+    const { client, calls } = backend(() => []);
+    const pages = new ExecutionPages(client);
+    await pages.loadMore();
+    expect(pages.filtered).toBe(false); // nothing ran yet
+    pages.setFilter({ search: 'predict' });
+    await pages.loadMore();
+    expect(calls[calls.length - 1].get('search')).toBe('predict');
+    expect(calls[calls.length - 1].get('name')).toBeNull();
+    expect(pages.complete && pages.rows.length === 0 && pages.filtered).toBe(true); // "No executions match"
+  });
+
   it('loads pages on demand until the list is complete', async () => {
     const rows = Array.from({ length: 450 }, (_, i) => execution(i));
     const { client, calls } = backend(() => rows);

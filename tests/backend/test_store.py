@@ -532,3 +532,21 @@ def test_cache_reservations_are_taken_over_when_they_expire(db: Database) -> Non
         assert not q.cache_release(s, *key, "a")
         assert q.cache_release(s, *key, "b")
         assert q.cache_reserve(s, *key, "c", 10, now=later(25))
+
+
+def test_the_executions_search_matches_parts_of_ids_and_names_in_any_case(db: Database) -> None:
+    with db.session() as s:
+        q.ensure_project(s, "default")
+        for eid, name, plan in [("abc123", "flows.predict", None), ("xyz789", "flows.train", "nightly_predict"),
+                                ("def456", "flows.train", None), ("rep1", "flows.report_1", None)]:
+            q.create_execution(s, id=eid, project="default", domain="development", entity_kind="workflow",
+                               entity_name=name, entity_version="v1", launch_plan_name=plan, inputs={})
+    with db.session(readonly=True) as s:
+        def found(search: str, **filters: object) -> list[str]:
+            return sorted(e.id for e in q.list_executions(s, search=search, **filters))
+
+        assert found("predict") == ["abc123", "xyz789"]  # a workflow's name, a launch plan's
+        assert found("PREDICT") == ["abc123", "xyz789"]
+        assert found("z78") == ["xyz789"]  # part of an id
+        assert found("train", name="flows.train") == ["def456", "xyz789"]
+        assert found("%") == [] and found("t_1") == ["rep1"]  # LIKE's wildcards are plain characters

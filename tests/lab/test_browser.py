@@ -140,6 +140,16 @@ def test_the_executions_list_shows_runs_as_they_happen(page: Page, pipeline, bac
         timeout=60_000)
     page.shots("executions-list")
 
+    search = page.get_by_role("searchbox", name="Filter executions by name")
+    search.fill("listed")  # part of the id; "port" would find it by its workflow's name
+    expect(page.get_by_role("button", name="Open execution lab-listed-run, SUCCEEDED")).to_be_visible()
+    search.fill("REPO")
+    expect(page.get_by_role("button", name="Open execution lab-listed-run, SUCCEEDED")).to_be_visible()
+    search.fill("no-such-run")
+    expect(page.get_by_role("status").filter(has_text="No executions match “no-such-run”.")).to_be_visible()
+    page.shots("executions-no-match")
+    search.fill("")
+
     page.get_by_role("tab", name="Workflows", exact=True).click()
     page.get_by_role("searchbox", name="Search workflows").fill("report")
     strip = page.get_by_role("list", name="Last runs").first

@@ -157,11 +157,12 @@ _HEADER_COLUMNS = tuple(getattr(Execution, f) for f in r.ExecutionHeader.__datac
 
 def list_executions(
     session: Session, *, limit: int = 100, offset: int = 0, labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None, **filters: Any
+    annotations: Mapping[str, str] | None = None, search: str | None = None, **filters: Any
 ) -> list[r.ExecutionHeader]:
     """Execution headers newest first (ties by id); filters from EXECUTION_FILTERS, None ignored,
     and `labels`/`annotations` (each `key: value` must match, kept in the settings JSON:
-    `json_extract` on SQLite, `#>>` on PostgreSQL).
+    `json_extract` on SQLite, `#>>` on PostgreSQL). `search` keeps executions whose id, task or
+    workflow name, or launch plan name contains it (any case), as a search box means it.
 
     Only the header columns are read: one execution with a large input would
     otherwise make every page that lists it read (and decode) all of it.
@@ -190,6 +191,9 @@ def list_executions(
     for block, pairs in (("labels", labels), ("annotations", annotations)):
         for key, value in (pairs or {}).items():
             query = query.where(Execution.settings[(block, key)].as_string() == value)
+    if search:
+        query = query.where(or_(*(column.icontains(search, autoescape=True) for column in (
+            Execution.id, Execution.entity_name, Execution.launch_plan_name))))
     query = query.order_by(Execution.created_at.desc(), Execution.id.desc())
     query = query.limit(limit).offset(offset)
     return [r.ExecutionHeader(*row) for row in session.execute(query)]

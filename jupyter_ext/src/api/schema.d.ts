@@ -2377,6 +2377,8 @@ export interface operations {
                 domain?: ("development" | "staging" | "production") | null;
                 /** @description Name of the task or workflow run. */
                 name?: string | null;
+                /** @description Part of an execution's id, or of the name of its task, workflow or launch plan (any case). */
+                search?: string | null;
                 kind?: ("task" | "workflow" | "launch_plan") | null;
                 launch_plan?: string | null;
                 /** @description One or more phases. */

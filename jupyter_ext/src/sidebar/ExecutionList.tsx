@@ -25,7 +25,7 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
 
   React.useEffect(() => pages.subscribe(() => setVersion(v => v + 1)), [pages]);
   React.useEffect(() => {
-    const t = setTimeout(() => pages.setFilter({ name: name.trim() || undefined, phase: phase ? [phase] : [] }), 200);
+    const t = setTimeout(() => pages.setFilter({ search: name.trim() || undefined, phase: phase ? [phase] : [] }), 200);
     return () => clearTimeout(t);
   }, [pages, phase, name]);
 
@@ -72,7 +72,7 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
         <input
           type="search"
           className="plait-Search"
-          placeholder="Filter by task or workflow name"
+          placeholder="Filter by name or id"
           aria-label="Filter executions by name"
           value={name}
           onChange={e => setName(e.target.value)}
@@ -91,7 +91,13 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
           {pages.error}
         </div>
       )}
-      {pages.complete && rows.length === 0 && <div className="plait-Muted">No executions yet.</div>}
+      {pages.complete && rows.length === 0 && (
+        <div className="plait-Muted" role="status">
+          {pages.filtered
+            ? `No executions match${name.trim() ? ` “${name.trim()}”` : ''}${phase ? ` with status ${phase}` : ''}.`
+            : 'No executions yet: launch one with %plait launch in a notebook, or Launch on a workflow.'}
+        </div>
+      )}
       <div
         ref={scroller}
         className="plait-VirtualScroll"

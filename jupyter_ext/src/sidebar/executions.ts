@@ -8,7 +8,8 @@ import type { ExecutionPhase, ExecutionSummary as Execution, PlaitClient } from 
 export const PAGE = 200;
 
 export interface ExecutionFilter {
-  name?: string;
+  /** Part of an execution's id or of its task, workflow or launch plan name (any case). */
+  search?: string;
   phase?: ExecutionPhase[];
   kind?: 'task' | 'workflow' | 'launch_plan';
 }
@@ -37,6 +38,11 @@ export class ExecutionPages {
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Whether a filter is set (an empty list then means nothing matches, not nothing ran). */
+  get filtered(): boolean {
+    return Boolean(this.filter.search || this.filter.phase?.length || this.filter.kind);
   }
 
   setFilter(filter: ExecutionFilter): void {
@@ -113,7 +119,7 @@ export class ExecutionPages {
       query: {
         limit,
         offset,
-        name: this.filter.name || undefined,
+        search: this.filter.search || undefined,
         kind: this.filter.kind,
         phase: this.filter.phase?.length ? this.filter.phase : undefined
       }
