@@ -5,14 +5,10 @@ by uvicorn on a loopback port, a real SQLite store, the real scheduler turned by
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import plait
 import pytest
@@ -21,7 +17,7 @@ from plait.cli import main
 from plait.remote import Remote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
-from fakes import RecordingExecutor  # noqa: E402
+from fakes import ServedApi, served_api  # noqa: E402
 
 TOKEN = "cli-launch-plans-token"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -38,59 +34,25 @@ def nightly(kickoff: dt.datetime) -> str:
     return tally(kickoff=kickoff)
 
 
-@dataclass
-class Served:
-    url: str
-    db: Any
-    executor: RecordingExecutor
-
-    def remote(self) -> Remote:
-        return Remote(self.url, token=TOKEN, autostart=False)
-
-
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    import uvicorn
-    from plait.backend.api import create_app
-    from plait.backend.config import Settings
-    from plait.backend.storage import ObjectStore
-    from plait.backend.store import Database
-
-    settings = Settings.from_env(env={}, home=str(tmp_path / "home"))
-    db = Database(settings.database_url)
-    db.migrate()
-    executor = RecordingExecutor()
-    app = create_app(settings, db, ObjectStore(settings.storage_url), executor, token=TOKEN)  # type: ignore[arg-type]
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        with Remote(url, token=TOKEN, autostart=False) as remote:
+def served(tmp_path: Path) -> Iterator[ServedApi]:
+    """The API with `nightly_lp` registered in two versions (02:00 and 03:00 daily)."""
+    with served_api(tmp_path / "home", TOKEN) as api:
+        with Remote(api.url, token=TOKEN, autostart=False) as remote:
             for version, hour in (("v1", 2), ("v2", 3)):
                 lp = plait.LaunchPlan("nightly_lp", nightly, schedule=plait.CronSchedule(
                     f"0 {hour} * * *", kickoff_time_input_arg="kickoff"))
                 remote.request("POST", "/api/v1/register", json_body={
                     "python_version": PYTHON, "version": version, "specs": [nightly.to_spec(), lp.to_spec()]})
-        yield Served(url, db, executor)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-        db.dispose()
+        yield api
 
 
-def cli(served: Served, *args: str) -> Result:
+def cli(served: ServedApi, *args: str) -> Result:
     options = {"remote": {"endpoint": served.url, "token": TOKEN, "autostart": False}}
     return CliRunner().invoke(main, list(args), obj=options, env={"COLUMNS": "200", "TZ": "UTC"})
 
 
-def test_activate_prints_the_active_version_the_schedule_in_words_and_the_next_times(served: Served) -> None:
+def test_activate_prints_the_active_version_the_schedule_in_words_and_the_next_times(served: ServedApi) -> None:
     out = cli(served, "update", "launchplan", "nightly_lp", "--version", "v1", "--activate")
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
@@ -105,10 +67,10 @@ def test_activate_prints_the_active_version_the_schedule_in_words_and_the_next_t
     out = cli(served, "update", "launchplan", "nightly_lp", "--version", "v2", "--deactivate")
     assert out.exit_code == 0, out.output
     assert out.output.splitlines()[0] == "launch plan nightly_lp in default/development: no version is active"
-    assert served.remote().launch_plan_state("nightly_lp")["active_version"] is None
+    assert Remote(served.url, token=TOKEN, autostart=False).launch_plan_state("nightly_lp")["active_version"] is None
 
 
-def test_update_launchplan_says_what_is_missing_or_wrong(served: Served) -> None:
+def test_update_launchplan_says_what_is_missing_or_wrong(served: ServedApi) -> None:
     out = cli(served, "update", "launchplan", "nightly_lp", "--version", "v1")
     assert out.exit_code == 2 and "--activate or --deactivate" in out.output
     out = cli(served, "update", "launchplan", "nightly_lp", "--version", "v9", "--activate")
@@ -118,8 +80,8 @@ def test_update_launchplan_says_what_is_missing_or_wrong(served: Served) -> None
     assert out.exit_code == 2 and "--catch-up goes with --activate" in out.output
 
 
-def test_remote_activates_and_deactivates_in_the_reference_and_flyte_spellings(served: Served) -> None:
-    remote = served.remote()
+def test_remote_activates_and_deactivates_in_the_reference_and_flyte_spellings(served: ServedApi) -> None:
+    remote = Remote(served.url, token=TOKEN, autostart=False)
     assert remote.activate_launch_plan("nightly_lp", "v1")["active_version"] == "v1"
     assert remote.deactivate_launch_plan("nightly_lp", "v2")["active_version"] == "v1"  # v2 was not active
     assert remote.deactivate_launch_plan("nightly_lp")["active_version"] is None
@@ -142,7 +104,7 @@ def test_remote_activates_and_deactivates_in_the_reference_and_flyte_spellings(s
         remote.update_launch_plan("nightly_lp", "ACTIVE")
 
 
-def test_get_schedule_runs_lists_each_tick_with_its_outcome(served: Served) -> None:
+def test_get_schedule_runs_lists_each_tick_with_its_outcome(served: ServedApi) -> None:
     from plait.backend.execution.scheduler import Scheduler
     from plait.backend.store.queries import launch_plans as lpq
 
@@ -159,7 +121,7 @@ def test_get_schedule_runs_lists_each_tick_with_its_outcome(served: Served) -> N
                                                        "2026-03-02 02:00:00"]
     assert [r.split("│")[2].strip() for r in rows] == ["launched", "missed", "launched"]
     assert served.executor.submitted[0] in rows[2] and "was not running at this tick" in out.output
-    runs = served.remote().schedule_runs("nightly_lp", outcome="missed")
+    runs = Remote(served.url, token=TOKEN, autostart=False).schedule_runs("nightly_lp", outcome="missed")
     assert [(r["tick"], r["outcome"], r["version"]) for r in runs] == [("2026-03-03T02:00:00Z", "missed", "v1")]
     out = cli(served, "get", "schedule-runs", "no_such_plan")
     assert out.exit_code == 1 and "launch plan `no_such_plan` is not registered" in out.output

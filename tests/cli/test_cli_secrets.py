@@ -3,10 +3,7 @@ over HTTP (the app served by uvicorn on a loopback port, a real SQLite store).""
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ from click.testing import CliRunner, Result
 from plait.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
-from fakes import RecordingExecutor  # noqa: E402
+from fakes import served_api  # noqa: E402
 
 TOKEN = "cli-secrets-token"
 VALUE = "v-cli-s3cr3t-0123456789"
@@ -25,32 +22,8 @@ VALUE = "v-cli-s3cr3t-0123456789"
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """(url, home) of a served API."""
-    import uvicorn
-    from plait.backend.api import create_app
-    from plait.backend.config import Settings
-    from plait.backend.storage import ObjectStore
-    from plait.backend.store import Database
-
-    home = tmp_path_factory.mktemp("cli-secrets") / "home"
-    settings = Settings.from_env(env={}, home=str(home))
-    db = Database(settings.database_url)
-    db.migrate()
-    app = create_app(settings, db, ObjectStore(settings.storage_url), RecordingExecutor(), token=TOKEN)  # type: ignore[arg-type]
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", home
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-        db.dispose()
+    with served_api(tmp_path_factory.mktemp("cli-secrets") / "home", TOKEN) as served:
+        yield served.url, served.home
 
 
 @pytest.fixture
