@@ -533,14 +533,15 @@ class ExecutionRun:
                     self.record_node(scope.path(child), "SKIPPED")
                     stack.append(child)
         if scope.fail_fast:
-            self._cancel_scope(scope)
+            self._cancel_scope(scope, f"stopped: node {path} failed and the workflow fails fast")
             self._close_scope(scope)
         else:
             self._maybe_close(scope)
         self._pump()
 
-    def _cancel_scope(self, scope: Scope) -> None:
-        """Stop every node of the scope that has not ended: its attempt is cancelled, it is ABORTED."""
+    def _cancel_scope(self, scope: Scope, why: str) -> None:
+        """Stop every node of the scope that has not ended: its attempt is cancelled and ends
+        ABORTED (with its end time and `why`), the node is ABORTED."""
         for nid in scope.nodes:
             path = scope.path(nid)
             if nid in scope.finished or nid in scope.blocked:
@@ -548,6 +549,10 @@ class ExecutionRun:
             fut = self.futures.pop(path, None)
             if fut is not None:
                 fut.cancel()
+                number = self.attempts.get(path)
+                if number is not None:  # its answer, if one still comes, is ignored: the run is done
+                    self.host.note_attempt(self.id, path, number, "ABORTED",
+                                           error={"kind": "ABORTED", "message": why})
             if path in self.spec_of:
                 self.record_node(path, "ABORTED")
             scope.blocked.add(nid)
@@ -609,7 +614,7 @@ class ExecutionRun:
         self.host.storage.put_bytes(abort_marker(self.id), b"aborted")
         for scope in list(self.scope_of.values()) + [self.scopes.get(None)]:
             if scope is not None:
-                self._cancel_scope(scope)
+                self._cancel_scope(scope, "stopped: the execution was aborted")
         self.children.abort_all()
         with self.host.db.session() as s:
             self.finish_execution(s, "ABORTED", error={"kind": "USER", "message": "aborted by request"})

@@ -39,7 +39,12 @@ def test_abort_stops_a_running_execution(remote: Remote) -> None:
     run.wait(timeout=20)
     assert run.phase == "ABORTED"
     assert time.monotonic() - started < 10
-    assert [n.phase for n in run.nodes()] == ["ABORTED"]
+    (node,) = run.nodes()
+    assert node.phase == "ABORTED"
+    (attempt,) = node.attempts  # ended, not left RUNNING with no end time
+    assert attempt["phase"] == "ABORTED" and attempt["ended_at"] is not None, attempt
+    assert attempt["error"]["message"] == "stopped: the execution was aborted"
+    assert attempt["error_kind"] is None  # not a USER error
 
 
 def test_relaunch_runs_the_same_inputs_again(remote: Remote) -> None:
