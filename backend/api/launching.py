@@ -269,11 +269,16 @@ def secrets_requested(s: Session, project: str, domain: str, kind: str, name: st
             walk.requested.add((task.name, secrets.secret_name(request.get("group"), request.get("key"))))
     found = tuple(sorted(walk.requested))
     if walk.exact:
-        _REQUESTED[key] = found
-        while len(_REQUESTED) > _REQUESTED_MAX:
-            with contextlib.suppress(KeyError):  # another request thread took it first
-                _REQUESTED.popitem(last=False)
+        _remember(_REQUESTED, key, found)
     return found
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    """Keep `value` in a bounded cache of entity versions (the oldest go past _REQUESTED_MAX)."""
+    cache[key] = value
+    while len(cache) > _REQUESTED_MAX:
+        with contextlib.suppress(KeyError):  # another request thread took it first
+            cache.popitem(last=False)
 
 
 class _Walk:
@@ -281,7 +286,8 @@ class _Walk:
 
     def __init__(self, s: Session, project: str, domain: str) -> None:
         self.s, self.project, self.domain = s, project, domain
-        self.seen: set[tuple[str, str, str]] = set()
+        self.specs: dict[tuple[str, str, str], Spec | None] = {}  # fetched once each
+        self.walked: set[tuple[str, str]] = set()  # workflows walked (name, version)
         self.requested: set[tuple[str, str]] = set()
         self.exact = True  # every entity was found at the version asked for
         self.missing: list[Pin] = []  # pinned references whose version is not registered
@@ -298,42 +304,56 @@ class _Walk:
         return None
 
     def tasks(self, spec: Spec | None, version: str) -> Iterator[TaskSpec]:
+        """Every task `spec` can run (a task called by several nodes comes once per node)."""
+        for task, _ in self.calls(spec, version):
+            yield task
+
+    def calls(self, spec: Spec | None, version: str) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
+        """Each task `spec` can run with the overrides of the node that calls it (a map's for
+        its items); entities fetched once, each workflow walked once, pinned references at
+        exactly their version (a missing one is noted in `missing`, not walked)."""
         if isinstance(spec, TaskSpec):
-            yield spec
+            yield spec, {}
         elif isinstance(spec, LaunchPlanSpec):
-            plan_version = spec.version or version
-            yield from self._entity("workflow", spec.workflow or spec.name, plan_version)
+            yield from self._entity("workflow", spec.workflow or spec.name, spec.version or version, {})
         elif isinstance(spec, WorkflowSpec):
+            if (spec.name, version) in self.walked:
+                return
+            self.walked.add((spec.name, version))
             if spec.on_failure:
-                yield from self._entity("task", spec.on_failure, version)
+                yield from self._entity("task", spec.on_failure, version, {})
             for node in _nodes(spec.nodes):
                 pin = pin_of(node)
                 if pin is not None:
-                    yield from self._pinned(pin)
+                    yield from self._pinned(pin, node.overrides)
                 elif node.map is not None:
-                    yield from self._entity(node.map.target_kind, node.map.target, version)
+                    yield from self._entity(node.map.target_kind, node.map.target, version, node.overrides)
                 elif node.kind != "branch":
-                    yield from self._entity(node.kind, node.entity, version)
+                    yield from self._entity(node.kind, node.entity, version, node.overrides)
 
-    def _entity(self, kind: str, name: str, version: str) -> Iterator[TaskSpec]:
+    def _entity(self, kind: str, name: str, version: str,
+                overrides: dict[str, Any]) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
         mark = (kind if kind in ("workflow", "launch_plan") else "task", name, version)
-        if mark in self.seen:
-            return
-        self.seen.add(mark)
-        yield from self.tasks(self.fetch(kind, name, version), version)
+        if mark not in self.specs:
+            self.specs[mark] = self.fetch(kind, name, version)
+        yield from self._spec(self.specs[mark], version, overrides)
 
-    def _pinned(self, pin: Pin) -> Iterator[TaskSpec]:
-        """A reference node's entity, at exactly its version; a missing one is noted, not walked."""
+    def _pinned(self, pin: Pin, overrides: dict[str, Any]) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
         mark = (f"{pin.project}/{pin.domain}/{pin.kind}", pin.name, pin.version)
-        if mark in self.seen:
-            return
-        self.seen.add(mark)
-        try:
-            spec, _ = fetch_pinned(self.s, pin)
-        except NotFound:
-            self.missing.append(pin)
-            return
-        yield from self.tasks(spec, pin.version)
+        if mark not in self.specs:
+            try:
+                self.specs[mark] = fetch_pinned(self.s, pin)[0]
+            except NotFound:
+                self.specs[mark] = None
+                self.missing.append(pin)  # check_references refuses the launch, naming it
+        yield from self._spec(self.specs[mark], pin.version, overrides)
+
+    def _spec(self, spec: Spec | None, version: str,
+              overrides: dict[str, Any]) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
+        if isinstance(spec, TaskSpec):
+            yield spec, dict(overrides or {})  # the node's overrides apply to a task it runs
+        else:
+            yield from self.calls(spec, version)
 
 
 def _nodes(nodes: tuple[NodeSpec, ...]) -> Iterator[NodeSpec]:
@@ -396,73 +416,15 @@ def _task_calls(s: Session, project: str, domain: str, kind: str, name: str, ver
         return found
     walk = _Walk(s, project, domain)
     root = walk.fetch(kind, name, version)
-    calls = _Calls(walk)
     seen: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    for task, overrides in calls.of(root, version):
+    for task, overrides in walk.calls(root, version):
         call = (task.name, dict(task.settings), dict(overrides))
         if call not in seen:
             seen.append(call)
     found = (tuple(seen), bool(getattr(root, "interruptible", False)))
     if walk.exact:
-        _CALLS[key] = found
-        while len(_CALLS) > _REQUESTED_MAX:
-            with contextlib.suppress(KeyError):  # another request thread took it first
-                _CALLS.popitem(last=False)
+        _remember(_CALLS, key, found)
     return found
-
-
-class _Calls:
-    """Each task an entity can run with the overrides of the node that runs it; entities
-    fetched once (as `_Walk` fetches them), each workflow walked once."""
-
-    def __init__(self, walk: _Walk) -> None:
-        self.walk = walk
-        self.specs: dict[tuple[str, str, str], Spec | None] = {}
-        self.walked: set[tuple[str, str]] = set()
-
-    def of(self, spec: Spec | None, version: str) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
-        if isinstance(spec, TaskSpec):
-            yield spec, {}
-        elif isinstance(spec, LaunchPlanSpec):
-            yield from self._entity("workflow", spec.workflow or spec.name, spec.version or version, {})
-        elif isinstance(spec, WorkflowSpec):
-            if (spec.name, version) in self.walked:
-                return
-            self.walked.add((spec.name, version))
-            if spec.on_failure:
-                yield from self._entity("task", spec.on_failure, version, {})
-            for node in _nodes(spec.nodes):
-                pin = pin_of(node)
-                if pin is not None:
-                    yield from self._pinned(pin, node.overrides)
-                elif node.map is not None:
-                    yield from self._entity(node.map.target_kind, node.map.target, version, node.overrides)
-                elif node.kind != "branch":
-                    yield from self._entity(node.kind, node.entity, version, node.overrides)
-
-    def _entity(self, kind: str, name: str, version: str,
-                overrides: dict[str, Any]) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
-        mark = (kind if kind in ("workflow", "launch_plan") else "task", name, version)
-        if mark not in self.specs:
-            self.specs[mark] = self.walk.fetch(kind, name, version)
-        spec = self.specs[mark]
-        if isinstance(spec, TaskSpec):
-            yield spec, dict(overrides or {})  # the node's overrides apply to a task it runs
-        else:
-            yield from self.of(spec, version)
-
-    def _pinned(self, pin: Pin, overrides: dict[str, Any]) -> Iterator[tuple[TaskSpec, dict[str, Any]]]:
-        mark = (f"{pin.project}/{pin.domain}/{pin.kind}", pin.name, pin.version)
-        if mark not in self.specs:
-            try:
-                self.specs[mark] = fetch_pinned(self.walk.s, pin)[0]
-            except NotFound:
-                self.specs[mark] = None  # check_references refuses the launch, naming it
-        spec = self.specs[mark]
-        if isinstance(spec, TaskSpec):
-            yield spec, dict(overrides or {})
-        else:
-            yield from self.of(spec, pin.version)
 
 
 # ------------------------------------------------------------------ references
