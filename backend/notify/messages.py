@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from plait.model import times
+
 from ..config import NotifySettings
 
 
@@ -37,16 +39,9 @@ def execution_link(settings: NotifySettings, server_url: str | None, facts: dict
 
 
 def duration_text(seconds: float | None) -> str:
-    """`1h 2m 3.4s`, `2m 3.0s` or `3.4s`; `not started` for none."""
-    if seconds is None:
-        return "not started"
-    minutes, secs = divmod(float(seconds), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    parts = [f"{hours}h"] if hours else []
-    if hours or minutes:
-        parts.append(f"{minutes}m")
-    parts.append(f"{secs:.1f}s")
-    return " ".join(parts)
+    """The duration as the CLI, the notebook and the lab write it (`4.2 s`, `5m 0s`); `not started`
+    for none."""
+    return "not started" if seconds is None else times.duration_text(seconds)
 
 
 def _error_text(error: Any) -> str | None:

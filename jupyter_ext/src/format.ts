@@ -8,21 +8,31 @@ export function shortName(name: string): string {
   return name.slice(name.lastIndexOf('.') + 1);
 }
 
-/** A duration to read in tables and headers: `250 ms`, `4.2 s`, `5m 0s`, `1h 30m`; `—` when unknown. */
+/**
+ * A duration to read in tables and headers: `250 ms`, `4.2 s`, `42 s`, `5m 0s`, `1h 30m`; `—` when
+ * unknown. The CLI and the notebook write it the same way (`plait.model.times.duration_text`; both
+ * test suites check `test/fixtures/durations.json`). Each unit is chosen after rounding, so 59.6 s
+ * reads `1m 0s`, never `60 s` or `0m 60s`.
+ */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds == null || !isFinite(seconds)) {
     return '—';
   }
-  if (seconds < 1) {
-    return `${Math.round(seconds * 1000)} ms`;
+  const s = Math.max(seconds, 0);
+  const ms = Math.round(s * 1000);
+  if (ms < 1000) {
+    return `${ms} ms`;
   }
-  if (seconds < 60) {
-    return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  if (Math.round(s * 10) / 10 < 10) {
+    return `${s.toFixed(1)} s`;
   }
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds % 60);
+  const whole = Math.round(s);
+  if (whole < 60) {
+    return `${whole} s`;
+  }
+  const m = Math.floor(whole / 60);
   if (m < 60) {
-    return `${m}m ${s}s`;
+    return `${m}m ${whole % 60}s`;
   }
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
@@ -56,7 +66,10 @@ export function durationFieldText(seconds: number): string {
 // One formatter for every row: `toLocaleString()` builds a new one per call.
 let dateTime: Intl.DateTimeFormat | null = null;
 
-/** A timestamp in the reader's locale (short date, time with seconds); `—` when there is none. */
+/**
+ * A timestamp in the reader's locale and time zone, the zone named (short date, time with seconds,
+ * `12/6/26, 10:00:01 AM UTC`), as the CLI names its zone; `—` when there is none.
+ */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) {
     return '—';
@@ -65,7 +78,15 @@ export function formatTime(iso: string | null | undefined): string {
   if (isNaN(d.getTime())) {
     return iso;
   }
-  dateTime ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  dateTime ??= new Intl.DateTimeFormat(undefined, {
+    year: '2-digit',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short'
+  });
   return dateTime.format(d);
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { describe, expect, it } from 'vitest';
 
 import { ago, durationFieldText, formatDuration, formatTime, shortName } from '../src/format';
@@ -19,6 +21,13 @@ describe('format', () => {
     expect(formatDuration(5400)).toBe('1h 30m');
   });
 
+  it('writes every duration as the CLI and the notebook do', () => {
+    const shared = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'durations.json'), 'utf-8')) as {
+      cases: [number | null, string][];
+    };
+    expect(shared.cases.map(([s]) => [s, formatDuration(s)])).toEqual(shared.cases);
+  });
+
   it('writes durations as the launch form takes them, a different spelling', () => {
     expect(durationFieldText(300)).toBe('5m');
     expect(durationFieldText(5400)).toBe('1h30m');
@@ -29,6 +38,12 @@ describe('format', () => {
     expect(formatTime(null)).toBe('—');
     expect(formatTime('not a time')).toBe('not a time');
     expect(formatTime('2025-01-01T10:00:00Z')).toMatch(/\d/);
+    // The zone is named: the same run is read from machines in different zones.
+    const zone = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' })
+      .formatToParts(new Date('2025-01-01T10:00:00Z'))
+      .find(p => p.type === 'timeZoneName')?.value;
+    expect(zone).toBeTruthy();
+    expect(formatTime('2025-01-01T10:00:00Z')).toContain(zone as string);
     const now = Date.parse('2025-01-01T10:00:00Z');
     expect(ago(null, now)).toBe('never');
     expect(ago('2025-01-01T09:59:30Z', now)).toBe('30s ago');

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..errors import PlaitError
+from ..model.times import duration_text, time_column, time_text
 from .output import CONTEXT, fail, table
 
 PROJECT_OPTION = click.option("--project", default="default", show_default=True, help="Project.")
@@ -33,32 +34,59 @@ def _say_busy(message: str, seconds: float) -> None:
     click.echo(f"plait: the server is busy ({message}); trying again in {seconds:.0f} s", err=True)
 
 
-def _when(value: Any) -> str:
-    """An API timestamp as local time to the second."""
-    if not value:
-        return ""
-    try:
-        stamp = _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone()
-    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+UTC_OPTION = click.option("--utc", is_flag=True,
+                          help="Show times in UTC (default: this machine's time zone, named).")
 
 
-def _seconds(value: Any) -> str:
-    return "" if value is None else f"{float(value):.1f}s"
+def _when(value: Any, utc: bool = False) -> str:
+    """An API timestamp to the second, in this machine's zone (or UTC), the zone named."""
+    return time_text(value, utc=utc)
+
+
+def _times(header: str, values: list[Any], utc: bool) -> tuple[str, list[str]]:
+    """A column of times: `STARTED (CET)` over the times, or each naming its own zone."""
+    zone, cells = time_column(values, utc=utc)
+    return (f"{header} ({zone})" if zone else header), cells
 
 
 def _ref_text(ref: Any) -> str:
-    """A value ref, short: the literal as JSON, or a pickle's preview."""
+    """A value ref, short: the literal as its value reads, or a pickle's preview."""
     if isinstance(ref, dict) and "literal" in ref:
-        text = json.dumps(ref["literal"], default=str)
+        text = literal_text(ref["literal"])
     elif isinstance(ref, dict) and "uri" in ref:
         text = f"{ref.get('preview') or ''} ({ref.get('format', 'pickle')})".strip()
     else:
         text = json.dumps(ref, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+_TAGGED = {  # the literals `plait.typesys.to_literal` tags, as their values read
+    "__datetime__": lambda v: _dt.datetime.fromisoformat(v).isoformat(" "),
+    "__date__": lambda v: _dt.date.fromisoformat(v).isoformat(),
+    "__duration__": lambda v: duration_text(float(v)),
+    "__bytes__": lambda v: repr(bytes.fromhex(v)),
+}
+
+
+def literal_text(lit: Any) -> str:
+    """A JSON literal as its value reads: `2024-05-01 10:00:00`, not `{"__datetime__": ...}`.
+
+    Values are shown as they were given: a datetime keeps its own offset (or
+    none), since it is data, not a time the server recorded.
+    """
+    if isinstance(lit, dict) and len(lit) == 1:
+        [(tag, raw)] = lit.items()
+        show = _TAGGED.get(tag)
+        if show is not None:
+            try:
+                return str(show(raw))
+            except (TypeError, ValueError):
+                pass
+    if isinstance(lit, list):
+        return "[" + ", ".join(literal_text(v) for v in lit) + "]"
+    if isinstance(lit, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {literal_text(v)}" for k, v in lit.items()) + "}"
+    return json.dumps(lit, default=str)
 
 
 # ------------------------------------------------------------------ register
@@ -106,7 +134,7 @@ def get_cmd() -> None:
 
 
 def _get_entities(ctx: click.Context, kind: str, name: str | None, project: str, domain: str,
-                  limit: int) -> None:
+                  limit: int, utc: bool = False) -> None:
     label = kind.replace("_", " ") + "s"
     try:
         remote = remote_for(ctx, project, domain)
@@ -116,15 +144,15 @@ def _get_entities(ctx: click.Context, kind: str, name: str | None, project: str,
             found = remote.list_entities(kind, limit=limit)
     except PlaitError as exc:
         fail(exc, verbose=False)
+    created, when = _times("CREATED", [e.record.get("created_at") for e in found], utc)
     if name:
         table(f"Versions of {kind.replace('_', ' ')} {name} in {project}/{domain}",
-              ["VERSION", "CREATED", "ARCHIVED"],
-              [[e.version, _when(e.record.get("created_at")), "yes" if e.record.get("archived") else ""]
-               for e in found])
+              ["VERSION", created, "ARCHIVED"],
+              [[e.version, w, "yes" if e.record.get("archived") else ""] for e, w in zip(found, when, strict=True)])
         return
-    table(f"{label.capitalize()} in {project}/{domain}", ["NAME", "VERSION", "VERSIONS", "CREATED", "DESCRIPTION"],
-          [[e.name, e.version, e.record.get("version_count", ""), _when(e.record.get("created_at")),
-            e.record.get("description", "")] for e in found])
+    table(f"{label.capitalize()} in {project}/{domain}", ["NAME", "VERSION", "VERSIONS", created, "DESCRIPTION"],
+          [[e.name, e.version, e.record.get("version_count", ""), w, e.record.get("description", "")]
+           for e, w in zip(found, when, strict=True)])
 
 
 def _entity_command(command: str, kind: str) -> None:
@@ -134,9 +162,11 @@ def _entity_command(command: str, kind: str) -> None:
     @PROJECT_OPTION
     @DOMAIN_OPTION
     @click.option("--limit", type=int, default=100, show_default=True, help="Most rows to show.")
+    @UTC_OPTION
     @click.pass_context
-    def get_entities(ctx: click.Context, name: str | None, project: str, domain: str, limit: int) -> None:
-        _get_entities(ctx, kind, name, project, domain, limit)
+    def get_entities(ctx: click.Context, name: str | None, project: str, domain: str, limit: int,
+                     utc: bool) -> None:
+        _get_entities(ctx, kind, name, project, domain, limit, utc)
 
 
 _entity_command("tasks", "task")
@@ -150,18 +180,19 @@ _entity_command("launchplans", "launch_plan")
 @DOMAIN_OPTION
 @click.option("--phase", default=None, help="Only executions in this phase (e.g. FAILED).")
 @click.option("--limit", type=int, default=50, show_default=True, help="Most rows to show.")
+@UTC_OPTION
 @click.pass_context
 def get_executions(ctx: click.Context, name: str | None, project: str, domain: str,
-                   phase: str | None, limit: int) -> None:
+                   phase: str | None, limit: int, utc: bool) -> None:
     """List executions, newest first; NAME keeps those of one task or workflow."""
     try:
         runs = remote_for(ctx, project, domain).list_executions(
             name=name, phase=phase.upper() if phase else None, limit=limit)
     except PlaitError as exc:
         fail(exc, verbose=False)
-    table(f"Executions in {project}/{domain}", ["ID", "ENTITY", "PHASE", "STARTED", "DURATION"],
-          [[r.id, r.entity_name, r.phase, _when(r.record.get("started_at") or r.record.get("created_at")),
-            _seconds(r.record.get("duration_s"))] for r in runs])
+    started, when = _times("STARTED", [r.record.get("started_at") or r.record.get("created_at") for r in runs], utc)
+    table(f"Executions in {project}/{domain}", ["ID", "ENTITY", "PHASE", started, "DURATION"],
+          [[r.id, r.entity_name, r.phase, w, duration_text(r.duration_s)] for r, w in zip(runs, when, strict=True)])
 
 
 @get_cmd.command("execution", context_settings=CONTEXT)
@@ -169,9 +200,10 @@ def get_executions(ctx: click.Context, name: str | None, project: str, domain: s
 @click.option("--logs", "logs_node", default=None, metavar="NODE", help="Print the log of node NODE (e.g. n0).")
 @click.option("--attempt", type=int, default=None, help="Attempt of NODE (default: the latest).")
 @click.option("--follow", is_flag=True, help="With --logs: keep printing until the node ends.")
+@UTC_OPTION
 @click.pass_context
 def get_execution(ctx: click.Context, execution_id: str, logs_node: str | None, attempt: int | None,
-                  follow: bool) -> None:
+                  follow: bool, utc: bool) -> None:
     """Show one execution: phase, inputs, outputs, error and its nodes; or a node's log."""
     try:
         run = remote_for(ctx, "default", "development").fetch_execution(execution_id)
@@ -188,12 +220,13 @@ def get_execution(ctx: click.Context, execution_id: str, logs_node: str | None, 
         fail(exc, verbose=False)
     except KeyboardInterrupt:
         sys.exit(130)
-    _print_execution(run, nodes)
+    _print_execution(run, nodes, utc)
     if deliveries:
-        table("Notifications", ["CHANNEL", "SINK", "RECIPIENTS", "PHASE", "STATUS", "ATTEMPTS", "SENT", "LAST ERROR"],
+        sent, when = _times("SENT", [d.get("sent_at") for d in deliveries], utc)
+        table("Notifications", ["CHANNEL", "SINK", "RECIPIENTS", "PHASE", "STATUS", "ATTEMPTS", sent, "LAST ERROR"],
               [[d.get("channel", ""), d.get("sink", ""), ", ".join(d.get("recipients") or []), d.get("phase") or "",
-                d.get("status", ""), d.get("attempts", 0), _when(d.get("sent_at")) if d.get("sent_at") else "",
-                (d.get("last_error") or "")[:100]] for d in deliveries])
+                d.get("status", ""), d.get("attempts", 0), w, (d.get("last_error") or "")[:100]]
+               for d, w in zip(deliveries, when, strict=True)])
 
 
 def notifications_of(run: Any) -> list[dict[str, Any]]:
@@ -212,7 +245,7 @@ def notifications_of(run: Any) -> list[dict[str, Any]]:
     return list((answer or {}).get("items") or [])
 
 
-def _print_execution(run: Any, nodes: list[Any]) -> None:
+def _print_execution(run: Any, nodes: list[Any], utc: bool = False) -> None:
     from rich.console import Console
 
     from ..remote import error_text
@@ -225,9 +258,10 @@ def _print_execution(run: Any, nodes: list[Any]) -> None:
     if plan:
         console.print(f"  launch plan: {plan.get('name')}@{plan.get('version')}")
     console.print(f"  phase:    {run.phase}")
-    times = [f"{k}: {_when(rec.get(f'{k}_at'))}" for k in ("created", "started", "ended") if rec.get(f"{k}_at")]
-    if rec.get("duration_s") is not None:
-        times.append(f"duration: {_seconds(rec['duration_s'])}")
+    times = [f"{k}: {_when(rec.get(f'{k}_at'), utc)}" for k in ("created", "started", "ended")
+             if rec.get(f"{k}_at")]
+    if run.duration_s is not None:
+        times.append(f"duration: {duration_text(run.duration_s)}")
     console.print("  " + "   ".join(times))
     for label, refs in (("inputs", rec.get("inputs")), ("outputs", rec.get("outputs"))):
         if refs:
@@ -237,9 +271,15 @@ def _print_execution(run: Any, nodes: list[Any]) -> None:
     if run.error:
         console.print(f"  [red]error:[/]    {error_text(run.error)}")
     if nodes:
-        table("Nodes", ["PATH", "ENTITY", "KIND", "PHASE", "ATTEMPTS", "POOL", "ERROR"],
-              [[n.path, n.entity, n.kind, n.phase, len(n.attempts), pool_of(n), error_text(n.error)[:100]]
+        table("Nodes", ["PATH", "ENTITY", "KIND", "PHASE", "ATTEMPTS", "POOL", "DURATION", "ERROR"],
+              [[n.path, n.entity, n.kind, n.phase, len(n.attempts), pool_of(n),
+                "" if n.duration_s is None else duration_text(n.duration_s), error_text(n.error)[:100]]
                for n in nodes])
+    trace = run.error.get("traceback") if isinstance(run.error, dict) else None
+    if trace:  # the user's frames (the backend folds plait's away), below the table
+        node = run.error.get("node")
+        console.print(f"[red]traceback[/]{f' of node {node}' if node else ''}:")
+        console.print(trace.rstrip(), markup=False)
 
 
 def pool_of(node: Any) -> str:

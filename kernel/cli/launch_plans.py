@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from ..errors import PlaitError
-from .backend import DOMAIN_OPTION, PROJECT_OPTION, _when, remote_for
+from ..model.times import time_column
+from .backend import DOMAIN_OPTION, PROJECT_OPTION, UTC_OPTION, _times, _when, remote_for
 from .output import CONTEXT, fail, table
 
 
@@ -22,13 +23,13 @@ def update_cmd() -> None:
     """Change objects on the backend: launch plan activation."""
 
 
-def print_state(state: dict[str, Any]) -> None:
-    """The active version, and the schedule with its next times (local time)."""
+def print_state(state: dict[str, Any], utc: bool = False) -> None:
+    """The active version, and the schedule with its next times (local time, or UTC)."""
     name, active = state.get("name"), state.get("active_version")
     where = f"{state.get('project')}/{state.get('domain')}"
     if active:
         click.echo(f"launch plan {name} in {where}: version {active} is active "
-                   f"(since {_when(state.get('activated_at'))})")
+                   f"(since {_when(state.get('activated_at'), utc)})")
     else:
         click.echo(f"launch plan {name} in {where}: no version is active")
     schedule = state.get("schedule")
@@ -36,7 +37,8 @@ def print_state(state: dict[str, Any]) -> None:
         verb = "runs" if active else f"version {state.get('version')} would run"
         click.echo(f"  {verb} {schedule['description']}; catch-up after downtime: {schedule['catch_up']}")
         if active:
-            click.echo("  next times: " + ", ".join(_when(t) for t in schedule.get("next_times", [])))
+            zone, times = time_column(schedule.get("next_times", []), utc=utc)
+            click.echo("  next times: " + ", ".join(times) + (f" ({zone})" if zone else ""))
     elif state.get("schedule_error"):
         click.echo(f"  its schedule cannot be followed: {state['schedule_error']}")
     else:
@@ -54,9 +56,10 @@ def print_state(state: dict[str, Any]) -> None:
                    "(default: the schedule's, else skip).")
 @PROJECT_OPTION
 @DOMAIN_OPTION
+@UTC_OPTION
 @click.pass_context
 def update_launchplan(ctx: click.Context, name: str, version: str, action: str | None, catch_up: str | None,
-                      project: str, domain: str) -> None:
+                      project: str, domain: str, utc: bool) -> None:
     """Activate or deactivate version VERSION of launch plan NAME.
 
     \b
@@ -76,7 +79,7 @@ def update_launchplan(ctx: click.Context, name: str, version: str, action: str |
             state = remote.deactivate_launch_plan(name, version)
     except PlaitError as exc:
         fail(exc, verbose=False)
-    print_state(state)
+    print_state(state, utc)
 
 
 @click.command("schedule-runs", context_settings=CONTEXT)
@@ -86,16 +89,18 @@ def update_launchplan(ctx: click.Context, name: str, version: str, action: str |
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True, help="At most this many.")
 @PROJECT_OPTION
 @DOMAIN_OPTION
+@UTC_OPTION
 @click.pass_context
 def get_schedule_runs(ctx: click.Context, plan: str, outcome: str | None, limit: int, project: str,
-                      domain: str) -> None:
+                      domain: str, utc: bool) -> None:
     """The ticks of launch plan PLAN's schedule, newest first, and what became of each:
     launched (its execution), skipped by concurrency, failed to launch, missed while down."""
     try:
         runs = remote_for(ctx, project, domain).schedule_runs(plan, outcome=outcome, limit=limit)
     except PlaitError as exc:
         fail(exc, verbose=False)
+    tick, ticks = _times("TICK", [r.get("tick") for r in runs], utc)
     table(f"Schedule runs of launch plan {plan} in {project}/{domain}",
-          ["TICK", "OUTCOME", "EXECUTION", "VERSION", "DETAIL"],
-          [[_when(r.get("tick")), r.get("outcome"), r.get("execution_id") or "", r.get("version"),
-            r.get("detail") or ""] for r in runs])
+          [tick, "OUTCOME", "EXECUTION", "VERSION", "DETAIL"],
+          [[t, r.get("outcome"), r.get("execution_id") or "", r.get("version"), r.get("detail") or ""]
+           for r, t in zip(runs, ticks, strict=True)])

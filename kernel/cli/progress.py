@@ -14,12 +14,13 @@ import threading
 import time
 from typing import Any
 
+from ..model.times import duration_text
 from ..model.vocab import COMPLETED, FAILURES, RUNNING
 from ..run.progress import ProgressModel
 
 
 class TerminalProgress:
-    """Renders a `ProgressModel` as `3 done, 1 running, 2.4s  pipeline.train` on stderr."""
+    """Renders a `ProgressModel` as `3 done, 1 running, 2.4 s  pipeline.train` on stderr."""
 
     DELAY_S = 0.5
     LOG_EVERY_S = 1.0
@@ -49,7 +50,7 @@ class TerminalProgress:
         text = f"{done} done, {counts.get(RUNNING, 0)} running"
         if failed:
             text += f", {failed} failed"
-        return f"{text}, {self.model.elapsed():.1f}s  {self.model.current}"
+        return f"{text}, {duration_text(self.model.elapsed())}  {self.model.current}"
 
     def _start(self) -> None:
         with self._lock:

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from ..errors import PlaitError, UserError
+from ..model.times import duration_text
 from ..model.vocab import FAILURES
 from .backend import remote_for
 from .output import CONTEXT, fail
@@ -247,7 +248,7 @@ def run_cmd(
     except Exception as exc:  # noqa: BLE001 - the user's task failed: report it, exit 1
         fail(exc, verbose, user_code=True)
     _print_outputs(target, result.outputs, as_json)
-    click.echo(f"execution {result.id} succeeded in {progress.model.elapsed():.2f}s", err=True)
+    click.echo(f"execution {result.id} succeeded in {duration_text(progress.model.elapsed())}", err=True)
 
 
 def _print_outputs(entity: Any, outputs: dict[str, Any], as_json: bool) -> None:
@@ -320,7 +321,9 @@ def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str,
     except PlaitError as exc:
         fail(exc, verbose)
     _print_outputs(target, outputs, as_json)
-    click.echo(f"execution {run.id} succeeded in {progress.model.elapsed():.2f}s", err=True)
+    # The server's count, as `plait get execution` shows it, not how long this command watched.
+    took = run.duration_s if run.duration_s is not None else progress.model.elapsed()
+    click.echo(f"execution {run.id} succeeded in {duration_text(took)}", err=True)
 
 
 def _remote_failure(run: Any, verbose: bool) -> typing.NoReturn:

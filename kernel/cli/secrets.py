@@ -14,7 +14,7 @@ import sys
 import click
 
 from ..errors import PlaitError, UserError
-from .backend import PROJECT_OPTION, _when, remote_for
+from .backend import PROJECT_OPTION, UTC_OPTION, _times, remote_for
 from .output import CONTEXT, fail, table
 
 DOMAINS = click.Choice(["development", "staging", "production"])
@@ -139,14 +139,17 @@ def delete_secret(ctx: click.Context, name: str, project: str, domain: str | Non
 @PROJECT_OPTION
 @click.option("--domain", default=None, type=DOMAINS,
               help="Only the secrets this domain's tasks read (default: all of the project).")
+@UTC_OPTION
 @click.pass_context
-def get_secrets(ctx: click.Context, project: str, domain: str | None) -> None:
+def get_secrets(ctx: click.Context, project: str, domain: str | None, utc: bool) -> None:
     """List the project's secrets: names, domains and dates (never values)."""
     try:
         found = remote_for(ctx, project, domain or "development").list_secrets(project=project, domain=domain)
     except PlaitError as exc:
         fail(exc, verbose=False)
     title = f"Secrets of project {project}" + (f" that domain {domain} reads" if domain else "")
-    table(title, ["NAME", "DOMAIN", "CREATED", "UPDATED"],
-          [[s.get("name"), s.get("domain") or "(every domain)", _when(s.get("created_at")),
-            _when(s.get("updated_at"))] for s in found])
+    created, made = _times("CREATED", [s.get("created_at") for s in found], utc)
+    updated, changed = _times("UPDATED", [s.get("updated_at") for s in found], utc)
+    table(title, ["NAME", "DOMAIN", created, updated],
+          [[s.get("name"), s.get("domain") or "(every domain)", m, c]
+           for s, m, c in zip(found, made, changed, strict=True)])

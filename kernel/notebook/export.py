@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..sdk.entity import notebook_module
 from .cells import (
     CELL_KINDS,
     CellError,
@@ -220,8 +221,7 @@ def for_registration(path: str | Path, folder: Path) -> list[Path]:
     exported = export_notebook(path)
     if not exported.entities:
         raise ExportError(f"{path} has no %%task, %%dynamic or %%workflow cells to register")
-    name = re.sub(r"\W", "_", path.stem)
-    module = folder / f"{'_' + name if name[0].isdigit() else name}.py"
+    module = folder / f"{notebook_module(path)}.py"
     module.write_text(exported.source, encoding="utf-8")
     return [*_local_imports(exported.source, path.resolve().parent), module]
 

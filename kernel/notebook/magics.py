@@ -20,7 +20,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from ..sdk.entity import Entity
 from .cells import CellError, function_source, parse_cell, parse_options, single_function
 from .commands import RUN, lookup, note_redefined, parse_line, read_inputs, warn_stale
-from .tracebacks import shorten
+from .tracebacks import running_cell, shorten
 
 USAGE = """\
 %plait dag WF                     draw the DAG of a workflow (or task, launch plan)
@@ -92,7 +92,7 @@ class PlaitMagics(Magics):
     def _define(self, kind: str, line: str, cell: str) -> None:
         shell: Any = self.shell
         source = f"# %%{kind} {line}".rstrip() + "\n" + cell
-        filename = shell.compile.cache(source, shell.execution_count, raw_code=source)
+        filename = shell.compile.cache(source, running_cell(shell), raw_code=source)
         try:
             entity, name, previous = define(kind, line, source, filename, shell)
         except KeyboardInterrupt:

@@ -23,7 +23,6 @@ anything runs; the refusal shows as one line.
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from ..model.times import duration_text, parse_time, time_column
 from ..model.vocab import FAILURES, NODE_ENDED
 from ..run.progress import ProgressModel, Row, planned_rows
 from .cells import CellError
@@ -89,15 +89,8 @@ def client(project: str = "default", domain: str = "development") -> Any:
 
 def timestamp(value: Any) -> float | None:
     """An API time (ISO 8601, `Z` for UTC) as seconds since the epoch."""
-    if not value:
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    return stamp.timestamp()
+    stamp = parse_time(value)
+    return None if stamp is None else stamp.timestamp()
 
 
 @dataclass(frozen=True)
@@ -412,11 +405,6 @@ def _client_for(found: dict[str, str]) -> Any:
     return client(found.get("project", "default"), found.get("domain", "development"))
 
 
-def _when(value: Any) -> str:
-    seconds = timestamp(value)
-    return "" if seconds is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
-
-
 def executions(shell: Any, args: list[str]) -> None:
     """`%plait executions [WF] [--limit N] [--phase P]`: recent executions, newest first."""
     from IPython.display import display
@@ -435,10 +423,11 @@ def executions(shell: Any, args: list[str]) -> None:
         raise CellError(f"%plait executions --limit expects a whole number >= 1, got {limit!r}")
     phase = found["phase"].upper() if "phase" in found else None
     runs = _client_for(found).list_executions(name=name, phase=phase, limit=int(limit))
-    columns = ["ID", "ENTITY", "PHASE", "STARTED", "DURATION"]
-    rows = [[r.id, r.entity_name, r.phase, _when(r.record.get("started_at") or r.record.get("created_at")),
-             "" if r.record.get("duration_s") is None else f"{float(r.record['duration_s']):.1f} s"]
-            for r in runs]
+    # Times in the kernel's zone, named: the same run reads alike here and in `plait get executions`.
+    zone, started = time_column([r.record.get("started_at") or r.record.get("created_at") for r in runs])
+    columns = ["ID", "ENTITY", "PHASE", f"STARTED ({zone})" if zone else "STARTED", "DURATION"]
+    rows = [[r.id, r.entity_name, r.phase, when, duration_text(r.duration_s)]
+            for r, when in zip(runs, started, strict=True)]
     display(table(columns, rows, empty="no executions yet"), raw=True)
 
 

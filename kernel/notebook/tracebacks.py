@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import sys
 import types
 from typing import Any
 
@@ -95,3 +96,24 @@ def cell_files(shell: Any) -> dict[str, int]:
     """Filenames IPython gave to executed cells, with their execution counts."""
     compiler = getattr(shell, "compile", None)
     return dict(getattr(compiler, "_filename_map", None) or {})
+
+
+def running_cell(shell: Any) -> int:
+    """The execution count of the cell that is running now: the number its `In[N]` shows.
+
+    `shell.execution_count` is not it: IPython 8 and later count the cell
+    before running it, so while it runs the counter already names the next
+    one (a magic that used it labelled cell 15's errors `Cell In[16]`). The
+    cell's own number is the one IPython gave the file it compiled the cell
+    under; the outermost frame running such a file is the cell (inner ones
+    are functions of earlier cells that it calls).
+    """
+    cells = cell_files(shell)
+    found: int | None = None
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        count = cells.get(frame.f_code.co_filename)
+        if count is not None:
+            found = count
+        frame = frame.f_back
+    return found if found is not None else int(getattr(shell, "execution_count", 0) or 0)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..model.times import duration_text
 from ..model.vocab import ABORTED, CACHE_HIT, FAILED, QUEUED, RUNNING, SKIPPED, SUCCEEDED, TIMED_OUT
 
 PHASE_ORDER = (QUEUED, RUNNING, SUCCEEDED, CACHE_HIT, FAILED, TIMED_OUT, SKIPPED, ABORTED)
@@ -149,9 +150,5 @@ def _count(rows: Any) -> dict[str, int]:
 
 
 def format_seconds(s: float) -> str:
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 60:
-        return f"{s:.2f} s"
-    m, sec = divmod(int(s), 60)
-    return f"{m}m {sec:02d}s"
+    """A node's or run's duration, written as everywhere else (`plait.model.times`)."""
+    return duration_text(s)

@@ -6,7 +6,10 @@ entity with the local engine and returns plain Python values.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
+from pathlib import PurePath
 from typing import Any
 
 from ..errors import InputError
@@ -15,15 +18,37 @@ from .interface import Interface
 
 
 def qualified_name(fn: Any) -> str:
-    """`package.module.function`, with scripts named after their file."""
+    """`package.module.function`, with scripts and notebooks named after their file."""
     module = getattr(fn, "__module__", None) or "__main__"
     if module == "__main__":
-        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-        if main_file:
-            import os
-
-            module = os.path.splitext(os.path.basename(main_file))[0]
+        module = main_module_name()
     return f"{module}.{fn.__qualname__}".replace(".<locals>", "")
+
+
+def main_module_name() -> str:
+    """What code run as `__main__` is named after: a script's file, a notebook's name, else `__main__`.
+
+    A kernel learns its notebook's path from the frontend: ipykernel puts it
+    in `__session__` (from `JPY_SESSION_NAME`, JupyterLab 4 and later), VS
+    Code in `__vsc_ipynb_file__`. So a task defined in `training.ipynb` is
+    `training.fn` whether it is launched from the kernel or registered with
+    `plait register training.ipynb`.
+    """
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if main_file:
+        return os.path.splitext(os.path.basename(str(main_file)))[0]
+    for found in (getattr(main, "__session__", None), getattr(main, "__vsc_ipynb_file__", None),
+                  os.environ.get("JPY_SESSION_NAME")):
+        if isinstance(found, str) and found.endswith(".ipynb"):
+            return notebook_module(found)
+    return "__main__"
+
+
+def notebook_module(path: str | os.PathLike[str]) -> str:
+    """The module a notebook's tasks are named in: `my analysis.ipynb` -> `my_analysis`."""
+    name = re.sub(r"\W", "_", PurePath(path).stem) or "_"
+    return f"_{name}" if name[0].isdigit() else name
 
 
 def description_of(fn: Any, docs: Any = None) -> dict[str, str]:

@@ -25,6 +25,7 @@ class Reply:
     status: str
     outputs: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    execution_count: int | None = None  # the N of the cell's `In [N]`
 
     @property
     def stdout(self) -> str:
@@ -89,6 +90,7 @@ class Kernel:
             if shell["parent_header"].get("msg_id") == msg_id:
                 break
         reply.status = shell["content"]["status"]
+        reply.execution_count = shell["content"].get("execution_count")
         return reply
 
     def ok(self, code: str) -> Reply:

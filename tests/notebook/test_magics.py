@@ -216,3 +216,23 @@ def test_a_workflow_may_name_a_task_defined_later(kernel: Kernel) -> None:
     assert re.search(r"line 3: return not_yet\(x=x\)", text) and is_short(reply)
     kernel.ok("%%task\ndef not_yet(x: int) -> int:\n    return -x\n")
     assert kernel.ok("%plait run --no-progress later --x 1").value() == "-1"
+
+
+def plain(reply: Reply) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(reply.error["traceback"]))
+
+
+def test_errors_name_the_cell_by_its_own_execution_count(kernel: Kernel) -> None:
+    kernel.ok(ADD)
+    bad = kernel.run("%%workflow\ndef mismatched(a: int) -> int:\n    return add(x=a, y='s')\n")
+    assert bad.error["ename"] == "TypeMismatchError" and bad.execution_count
+    assert f"at Cell In[{bad.execution_count}], line 3: return add(x=a, y='s')" in plain(bad)
+
+    defined = kernel.ok("%%task\ndef reciprocal(x: float) -> float:\n    y = x\n    return 1 / y\n")
+    kernel.ok("%%workflow\ndef recip_wf(x: float) -> float:\n    return reciprocal(x=x)\n")
+    failed = kernel.run("%plait run --no-progress recip_wf --x 0")
+    assert failed.error["ename"] == "ZeroDivisionError"
+    text = plain(failed)
+    # the task's frame is the cell that defined it, not the one that ran it nor the next one
+    assert f"Cell In[{defined.execution_count}], line 4" in text, text
+    assert f"Cell In[{defined.execution_count + 1}]" not in text, text

@@ -279,3 +279,34 @@ def test_plait_register_accepts_a_notebook_and_ships_its_helpers(server: ServerP
     empty = plait_cli("register", str(notebook(tmp_path / "empty.ipynb", "x = 1")), home=server.home)
     said = " ".join(empty.stderr.split())  # rich wraps long lines
     assert empty.returncode == 1 and "empty.ipynb has no %%task, %%dynamic or %%workflow cells to register" in said
+
+
+def test_a_notebook_launched_from_its_kernel_and_registered_gives_one_name(
+        server: ServerProcess, kernel_dirs: list[str], tmp_path: Path) -> None:
+    path = notebook(tmp_path / "training.ipynb", "%load_ext plait",
+                    "%%task\ndef scale(x: int) -> int:\n    return 3 * x",
+                    "%%workflow\ndef train(x: int) -> int:\n    return scale(x=x)")
+    km = kernel_manager(kernel_dirs)
+    env = {k: v for k, v in os.environ.items() if k not in ("PLAIT_ENDPOINT", "PLAIT_TOKEN")}
+    # what a Jupyter server tells the kernel it starts for a notebook
+    km.start_kernel(env={**env, "PLAIT_HOME": str(server.home), "JPY_SESSION_NAME": str(path)}, cwd=str(tmp_path))
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        k = Kernel(client)
+        for cell in json.loads(path.read_text())["cells"]:
+            k.ok(cell["source"])
+        launched = k.run("%plait launch train --x 2 --wait", timeout=90)
+        assert launched.status == "ok" and launched.value() == "6", launched.error or launched.stderr
+        assert re.match(r"execution \w+ of training\.train on ", launched.displays("text/plain")[0])
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
+    out = plait_cli("register", str(path), home=server.home)
+    assert out.returncode == 0, out.stderr
+    assert "training.train" in out.stdout and "training.scale" in out.stdout
+    with server.remote() as remote:
+        versions = remote.list_versions("workflow", "training.train")
+        assert len(versions) == 2  # one from the kernel's launch, one from `plait register`
+        assert not remote.list_executions(name="__main__.train")
