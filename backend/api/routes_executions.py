@@ -240,10 +240,11 @@ def recover_execution(id: ExecutionId, svc: Svc, body: Again = None) -> S.Execut
 
 
 @router.post("/executions/{id}/abort", name="abort_execution", status_code=202, responses=_ERRORS)
-def abort_execution(id: ExecutionId, svc: Svc) -> S.Execution:
-    """Ask the executor to stop a running execution; 409 if it already ended."""
+def abort_execution(id: ExecutionId, svc: Svc,
+                    body: Annotated[S.AbortRequest | None, Body()] = None) -> S.Execution:
+    """Ask the executor to stop a running execution, with an optional reason; 409 if it already ended."""
     with svc.db.session() as s:
-        record = queries.request_abort(s, id)
+        record = queries.request_abort(s, id, reason=body.reason if body else None)
     try:
         svc.executor.abort(id)
     except Conflict:

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from plait.model.vocab import ExecutionPhase, NodePhase, StoredKind
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 Domain = Literal["development", "staging", "production"]
 EntityKind = StoredKind
@@ -335,6 +335,42 @@ class RelaunchRequest(Model):
     )
 
 
+class AbortRequest(Model):
+    """Why an execution is being aborted; shown in its error once it stops."""
+
+    reason: str | None = Field(
+        None, max_length=1000, description="Why it is aborted, in words (shown with the execution's error)."
+    )
+
+
+# What an execution, node or attempt that did not succeed says about why. Stored as the
+# executor wrote it (older records, and failures of other kinds, have fewer keys), so the
+# type stays an open object; the schema names the keys a reader can rely on.
+ERROR_RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "ErrorRecord",
+    "description": "Why it failed. More keys may appear; every key may be missing.",
+    "properties": {
+        "kind": {"type": "string", "description": "Whose failure: `USER` (the task's code or inputs), "
+                 "`SYSTEM` (a worker was lost), `ABORTED`."},
+        "type": {"type": "string", "description": "The exception's class name, e.g. `ValueError`."},
+        "message": {"type": "string", "description": "The exception's message, secrets masked."},
+        "traceback": {"type": "string", "description": "The traceback as its author reads it: the frames "
+                      "of their code (and the libraries it called), files named as registered "
+                      "(`workflows/train.py`), chained exceptions kept; every frame when none is the "
+                      "user's. Secrets masked; a long one loses its middle."},
+        "full_traceback": {"type": "string", "description": "Every frame, plait's own included; present "
+                           "only when `traceback` leaves some out."},
+        "folded_frames": {"type": "integer", "description": "How many frames of `full_traceback` "
+                          "`traceback` leaves out."},
+        "recoverable": {"type": "boolean", "description": "Whether the task's retries apply to it."},
+        "node": {"type": "string", "description": "For an execution's error: the node that failed."},
+    },
+    "additionalProperties": True,
+}
+ErrorRecord = Annotated[dict[str, Any], WithJsonSchema(ERROR_RECORD_SCHEMA)]
+
+
 class ExecutionSummary(Response):
     """An execution's header as lists show it: no input or output values (those can be large;
     `GET /executions/{id}` has them)."""
@@ -345,7 +381,7 @@ class ExecutionSummary(Response):
     entity: EntityRef = Field(description="The task or workflow that runs.")
     launch_plan: EntityRef | None = Field(description="The launch plan used, if any.")
     phase: ExecutionPhase
-    error: dict[str, Any] | None
+    error: ErrorRecord | None
     parent_execution_id: str | None
     parent_node_path: str | None
     abort_requested: bool
@@ -375,7 +411,7 @@ class Attempt(Response):
     number: int = Field(description="1 for the first attempt.")
     phase: NodePhase
     error_kind: Literal["USER", "SYSTEM"] | None
-    error: dict[str, Any] | None
+    error: ErrorRecord | None
     worker: str | None
     pool: str | None = Field(
         default=None,
@@ -411,7 +447,7 @@ class NodeExecution(Response):
     phase: NodePhase
     inputs: dict[str, ValueRef] | None
     outputs: dict[str, ValueRef] | None
-    error: dict[str, Any] | None
+    error: ErrorRecord | None
     created_at: dt.datetime
     started_at: dt.datetime | None
     ended_at: dt.datetime | None

@@ -112,13 +112,13 @@ class ChildExecutions:
         else:
             run.node_failed(path, error or {"kind": "USER", "message": f"child execution {child_id} {phase}"})
 
-    def abort_all(self) -> None:
-        """The run is aborted: so is every child it waits for."""
+    def abort_all(self, reason: str) -> None:
+        """The run is aborted: so is every child it waits for, with `reason` saying why."""
         host = self.run.host
         for child in list(self.waiting):
             try:
                 with host.db.session() as s:
-                    q.request_abort(s, child)
+                    q.request_abort(s, child, reason=reason)
             except Exception:  # noqa: BLE001 - the child may have ended meanwhile
                 pass
             host.abort(child)

@@ -52,6 +52,13 @@ log = logging.getLogger(__name__)
 S = TypeVar("S", bound=Spec)
 
 
+def aborted_error(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The error of an aborted execution: kind ABORTED (not a USER failure), with the reason
+    its abort request gave (`queries.request_abort` keeps it in the settings)."""
+    reason = (settings or {}).get("abort_reason")
+    return {"kind": "ABORTED", "message": f"aborted: {reason}" if reason else "aborted by request"}
+
+
 class ExecutionRun:
     """Drives one execution; all methods run on the executor's loop thread."""
 
@@ -107,7 +114,7 @@ class ExecutionRun:
         with self.host.db.session() as s:
             rec = q.get_execution(s, self.id)
             if rec.abort_requested:
-                self.finish_execution(s, "ABORTED", error={"kind": "USER", "message": "aborted"})
+                self.finish_execution(s, "ABORTED", error=aborted_error(rec.settings))
                 return
             self._resume(s)
             if rec.phase == "QUEUED":
@@ -610,11 +617,13 @@ class ExecutionRun:
             return
         from .worker import abort_marker
 
+        with self.host.db.session() as s:
+            error = aborted_error(q.get_execution(s, self.id).settings)
         # Workers poll for this object and give their slots back.
         self.host.storage.put_bytes(abort_marker(self.id), b"aborted")
         for scope in list(self.scope_of.values()) + [self.scopes.get(None)]:
             if scope is not None:
-                self._cancel_scope(scope, "stopped: the execution was aborted")
-        self.children.abort_all()
+                self._cancel_scope(scope, f"stopped: the execution was {error['message']}")
+        self.children.abort_all(f"its parent execution {self.id} was {error['message']}")
         with self.host.db.session() as s:
-            self.finish_execution(s, "ABORTED", error={"kind": "USER", "message": "aborted by request"})
+            self.finish_execution(s, "ABORTED", error=error)

@@ -26,7 +26,6 @@ import tarfile
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +34,7 @@ from plait.errors import FlyteRecoverableException, TaskTimeoutError
 from plait.run.attempt import ENV_LOCK, UNWIND_S, Attempt, find_entity, interrupt
 from plait.typesys import ValueTypeError, checker, from_literal, to_literal, value_hash
 
+from . import tracebacks as _tracebacks
 from . import usage as _usage
 from .usage import LIMIT_INTERVAL_S, MemoryLimit, OutOfMemoryError, Usage
 
@@ -588,16 +588,33 @@ def _worker_pool() -> str | None:
     return next((k[len("pool-"):] for k in resources if k.startswith("pool-")), None)
 
 
-def _error(exc: BaseException, kind: str = "USER", masker: Masker | None = None) -> dict[str, Any]:
-    """An attempt's error as the executor records it, the secrets it was given masked."""
+TRACEBACK_LIMIT = 8000  # characters of each traceback an error keeps (its head and its tail)
+
+
+def _error(exc: BaseException, kind: str = "USER", masker: Masker | None = None, *,
+           frames: bool = True) -> dict[str, Any]:
+    """An attempt's error as the executor records it, the secrets it was given masked.
+
+    `traceback` is the user's view: only the frames of their code, its files named as they
+    were registered (`tracebacks.shape`); `full_traceback` keeps every frame when some were
+    left out (`folded_frames` of them). Without `frames` (an error whose frames say nothing,
+    like a memory limit the watcher enforced) both are empty.
+    """
     mask = masker.mask if masker else str
-    return {
+    error: dict[str, Any] = {
         "kind": kind,
         "type": type(exc).__name__,
         "message": mask(str(exc)),
-        "traceback": mask("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))[-8000:],
+        "traceback": "",
         "recoverable": isinstance(exc, (FlyteRecoverableException, TaskTimeoutError)),
     }
+    if frames:
+        shaped = _tracebacks.shape(exc, bundles=list(_bundles.values()))
+        error["traceback"] = _tracebacks.trim(mask(shaped.user), TRACEBACK_LIMIT)  # masked, then cut
+        if shaped.folded:
+            error["full_traceback"] = _tracebacks.trim(mask(shaped.full), TRACEBACK_LIMIT)
+            error["folded_frames"] = shaped.folded
+    return error
 
 
 def run_attempt(payload: dict[str, Any], *upstream: Any) -> dict[str, Any]:
@@ -702,13 +719,13 @@ def _run_called(store: Any, payload: dict[str, Any], sink: LogSink, entity: Any,
         outputs = attempt.outputs(raw)
     except AttemptAborted:
         print("plait: the execution was aborted; this attempt was stopped", file=sys.stderr)
-        return {"status": "ABORTED", "error": {"kind": "USER", "type": "Aborted", "message": "aborted"}}
+        return {"status": "ABORTED", "error": {"kind": "ABORTED", "type": "Aborted", "message": "aborted"}}
     except TaskTimeoutError as exc:
         print(f"plait: {exc}", file=sys.stderr)
         return {"status": "TIMED_OUT", "error": _error(exc, masker=masker)}
     except OutOfMemoryError as exc:
         print(f"plait: {exc}", file=sys.stderr)
-        return {"status": "FAILED", "error": {**_error(exc, masker=masker), "traceback": ""}}
+        return {"status": "FAILED", "error": _error(exc, masker=masker, frames=False)}
     except Exception as exc:  # noqa: BLE001 - the task failed: reported, not raised
         error = _error(exc, masker=masker)
         sink.write(error["traceback"])
@@ -942,10 +959,10 @@ def _expand_dynamic(store: Any, attempt: Attempt, payload: dict[str, Any], sink:
     try:
         dynamic = _call_watched(store, payload, sink, expand, task=payload["name"])
     except AttemptAborted:
-        return {"status": "ABORTED", "error": {"kind": "USER", "type": "Aborted", "message": "aborted"}}
+        return {"status": "ABORTED", "error": {"kind": "ABORTED", "type": "Aborted", "message": "aborted"}}
     except OutOfMemoryError as exc:
         print(f"plait: {exc}", file=sys.stderr)
-        return {"status": "FAILED", "error": {**_error(exc), "traceback": ""}}
+        return {"status": "FAILED", "error": _error(exc, frames=False)}
     except Exception as exc:  # noqa: BLE001 - the body failed: reported, not raised
         return {"status": "FAILED", "error": _error(exc, masker=granted.masker if granted else None)}
     finally:

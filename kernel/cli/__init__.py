@@ -7,6 +7,7 @@ as a module. The others live beside it:
 - `backend`: `plait register`, `plait get ...` and `plait local-cache`;
 - `cluster`: `plait cluster manifests`, a cluster file as Kubernetes resources;
 - `worker`: `plait worker`, the workers of a pool of a `kind: hosts` cluster on this host;
+- `executions`: `plait abort`, with a reason;
 - `build`: `plait build`, the environments of tasks' images, without registering;
 - `secrets`: the `create` and `delete` groups, and `plait create|get|delete secret(s)`;
 - `progress`: the live line of a run; `output`: errors and tables.
@@ -23,6 +24,7 @@ from ..errors import UserError
 from .backend import get_cmd, local_cache_cmd, register_cmd
 from .build import build_cmd
 from .cluster import cluster_cmd
+from .executions import abort_cmd
 from .launch_plans import get_schedule_runs, update_cmd
 from .output import CONTEXT
 from .run import (
@@ -126,6 +128,7 @@ get_cmd.add_command(get_schedule_runs)
 
 main.add_command(cluster_cmd)
 main.add_command(worker_cmd)
+main.add_command(abort_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

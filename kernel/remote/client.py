@@ -336,8 +336,10 @@ class Remote:
         })
         return [RemoteExecution(self, r) for r in items_of(data, "executions")]
 
-    def abort(self, execution: str | RemoteExecution) -> RemoteExecution:
-        return self._act(execution, "abort")
+    def abort(self, execution: str | RemoteExecution, reason: str | None = None) -> RemoteExecution:
+        """Stop a running execution: running nodes stop, the rest do not start, and it ends
+        ABORTED with `reason` (when given) in its error. A 409 if it already ended."""
+        return self._act(execution, "abort", body={"reason": reason} if reason else None)
 
     def relaunch(self, execution: str | RemoteExecution, name: str | None = None) -> RemoteExecution:
         """A new execution of the same entity with the same inputs and settings."""
@@ -347,9 +349,10 @@ class Remote:
         """A new execution that reuses what the failed one completed and runs the rest."""
         return self._act(execution, "recover", name)
 
-    def _act(self, execution: str | RemoteExecution, action: str, name: str | None = None) -> RemoteExecution:
+    def _act(self, execution: str | RemoteExecution, action: str, name: str | None = None, *,
+             body: dict[str, Any] | None = None) -> RemoteExecution:
         eid = execution.id if isinstance(execution, RemoteExecution) else str(execution)
-        body = {"name": name} if name else None
+        body = body or ({"name": name} if name else None)
         record = self._json("POST", f"{API}/executions/{quote(eid, safe='')}/{action}", json_body=body)
         local = execution._local if isinstance(execution, RemoteExecution) else None
         if not isinstance(record, dict) or "id" not in record:

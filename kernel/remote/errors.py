@@ -29,13 +29,25 @@ class BackendBusy(ServerError):
 
 
 class ExecutionFailed(PlaitError):
-    """Outputs were asked of an execution that did not succeed."""
+    """Outputs were asked of an execution that did not succeed.
 
-    def __init__(self, message: str, *, execution_id: str, phase: str, error: Any = None) -> None:
+    With `note_traceback`, the failed task's traceback as the backend recorded it for its
+    author (their own frames, files named as registered) is printed below the message, as a
+    note; the notebook's `%plait` leaves it out, having streamed the task's log already.
+    """
+
+    def __init__(self, message: str, *, execution_id: str, phase: str, error: Any = None,
+                 note_traceback: bool = False) -> None:
         super().__init__(message)
         self.execution_id = execution_id
         self.phase = phase
         self.error = error
+        trace = error.get("traceback") if isinstance(error, dict) else None
+        if note_traceback and isinstance(trace, str) and trace.strip():
+            node = error.get("node")
+            where = f"node {node}" if node else "the task"
+            # `__notes__` rather than add_note(): Python 3.10 has no add_note (and prints no notes).
+            self.__notes__ = [*getattr(self, "__notes__", ()), f"{where} failed on the backend:\n{trace.rstrip()}"]
 
 
 class WaitTimeout(PlaitError, TimeoutError):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..model.times import duration_s
 from ..model.vocab import ENDED, NODE_ENDED, stored_kind
 from .discovery import API
 from .errors import ExecutionFailed, RemoteUserError, ServerError, WaitTimeout
@@ -97,6 +98,11 @@ class RemoteNode:
             record=record,
         )
 
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from the node's start to its end (to now while it runs); None before it starts."""
+        return duration_s(self.record.get("started_at"), self.record.get("ended_at"))
+
 
 def items_of(data: Any, *keys: str) -> list[dict[str, Any]]:
     """A list from a response that is a list, or an object holding one under `keys`."""
@@ -157,6 +163,17 @@ class RemoteExecution:
         return self.record.get("error")
 
     @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to end (to now while it runs); None before it starts.
+
+        The server's count when it sent one, else the same count from the times it sent.
+        """
+        sent = self.record.get("duration_s")
+        if sent is not None:
+            return float(sent)
+        return duration_s(self.record.get("started_at"), self.record.get("ended_at"))
+
+    @property
     def entity(self) -> dict[str, Any]:
         """`{"kind", "name", "version"}` of the task or workflow that runs."""
         return dict(self.record.get("entity") or {})
@@ -198,7 +215,7 @@ class RemoteExecution:
                 )
             raise ExecutionFailed(
                 f"execution {self.id} {self.phase}" + (f": {detail}" if detail else ""),
-                execution_id=self.id, phase=self.phase, error=self.error,
+                execution_id=self.id, phase=self.phase, error=self.error, note_traceback=True,
             )
         if "outputs" not in self.record:  # a row from a list: values come with the execution
             self.refresh()
@@ -298,8 +315,8 @@ class RemoteExecution:
     def _node_done(self, path: str) -> bool:
         return any(n.path == path and n.phase in NODE_ENDED for n in self.nodes())
 
-    def abort(self) -> RemoteExecution:
-        return self.remote.abort(self)
+    def abort(self, reason: str | None = None) -> RemoteExecution:
+        return self.remote.abort(self, reason)
 
     def relaunch(self) -> RemoteExecution:
         return self.remote.relaunch(self)

@@ -455,7 +455,9 @@ def _end(api: Api, execution_id: str, phase: str) -> None:
 
 def test_abort_flags_the_execution_and_tells_the_executor(registered: Api) -> None:
     execution_id = registered.launch("task", ORDERS.describe_order.name, {"count": 1, "item": "x"}).json()["id"]
-    response = registered.client.post(f"/api/v1/executions/{execution_id}/abort")
+    too_long = registered.client.post(f"/api/v1/executions/{execution_id}/abort", json={"reason": "x" * 1001})
+    assert too_long.status_code == 422 and "reason" in too_long.text and registered.executor.aborted == []
+    response = registered.client.post(f"/api/v1/executions/{execution_id}/abort", json={"reason": "stale data"})
     assert response.status_code == 202 and response.json()["abort_requested"] is True
     assert registered.executor.aborted == [execution_id]
     _end(registered, execution_id, "ABORTED")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from plait.remote import Remote, RemoteUserError
@@ -14,8 +15,14 @@ PROGRAM = Path(__file__).parent.parent / "resources" / "lifecycle" / "steps.py"
 
 
 @pytest.fixture(scope="module")
-def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote]:
-    with running_server(tmp_path_factory.mktemp("lifecycle-home")) as server, server.remote() as client:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with running_server(tmp_path_factory.mktemp("lifecycle-home")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def remote(server: Any) -> Iterator[Remote]:
+    with server.remote() as client:
         client.register(str(PROGRAM))
         yield client
 
@@ -39,12 +46,35 @@ def test_abort_stops_a_running_execution(remote: Remote) -> None:
     run.wait(timeout=20)
     assert run.phase == "ABORTED"
     assert time.monotonic() - started < 10
+    assert run.error == {"kind": "ABORTED", "message": "aborted by request"}  # not a USER failure
     (node,) = run.nodes()
     assert node.phase == "ABORTED"
     (attempt,) = node.attempts  # ended, not left RUNNING with no end time
     assert attempt["phase"] == "ABORTED" and attempt["ended_at"] is not None, attempt
-    assert attempt["error"]["message"] == "stopped: the execution was aborted"
+    assert attempt["error"]["message"] == "stopped: the execution was aborted by request"
     assert attempt["error_kind"] is None  # not a USER error
+    with pytest.raises(RemoteUserError, match="already ended as ABORTED; there is nothing to abort"):
+        remote.abort(run.id, reason="too late")
+
+
+def test_the_reason_given_to_abort_is_shown_with_its_error(remote: Remote, server: Any) -> None:
+    from click.testing import CliRunner
+    from plait.cli import main
+
+    task = remote.fetch_task("steps.slow")
+    run = remote.execute(task, {"seconds": 60.0})
+    wait_for(lambda: any(n.phase == "RUNNING" for n in run.nodes()))
+    options = {"remote": {"endpoint": server.url, "token": server.token, "autostart": False}}
+    said = CliRunner().invoke(main, ["abort", run.id, "--reason", "wrong learning rate", "--wait"], obj=options)
+    assert said.exit_code == 0, said.output
+    assert said.output == f"execution {run.id}: ABORTED (wrong learning rate)\n"
+    assert run.refresh().error == {"kind": "ABORTED", "message": "aborted: wrong learning rate"}
+    (attempt,) = run.nodes()[0].attempts
+    assert attempt["error"]["message"] == "stopped: the execution was aborted: wrong learning rate"
+    shown = CliRunner().invoke(main, ["get", "execution", run.id], obj=options, env={"COLUMNS": "200"})
+    assert "error:    aborted: wrong learning rate" in shown.output
+    again = CliRunner().invoke(main, ["abort", run.id], obj=options, env={"COLUMNS": "200"})
+    assert again.exit_code == 1 and "already ended as ABORTED" in again.output
 
 
 def test_relaunch_runs_the_same_inputs_again(remote: Remote) -> None:

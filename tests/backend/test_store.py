@@ -260,8 +260,10 @@ def test_abort_is_requested_on_the_record(db: Database) -> None:
     with db.session() as s:
         execution = launch(s)
         assert not execution.abort_requested
-        assert q.request_abort(s, execution.id).abort_requested
+        assert q.request_abort(s, execution.id, reason="  wrong data  ").abort_requested
         assert q.get_execution(s, execution.id).abort_requested
+        q.request_abort(s, execution.id, reason="a second click")  # the first reason stays
+        assert q.get_execution(s, execution.id).settings["abort_reason"] == "wrong data"
         assert q.set_execution_phase(s, execution.id, "ABORTED").started_at is None
 
 

@@ -289,8 +289,12 @@ def set_execution_phase(
     return _execution(row)
 
 
-def request_abort(session: Session, execution_id: str) -> r.ExecutionRecord:
-    """Flag an execution for abort; its executor stops it. Conflict if it already ended."""
+def request_abort(session: Session, execution_id: str, *, reason: str | None = None) -> r.ExecutionRecord:
+    """Flag an execution for abort; its executor stops it. Conflict if it already ended.
+
+    The reason, when given, is kept in its settings (`abort_reason`) until the executor
+    writes it into the execution's error; a second request keeps the first reason.
+    """
     row = execution_row(session, execution_id, lock=True)
     if row.phase in r.NODE_ENDED:
         raise Conflict(
@@ -298,6 +302,9 @@ def request_abort(session: Session, execution_id: str) -> r.ExecutionRecord:
             kind="execution",
             name=execution_id,
         )
+    reason = (reason or "").strip()
+    if reason and not row.abort_requested:
+        row.settings = {**(row.settings or {}), "abort_reason": reason}  # a new dict: JSON columns track assignment
     row.abort_requested = True
     session.flush()
     return _execution(row)

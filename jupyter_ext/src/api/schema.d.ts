@@ -112,7 +112,7 @@ export interface paths {
         put?: never;
         /**
          * Abort Execution
-         * @description Ask the executor to stop a running execution; 409 if it already ended.
+         * @description Ask the executor to stop a running execution, with an optional reason; 409 if it already ended.
          */
         post: operations["abort_execution"];
         delete?: never;
@@ -834,6 +834,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AbortRequest
+         * @description Why an execution is being aborted; shown in its error once it stops.
+         */
+        AbortRequest: {
+            /**
+             * Reason
+             * @description Why it is aborted, in words (shown with the execution's error).
+             */
+            reason?: string | null;
+        };
         /** Attempt */
         Attempt: {
             /** Cpu Avg */
@@ -843,9 +854,26 @@ export interface components {
             /** Ended At */
             ended_at: string | null;
             /** Error */
-            error: {
+            error: ({
+                /** @description How many frames of `full_traceback` `traceback` leaves out. */
+                folded_frames?: number;
+                /** @description Every frame, plait's own included; present only when `traceback` leaves some out. */
+                full_traceback?: string;
+                /** @description Whose failure: `USER` (the task's code or inputs), `SYSTEM` (a worker was lost), `ABORTED`. */
+                kind?: string;
+                /** @description The exception's message, secrets masked. */
+                message?: string;
+                /** @description For an execution's error: the node that failed. */
+                node?: string;
+                /** @description Whether the task's retries apply to it. */
+                recoverable?: boolean;
+                /** @description The traceback as its author reads it: the frames of their code (and the libraries it called), files named as registered (`workflows/train.py`), chained exceptions kept; every frame when none is the user's. Secrets masked; a long one loses its middle. */
+                traceback?: string;
+                /** @description The exception's class name, e.g. `ValueError`. */
+                type?: string;
+            } & {
                 [key: string]: unknown;
-            } | null;
+            }) | null;
             /** Error Kind */
             error_kind: ("USER" | "SYSTEM") | null;
             /**
@@ -1395,9 +1423,26 @@ export interface components {
             /** @description The task or workflow that runs. */
             entity: components["schemas"]["EntityRef"];
             /** Error */
-            error: {
+            error: ({
+                /** @description How many frames of `full_traceback` `traceback` leaves out. */
+                folded_frames?: number;
+                /** @description Every frame, plait's own included; present only when `traceback` leaves some out. */
+                full_traceback?: string;
+                /** @description Whose failure: `USER` (the task's code or inputs), `SYSTEM` (a worker was lost), `ABORTED`. */
+                kind?: string;
+                /** @description The exception's message, secrets masked. */
+                message?: string;
+                /** @description For an execution's error: the node that failed. */
+                node?: string;
+                /** @description Whether the task's retries apply to it. */
+                recoverable?: boolean;
+                /** @description The traceback as its author reads it: the frames of their code (and the libraries it called), files named as registered (`workflows/train.py`), chained exceptions kept; every frame when none is the user's. Secrets masked; a long one loses its middle. */
+                traceback?: string;
+                /** @description The exception's class name, e.g. `ValueError`. */
+                type?: string;
+            } & {
                 [key: string]: unknown;
-            } | null;
+            }) | null;
             /** Id */
             id: string;
             /** Inputs */
@@ -1563,9 +1608,26 @@ export interface components {
             /** @description The task or workflow that runs. */
             entity: components["schemas"]["EntityRef"];
             /** Error */
-            error: {
+            error: ({
+                /** @description How many frames of `full_traceback` `traceback` leaves out. */
+                folded_frames?: number;
+                /** @description Every frame, plait's own included; present only when `traceback` leaves some out. */
+                full_traceback?: string;
+                /** @description Whose failure: `USER` (the task's code or inputs), `SYSTEM` (a worker was lost), `ABORTED`. */
+                kind?: string;
+                /** @description The exception's message, secrets masked. */
+                message?: string;
+                /** @description For an execution's error: the node that failed. */
+                node?: string;
+                /** @description Whether the task's retries apply to it. */
+                recoverable?: boolean;
+                /** @description The traceback as its author reads it: the frames of their code (and the libraries it called), files named as registered (`workflows/train.py`), chained exceptions kept; every frame when none is the user's. Secrets masked; a long one loses its middle. */
+                traceback?: string;
+                /** @description The exception's class name, e.g. `ValueError`. */
+                type?: string;
+            } & {
                 [key: string]: unknown;
-            } | null;
+            }) | null;
             /** Id */
             id: string;
             /** @description The launch plan used, if any. */
@@ -1776,9 +1838,26 @@ export interface components {
              */
             entity_version: string | null;
             /** Error */
-            error: {
+            error: ({
+                /** @description How many frames of `full_traceback` `traceback` leaves out. */
+                folded_frames?: number;
+                /** @description Every frame, plait's own included; present only when `traceback` leaves some out. */
+                full_traceback?: string;
+                /** @description Whose failure: `USER` (the task's code or inputs), `SYSTEM` (a worker was lost), `ABORTED`. */
+                kind?: string;
+                /** @description The exception's message, secrets masked. */
+                message?: string;
+                /** @description For an execution's error: the node that failed. */
+                node?: string;
+                /** @description Whether the task's retries apply to it. */
+                recoverable?: boolean;
+                /** @description The traceback as its author reads it: the frames of their code (and the libraries it called), files named as registered (`workflows/train.py`), chained exceptions kept; every frame when none is the user's. Secrets masked; a long one loses its middle. */
+                traceback?: string;
+                /** @description The exception's class name, e.g. `ValueError`. */
+                type?: string;
+            } & {
                 [key: string]: unknown;
-            } | null;
+            }) | null;
             /** Inputs */
             inputs: {
                 [key: string]: {
@@ -2582,7 +2661,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AbortRequest"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {
