@@ -12,8 +12,9 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -51,3 +52,53 @@ class Shots:
         path = SCREENSHOTS / f"{self.test}-{self.count:02d}-{what}.png"
         self.page.screenshot(path=str(path))
         return path
+
+
+# What `text_contrast` runs in the page: for the element and each element inside it that holds
+# text of its own (visible, not in a disabled control: WCAG exempts inactive controls), the
+# WCAG contrast ratio of its computed `color` against the colour it is drawn on: the
+# backgrounds of it and its ancestors, composited from the first opaque one down (white, the
+# page's canvas, when none is opaque). A 1x1 canvas turns any CSS colour into sRGB bytes.
+TEXT_CONTRAST = """root => {
+  const ctx = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
+  const rgba = css => {
+    ctx.clearRect(0, 0, 1, 1);
+    ctx.fillStyle = 'transparent';
+    ctx.fillStyle = css;
+    ctx.fillRect(0, 0, 1, 1);
+    const [r, g, b, a] = ctx.getImageData(0, 0, 1, 1).data;
+    return [r, g, b, a / 255];
+  };
+  const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+  const background = el => {
+    const layers = [];
+    for (let n = el; n; n = n.parentElement) {
+      const c = rgba(getComputedStyle(n).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255, 1]);
+  };
+  const luminance = c => c.slice(0, 3).map(v => v / 255)
+    .map(v => v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const css = c => `rgb(${c.slice(0, 3).map(Math.round).join(', ')})`;
+  const owns = el => [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+  const where = el => el.tagName.toLowerCase() +
+    [...el.classList].filter(c => c.startsWith('plait-') || c.startsWith('jp-')).map(c => '.' + c).join('');
+  return [root, ...root.querySelectorAll('*')]
+    .filter(el => owns(el) && el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+    .filter(el => !el.closest(':disabled'))
+    .map(el => {
+      const bg = background(el);
+      const fg = over(rgba(getComputedStyle(el).color), bg);
+      const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+      return {text: el.textContent.trim().slice(0, 60), where: where(el), color: css(fg), background: css(bg),
+              ratio: (hi + 0.05) / (lo + 0.05)};
+    });
+}"""
+
+
+def text_contrast(element: Locator) -> list[dict[str, Any]]:
+    """WCAG contrast of each piece of text in `element`: `{text, where, color, background, ratio}`."""
+    return list(element.evaluate(TEXT_CONTRAST))
