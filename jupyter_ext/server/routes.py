@@ -130,7 +130,8 @@ def dask_target(raw_path: str, raw_query: str = "") -> Forward | Refusal:
     if raw_path == "":
         segments: list[str] = []
     else:
-        parsed = _segments(raw_path, shown)
+        # A worker's page names it by its address, encoded: `info/worker/tls%3A%2F%2F...html`.
+        parsed = _segments(raw_path, shown, encoded_slash=True)
         if isinstance(parsed, Refusal):
             return parsed
         segments = parsed
@@ -140,13 +141,15 @@ def dask_target(raw_path: str, raw_query: str = "") -> Forward | Refusal:
     return Forward("GET", _upstream(["dask", *segments]) + ("/" if not segments else ""), query)
 
 
-def _segments(raw_path: str, shown: str) -> list[str] | Refusal:
+def _segments(raw_path: str, shown: str, encoded_slash: bool = False) -> list[str] | Refusal:
+    """The decoded segments of `raw_path`, or why it cannot be forwarded. With `encoded_slash`
+    a segment may hold an encoded `/` (it stays encoded upstream), never as a `.`/`..` step."""
     if len(raw_path) > MAX_PATH:
         return Refusal(414, "path_too_long", f"the path of {shown} is {len(raw_path)} characters; the "
                        f"lab forwards paths of at most {MAX_PATH}")
     segments = []
     for raw in raw_path.split("/"):
-        problem = _segment_problem(raw)
+        problem = _segment_problem(raw, encoded_slash)
         if problem:
             found = "an empty path segment (a `//` or a trailing `/`)" if raw == "" else \
                 f"the path segment `{raw[:80]}`, which {problem}"
@@ -156,7 +159,7 @@ def _segments(raw_path: str, shown: str) -> list[str] | Refusal:
     return segments
 
 
-def _segment_problem(raw: str) -> str | None:
+def _segment_problem(raw: str, encoded_slash: bool = False) -> str | None:
     """Why the raw path segment `raw` cannot be forwarded, or None."""
     if raw == "":
         return "is empty"
@@ -164,10 +167,10 @@ def _segment_problem(raw: str) -> str | None:
         text = unquote(raw, errors="strict")
     except UnicodeDecodeError:
         return "does not decode to UTF-8 text"
-    bad = sorted(set(text) & _FORBIDDEN)
+    bad = sorted(set(text) & (_FORBIDDEN - {"/"} if encoded_slash else _FORBIDDEN))
     if bad:
         return f"holds {' '.join(f'`{c}`' for c in bad)} once decoded"
-    if text in (".", ".."):
+    if text in (".", "..") or (encoded_slash and any(part in (".", "..") for part in text.split("/"))):
         return "is a relative path step"
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text):
         return "contains a control or invisible character"

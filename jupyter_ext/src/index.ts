@@ -3,25 +3,27 @@
  * executions; main-area views of an entity, an execution and the launch form.
  * `activate` only wires commands and widgets; the widgets live in their files.
  */
-import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILabShell, ILayoutRestorer, IRouter, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import type { ReadonlyJSONObject } from '@lumino/coreutils';
 
 import type { EntityKind } from './api/client';
 import { labClient, labDashboardUrl } from './api/lab';
 import { plaitIcon } from './icons';
-import { Views } from './views';
+import { ViewArgs, Views } from './views';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'plait-jupyterlab:plugin',
   description: 'plait workflows, launch plans and executions in the sidebar',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, IRouter],
   activate: (
     app: JupyterFrontEnd,
     shell: ILabShell,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    router: IRouter | null
   ) => {
     const views = new Views(shell, labClient(), labDashboardUrl());
     const sidebar = views.sidebar();
@@ -43,11 +45,36 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'plait: Open Execution',
       execute: args => views.openExecution(String(args.id))
     });
+    commands.addCommand('plait:open-executions-table', {
+      label: 'plait: Open Executions as a Table',
+      execute: () => views.openExecutionTable()
+    });
+    // Reopens a view from its arguments: what the layout restorer calls on reload.
+    commands.addCommand('plait:open-view', {
+      label: 'plait: Open View',
+      execute: args => views.openView(args as unknown as ViewArgs)
+    });
+    void restorer?.restore(views.tracker, {
+      command: 'plait:open-view',
+      args: widget => (views.argsOf(widget) ?? { view: 'executions' }) as unknown as ReadonlyJSONObject,
+      name: widget => JSON.stringify(views.argsOf(widget) ?? {})
+    });
+    // A shared execution link (`/lab?plait-execution=ID`) opens its view.
+    commands.addCommand('plait:open-execution-link', {
+      execute: () => {
+        const id = new URLSearchParams(window.location.search).get('plait-execution');
+        if (id) {
+          views.openExecution(id);
+        }
+      }
+    });
+    router?.register({ command: 'plait:open-execution-link', pattern: /[?&]plait-execution=[^&#]+/ });
     commands.addCommand('plait:launch', {
       label: 'plait: Launch',
       execute: args => views.openLaunch(args.kind as EntityKind, String(args.name), args.version as string | undefined)
     });
     palette?.addItem({ command: 'plait:open-sidebar', category: 'plait' });
+    palette?.addItem({ command: 'plait:open-executions-table', category: 'plait' });
 
     // `%plait launch` prints the execution id in an element marked for us: make it a link.
     document.addEventListener('click', event => {

@@ -1,6 +1,6 @@
 /** Opens plait's widgets in the shell, one per entity or execution. */
 import { ILabShell } from '@jupyterlab/application';
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -9,17 +9,57 @@ import { ExecutionView } from './execution/ExecutionView';
 import { shortName } from './format';
 import { plaitIcon } from './icons';
 import { LaunchForm } from './launch/LaunchForm';
+import { ExecutionTable } from './sidebar/ExecutionTable';
 import { Sidebar } from './sidebar/Sidebar';
 import { EntityView } from './workflow/EntityView';
 
+/** What reopens a view: the arguments of the `plait:open-view` command, kept by the layout restorer. */
+export type ViewArgs =
+  | { view: 'entity'; kind: EntityKind; name: string; version?: string }
+  | { view: 'execution'; id: string }
+  | { view: 'launch'; kind: EntityKind; name: string; version?: string }
+  | { view: 'executions' };
+
+/** An execution's shareable lab address: the lab opens its view when loaded from it. */
+export function executionLink(id: string, base: string = window.location.origin + labPath()): string {
+  return `${base}?plait-execution=${encodeURIComponent(id)}`;
+}
+
+function labPath(): string {
+  const path = window.location.pathname;
+  const at = path.indexOf('/lab');
+  return at >= 0 ? path.slice(0, at + 4) : path;
+}
+
 export class Views {
   private open = new Map<string, MainAreaWidget>();
+  /** The views open now, for the layout restorer: they come back on reload. */
+  readonly tracker = new WidgetTracker<MainAreaWidget>({ namespace: 'plait-views' });
+  private readonly args = new WeakMap<MainAreaWidget, ViewArgs>();
 
   constructor(
     private readonly shell: ILabShell,
     readonly client: PlaitClient,
     private readonly dashboardUrl?: string
   ) {}
+
+  /** Open the view `args` names (the restorer's and the `plait:open-view` command's entry point). */
+  openView(args: ViewArgs): void {
+    switch (args.view) {
+      case 'entity':
+        return this.openEntity(args.kind, args.name, args.version);
+      case 'execution':
+        return this.openExecution(args.id);
+      case 'launch':
+        return this.openLaunch(args.kind, args.name, args.version);
+      case 'executions':
+        return this.openExecutionTable();
+    }
+  }
+
+  argsOf(widget: MainAreaWidget): ViewArgs | undefined {
+    return this.args.get(widget);
+  }
 
   sidebar(): ReactWidget {
     const widget = ReactWidget.create(
@@ -28,6 +68,7 @@ export class Views {
         dashboardUrl={this.dashboardUrl}
         onOpenEntity={(kind, name) => this.openEntity(kind, name)}
         onOpenExecution={id => this.openExecution(id)}
+        onOpenExecutionTable={() => this.openExecutionTable()}
       />
     );
     widget.id = 'plait-sidebar';
@@ -36,7 +77,7 @@ export class Views {
   }
 
   openEntity(kind: EntityKind, name: string, version?: string): void {
-    this.show(`plait-entity-${kind}-${name}`, `${shortName(name)}`, () => (
+    this.show(`plait-entity-${kind}-${name}`, `${shortName(name)}`, { view: 'entity', kind, name, version }, () => (
       <EntityView
         client={this.client}
         kind={kind}
@@ -50,19 +91,37 @@ export class Views {
   }
 
   openExecution(id: string): void {
-    this.show(`plait-execution-${id}`, id, () => (
+    const key = `plait-execution-${id}`;
+    this.show(key, id, { view: 'execution', id }, () => (
       <ExecutionView
         client={this.client}
         executionId={id}
+        dashboardUrl={this.dashboardUrl}
+        shareUrl={executionLink(id)}
+        onLoaded={execution => {
+          const widget = this.open.get(key);
+          if (widget) {
+            // "train · f3a9c2": what ran first, then which run (the caption has the full names).
+            widget.title.label = `${shortName(execution.entity.name)} · ${id}`;
+            widget.title.caption = `${execution.entity.kind} ${execution.entity.name}, execution ${id} (${execution.phase})`;
+          }
+        }}
         onOpenExecution={other => this.openExecution(other)}
         onOpenWorkflow={(name, version) => this.openEntity('workflow', name, version)}
       />
     ));
   }
 
+  /** Every execution as a sortable table, in the main area. */
+  openExecutionTable(): void {
+    this.show('plait-executions-table', 'Executions', { view: 'executions' }, () => (
+      <ExecutionTable client={this.client} onOpen={id => this.openExecution(id)} />
+    ));
+  }
+
   openLaunch(kind: EntityKind, name: string, version?: string): void {
     const key = `plait-launch-${kind}-${name}`;
-    this.show(key, `Launch ${shortName(name)}`, () => (
+    this.show(key, `Launch ${shortName(name)}`, { view: 'launch', kind, name, version }, () => (
       <LaunchForm
         client={this.client}
         target={{ kind, name, version }}
@@ -75,7 +134,7 @@ export class Views {
     ));
   }
 
-  private show(key: string, label: string, render: () => JSX.Element): void {
+  private show(key: string, label: string, args: ViewArgs, render: () => JSX.Element): void {
     let widget = this.open.get(key);
     if (!widget || widget.isDisposed) {
       const content = ReactWidget.create(render());
@@ -86,8 +145,10 @@ export class Views {
       widget.title.icon = plaitIcon;
       widget.title.closable = true;
       this.open.set(key, widget);
+      this.args.set(widget, args);
       widget.disposed.connect(() => this.open.delete(key));
       this.shell.add(widget, 'main');
+      void this.tracker.add(widget);
     }
     this.shell.activateById(widget.id);
   }

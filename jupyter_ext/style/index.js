@@ -2,3 +2,4 @@ import './base.css';
 import './dag.css';
 import './launch.css';
 import './execution.css';
+import './executions.css';

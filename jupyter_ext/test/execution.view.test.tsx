@@ -96,10 +96,16 @@ interface Call {
   method: string;
   path: string;
   query: URLSearchParams;
+  body?: unknown;
 }
 
 /** A backend in memory: routes by method and path, records every call. */
-function fakeBackend(state: { execution: Execution; nodes: NodeRun[]; logs?: Record<string, LogChunk[]> }) {
+function fakeBackend(state: {
+  execution: Execution;
+  nodes: NodeRun[];
+  logs?: Record<string, LogChunk[]>;
+  dashboard?: boolean;
+}) {
   const calls: Call[] = [];
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
@@ -107,7 +113,7 @@ function fakeBackend(state: { execution: Execution; nodes: NodeRun[]; logs?: Rec
     const parsed = new URL(url, 'http://plait/');
     const path = decodeURIComponent(parsed.pathname.slice(1));
     const method = init.method ?? 'GET';
-    calls.push({ method, path, query: parsed.searchParams });
+    calls.push({ method, path, query: parsed.searchParams, body: init.body ? JSON.parse(String(init.body)) : undefined });
     const id = state.execution.id;
     if (method === 'GET' && path === `executions/${id}`) {
       return json(state.execution);
@@ -123,6 +129,9 @@ function fakeBackend(state: { execution: Execution; nodes: NodeRun[]; logs?: Rec
       return json(
         chunk ?? { execution_id: id, path: logs[1], attempt: 1, offset, next_offset: offset, text: '', complete: false }
       );
+    }
+    if (method === 'GET' && path === 'health') {
+      return json({ status: 'ok', dask_dashboard: state.dashboard === false ? null : 'http://127.0.0.1:8787/status' });
     }
     if (method === 'GET' && path.startsWith('tasks/')) {
       return json(TASK);
@@ -222,6 +231,28 @@ describe('ExecutionView', () => {
     expect(screen.queryByRole('complementary', { name: 'Node n1' })).toBeNull();
   });
 
+  it('links the Dask dashboard from the header and each worker to its page', async () => {
+    const { client } = fakeBackend({ execution: makeExecution(), nodes: makeNodes() });
+    render(<ExecutionView client={client} executionId="ex-1" dashboardUrl="/lab/plait/api/dask/status" />);
+    const link = await screen.findByRole('link', { name: 'Dask dashboard' });
+    expect(link.getAttribute('href')).toBe('/lab/plait/api/dask/status');
+    fireEvent.click(await screen.findByText('n1'));
+    const attempts = await screen.findByRole('table', { name: 'Attempts of n1' });
+    const worker = within(attempts).getByRole('link', { name: 'tcp://w2' });
+    expect(worker.getAttribute('href')).toBe('/lab/plait/api/dask/info/worker/tcp%3A%2F%2Fw2.html');
+    expect(worker.getAttribute('target')).toBe('_blank');
+  });
+
+  it('shows no dashboard links when the backend has no dashboard', async () => {
+    const { client, calls } = fakeBackend({ execution: makeExecution(), nodes: makeNodes(), dashboard: false });
+    render(<ExecutionView client={client} executionId="ex-1" dashboardUrl="/lab/plait/api/dask/status" />);
+    fireEvent.click(await screen.findByText('n1'));
+    const attempts = await screen.findByRole('table', { name: 'Attempts of n1' });
+    await waitFor(() => expect(calls.some(c => c.path === 'health')).toBe(true));
+    expect(screen.queryByRole('link', { name: 'Dask dashboard' })).toBeNull();
+    expect(within(attempts).queryByRole('link')).toBeNull();
+  });
+
   it('shows the pool and worker of each attempt', async () => {
     const { client } = fakeBackend({ execution: makeExecution(), nodes: makeNodes() });
     render(<ExecutionView client={client} executionId="ex-1" />);
@@ -309,7 +340,35 @@ describe('ExecutionView', () => {
     expect(calls.some(c => c.method === 'POST')).toBe(false);
     fireEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
     await waitFor(() => expect(calls.filter(c => c.method === 'POST').map(c => c.path)).toEqual(['executions/ex-1/abort']));
+    expect(calls.find(c => c.method === 'POST')?.body).toBeUndefined();
     await waitFor(() => expect((screen.getByRole('button', { name: 'Abort' }) as HTMLButtonElement).disabled).toBe(true));
+  });
+
+  it('sends the reason typed in the confirmation, on Enter', async () => {
+    const { client, calls } = fakeBackend({ execution: makeExecution(), nodes: makeNodes() });
+    render(<ExecutionView client={client} executionId="ex-1" />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Abort' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Abort ex-1?' });
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Confirm' }));
+    const reason = within(dialog).getByRole('textbox', { name: 'Reason (optional)' });
+    fireEvent.change(reason, { target: { value: '  wrong learning rate ' } });
+    fireEvent.submit(reason);
+    await waitFor(() => expect(calls.filter(c => c.method === 'POST').map(c => c.body)).toEqual([{ reason: 'wrong learning rate' }]));
+  });
+
+  it('shows an aborted execution as aborted, with its reason, not as an error', async () => {
+    const { client } = fakeBackend({
+      execution: makeExecution({
+        phase: 'ABORTED',
+        ended_at: at(5),
+        error: { kind: 'ABORTED', message: 'aborted: wrong learning rate' }
+      }),
+      nodes: makeNodes()
+    });
+    render(<ExecutionView client={client} executionId="ex-1" />);
+    const banner = await screen.findByRole('status', { name: 'Aborted' });
+    expect(banner.textContent).toBe('Aborted: wrong learning rate');
+    expect(screen.queryByText(/ABORTED error/)).toBeNull();
   });
 
   it('stops polling once the execution ended', async () => {

@@ -303,8 +303,15 @@ def test_a_dashboard_redirect_stays_under_the_labs_forward(lab: LabProcess, upst
     assert (code, headers["location"]) == (301, "/plait/api/dask/status")
 
 
+def test_a_workers_page_is_reached_by_its_encoded_address(lab: LabProcess, upstream: Standin) -> None:
+    code, _, _ = send(lab, "GET", "/plait/api/dask/info/worker/tls%3A%2F%2F127.0.0.1%3A40123.html")
+    assert code == 200
+    [seen] = upstream.requests  # the address's `/` stays encoded: one segment, as the dashboard names it
+    assert seen.path == "/api/v1/dask/info/worker/tls%3A%2F%2F127.0.0.1%3A40123.html"
+
+
 @pytest.mark.parametrize("path", ["..%2F..%2Fregister", "../../register", "%2E%2E/health", "status/..%5Cx",
-                                  "status//x", "status%3Fx=1"])
+                                  "status//x", "status%3Fx=1", "info%2F..%2F..%2Fhealth", "info/x%2F%2E%2E%2Fy"])
 def test_dashboard_paths_cannot_leave_the_dashboard(lab: LabProcess, upstream: Standin, path: str) -> None:
     code, _, body = send(lab, "GET", f"/plait/api/dask/{path}")
     assert code == 400, body

@@ -8,6 +8,7 @@ import * as React from 'react';
 
 import type { Execution, PlaitClient, Schemas } from '../api/client';
 import { DagView } from '../dag/DagView';
+import { DashboardLink, useDashboard } from '../dashboard';
 import type { Dag } from '../dag/types';
 import { formatDuration, formatTime } from '../format';
 import { isTerminal, phaseClass } from '../phases';
@@ -34,6 +35,12 @@ export interface ExecutionViewProps {
   executionId: string;
   onOpenExecution?: (id: string) => void;
   onOpenWorkflow?: (name: string, version?: string) => void;
+  /** Where the lab serves the Dask dashboard: linked from the header, and workers' pages from the node panel. */
+  dashboardUrl?: string;
+  /** The execution's shareable lab address: a "Copy link" button copies it. */
+  shareUrl?: string;
+  /** Called when the execution is read and when its phase changes (the tab's title follows it). */
+  onLoaded?: (execution: Execution) => void;
 }
 
 const TABS = ['Nodes', 'Graph', 'Timeline'] as const;
@@ -94,6 +101,13 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
   const tree = React.useMemo(() => nodeTree(nodes), [nodes]);
   const rows = React.useMemo(() => visibleRows(tree, toggled), [tree, toggled]);
   const selectedNode = selected === null ? undefined : nodes.find(n => n.path === selected);
+  const dashboard = useDashboard(client, props.dashboardUrl);
+  const { onLoaded } = props;
+  React.useEffect(() => {
+    if (execution) {
+      onLoaded?.(execution);
+    }
+  }, [execution?.id, execution?.phase, onLoaded]);
 
   if (!execution) {
     return (
@@ -125,6 +139,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           {...props}
           execution={execution}
           now={now}
+          dashboard={dashboard}
           onAborted={() => follower.current?.refresh()}
         />
         {loadError && (
@@ -164,6 +179,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           execution={execution}
           node={selectedNode}
           now={now}
+          dashboardUrl={dashboard ? props.dashboardUrl : undefined}
           onClose={() => setSelected(null)}
         />
       )}
@@ -177,13 +193,49 @@ function entityText(ref: Schemas['EntityRef']): string {
   return `${ref.name}${ref.version ? ` @ ${ref.version}` : ''}`;
 }
 
+/** "Copy link": the execution's lab address to the clipboard, saying "Copied" for a moment. */
+function CopyLink({ url }: { url: string }): JSX.Element {
+  const [copied, setCopied] = React.useState(false);
+  React.useEffect(() => {
+    if (!copied) {
+      return;
+    }
+    const t = setTimeout(() => setCopied(false), 1500);
+    return () => clearTimeout(t);
+  }, [copied]);
+  return (
+    <button
+      type="button"
+      className="jp-Button jp-mod-styled"
+      title={`Copy this execution's link: ${url}`}
+      onClick={() => {
+        // The clipboard API needs a secure context (https or localhost); elsewhere the link is shown to copy.
+        const copy = navigator.clipboard?.writeText(url) ?? Promise.reject(new Error('no clipboard'));
+        copy.then(
+          () => setCopied(true),
+          () => window.prompt('Copy this execution’s link', url)
+        );
+      }}
+    >
+      {copied ? 'Copied' : 'Copy link'}
+    </button>
+  );
+}
+
+/** What an ABORTED error says after "aborted": the reason given, else who asked. */
+function abortReason(message: string): string {
+  const reason = message.match(/^aborted: (.*)$/s);
+  return reason ? reason[1] : message.replace(/^aborted /, '');
+}
+
 function Header(
-  props: ExecutionViewProps & { execution: Execution; now: number; onAborted: () => void }
+  props: ExecutionViewProps & { execution: Execution; now: number; dashboard: boolean; onAborted: () => void }
 ): JSX.Element {
   const { client, execution, onOpenExecution, onOpenWorkflow } = props;
   const terminal = isTerminal(execution.phase);
   const [busy, setBusy] = React.useState<'relaunch' | 'abort' | null>(null);
   const [confirming, setConfirming] = React.useState(false);
+  const [reason, setReason] = React.useState('');
   const [actionError, setActionError] = React.useState<string | null>(null);
   const confirmButton = React.useRef<HTMLButtonElement>(null);
   const error = errorView(execution.error);
@@ -210,7 +262,7 @@ function Header(
     setBusy('abort');
     setActionError(null);
     try {
-      await abort(client, execution.id);
+      await abort(client, execution.id, reason);
       props.onAborted();
     } catch (e) {
       setActionError(`Abort failed: ${messageOf(e)}`);
@@ -233,6 +285,8 @@ function Header(
         </span>
         {execution.abort_requested && !terminal && <span className="plait-ExecutionView-muted">aborting…</span>}
         <span className="plait-ExecutionView-actions">
+          {props.dashboard && props.dashboardUrl && <DashboardLink url={props.dashboardUrl} />}
+          {props.shareUrl && <CopyLink url={props.shareUrl} />}
           <button
             type="button"
             className="jp-Button jp-mod-styled jp-mod-reject"
@@ -254,12 +308,34 @@ function Header(
       {confirming && !terminal && (
         <div role="alertdialog" aria-label={`Abort ${execution.id}?`} className="plait-ExecutionView-confirm">
           <span>Abort {execution.id}? Running nodes are stopped and the rest are not started.</span>
-          <button ref={confirmButton} type="button" className="jp-Button jp-mod-styled jp-mod-warn" onClick={() => void doAbort()}>
-            Confirm
-          </button>
-          <button type="button" className="jp-Button jp-mod-styled" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
+          <form
+            className="plait-ExecutionView-confirm-form"
+            onSubmit={e => {
+              e.preventDefault();
+              void doAbort();
+            }}
+            onKeyDown={e => {
+              if (e.key === 'Escape') {
+                setConfirming(false);
+              }
+            }}
+          >
+            <input
+              type="text"
+              className="jp-mod-styled plait-ExecutionView-reason"
+              aria-label="Reason (optional)"
+              placeholder="Reason (optional)"
+              maxLength={1000}
+              value={reason}
+              onChange={e => setReason(e.target.value)}
+            />
+            <button ref={confirmButton} type="submit" className="jp-Button jp-mod-styled jp-mod-warn">
+              Confirm
+            </button>
+            <button type="button" className="jp-Button jp-mod-styled" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </form>
         </div>
       )}
       {actionError && (
@@ -313,7 +389,14 @@ function Header(
           </>
         )}
       </dl>
-      {error && <ErrorBox error={error} />}
+      {error &&
+        (error.kind === 'ABORTED' ? (
+          <p role="status" aria-label="Aborted" className="plait-ExecutionView-error plait-ExecutionView-aborted">
+            <strong>Aborted</strong>: {abortReason(error.message)}
+          </p>
+        ) : (
+          <ErrorBox error={error} />
+        ))}
       <div className="plait-ExecutionView-io">
         <Values client={client} title="Inputs" values={execution.inputs} />
         <Values

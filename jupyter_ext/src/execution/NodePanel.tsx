@@ -3,6 +3,7 @@
 import * as React from 'react';
 
 import type { Attempt, Entity, Execution, PlaitClient } from '../api/client';
+import { workerPageUrl } from '../dashboard';
 import { formatDuration, formatTime } from '../format';
 import { phaseClass } from '../phases';
 import { getTask, messageOf } from './api';
@@ -24,6 +25,8 @@ export interface NodePanelProps {
   node: NodeRun;
   now: number;
   onClose: () => void;
+  /** The Dask dashboard's status page as the lab serves it: worker addresses link to their pages. */
+  dashboardUrl?: string;
 }
 
 /** What a worker measured of the GPUs visible to it while the attempt ran (NVML): utilisation in %,
@@ -50,7 +53,7 @@ export function gpuUsage(attempts: readonly Attempt[]): Map<number, GpuUsage> {
   return out;
 }
 
-export function NodePanel({ client, execution, node, now, onClose }: NodePanelProps): JSX.Element {
+export function NodePanel({ client, execution, node, now, onClose, dashboardUrl }: NodePanelProps): JSX.Element {
   const heading = React.useRef<HTMLHeadingElement>(null);
   React.useEffect(() => heading.current?.focus(), [node.path]);
   const error = errorView(node.error);
@@ -113,7 +116,20 @@ export function NodePanel({ client, execution, node, now, onClose }: NodePanelPr
                       {err && <span title={err.traceback ?? undefined}>{err.type ? `${err.type}: ` : ''}{err.message}</span>}
                     </td>
                     <td>{a.pool ?? '—'}</td>
-                    <td>{a.worker ?? '—'}</td>
+                    <td>
+                      {a.worker && dashboardUrl ? (
+                        <a
+                          href={workerPageUrl(dashboardUrl, a.worker)}
+                          target="_blank"
+                          rel="noopener noreferrer"
+                          title={`Open the Dask dashboard's page of worker ${a.worker}`}
+                        >
+                          {a.worker}
+                        </a>
+                      ) : (
+                        (a.worker ?? '—')
+                      )}
+                    </td>
                     <td>{formatTime(a.started_at)}</td>
                     <td>{formatTime(a.ended_at)}</td>
                   </tr>
@@ -185,9 +201,18 @@ export function ErrorBox({ error }: { error: NonNullable<ReturnType<typeof error
       </strong>{' '}
       {error.message}
       {error.traceback && (
-        <details>
+        // Open when plait's frames were folded away: what is left is the user's code, short.
+        <details open={error.fullTraceback !== null}>
           <summary>Traceback</summary>
           <pre>{error.traceback}</pre>
+        </details>
+      )}
+      {error.fullTraceback && (
+        <details>
+          <summary title="The full traceback, with the frames of plait's worker and attempt runner">
+            plait frames ({error.foldedFrames})
+          </summary>
+          <pre>{error.fullTraceback}</pre>
         </details>
       )}
     </div>

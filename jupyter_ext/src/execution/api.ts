@@ -42,8 +42,13 @@ export function relaunch(client: PlaitClient, id: string): Promise<Execution> {
   return client.request('post', 'executions/{id}/relaunch', { path: { id } });
 }
 
-export function abort(client: PlaitClient, id: string): Promise<Execution> {
-  return client.request('post', 'executions/{id}/abort', { path: { id } });
+/** Ask the backend to stop an execution; `reason` (optional) is shown with its error. */
+export function abort(client: PlaitClient, id: string, reason?: string): Promise<Execution> {
+  const text = reason?.trim();
+  return client.request('post', 'executions/{id}/abort', {
+    path: { id },
+    ...(text ? { body: { reason: text } } : {})
+  });
 }
 
 async function failure(response: Response, route: string): Promise<ApiError> {

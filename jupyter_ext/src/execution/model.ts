@@ -357,10 +357,14 @@ export interface ErrorView {
   kind: string | null;
   type: string | null;
   message: string;
+  /** The user's frames only (the backend folds plait's away), or every frame when none is the user's. */
   traceback: string | null;
+  /** Every frame, plait's included: present only when `traceback` leaves `foldedFrames` of them out. */
+  fullTraceback: string | null;
+  foldedFrames: number;
 }
 
-/** An error JSON (`{kind, type, message, traceback}`) as its parts. */
+/** An error JSON (`{kind, type, message, traceback, full_traceback, folded_frames}`) as its parts. */
 export function errorView(error: Record<string, unknown> | null | undefined): ErrorView | null {
   if (!error) {
     return null;
@@ -370,7 +374,9 @@ export function errorView(error: Record<string, unknown> | null | undefined): Er
     kind: str(error.kind),
     type: str(error.type),
     message: str(error.message) ?? JSON.stringify(error),
-    traceback: str(error.traceback)
+    traceback: str(error.traceback),
+    fullTraceback: str(error.full_traceback),
+    foldedFrames: typeof error.folded_frames === 'number' ? error.folded_frames : 0
   };
 }
 

@@ -297,7 +297,11 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
           {banner}
         </div>
       )}
-      {context.planProblem && <div className="plait-LaunchForm-hint">{context.planProblem}</div>}
+      {context.planProblem && (
+        <div role="status" className="plait-ExecutionView-error plait-LaunchForm-warning">
+          {context.planProblem}
+        </div>
+      )}
 
       {target.kind === 'workflow' && context.launchPlans.length > 0 && (
         <div className="plait-LaunchForm-field">

@@ -1,50 +1,39 @@
-/** Every execution, newest first: virtualized, paged on scroll, updated live. */
-import { Poll } from '@lumino/polling';
+/**
+ * Every execution, newest first: virtualized, paged on scroll, updated live.
+ *
+ * A row is one line that fits the default sidebar width: phase, the workflow's
+ * (or task's) short name first, then when it started and how long it ran; the
+ * id, the full names and a failed run's error are in its tooltip. While the list
+ * is scrolled, rows arriving on top do not move the rows in view. The list
+ * polls every 1.5 s while it is visible (`useLiveExecutions`), so a run launched anywhere (the CLI, a
+ * notebook, a schedule) shows within 2 s, and stops while it is hidden.
+ */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import * as React from 'react';
 
-import type { ExecutionPhase, PlaitClient } from '../api/client';
-import { formatDuration, formatTime, shortName } from '../format';
-import { EXECUTION_PHASES, isTerminal, phaseClass } from '../phases';
-import { ExecutionPages } from './executions';
+import type { PlaitClient } from '../api/client';
+import { ago, formatDuration, formatTime, shortName } from '../format';
+import { phaseClass } from '../phases';
+import { rowTooltip } from './executions';
+import { ExecutionFilters, useLiveExecutions } from './liveExecutions';
 
-const ROW_HEIGHT = 44;
+const ROW_HEIGHT = 28;
 
 export interface ExecutionListProps {
   client: PlaitClient;
   generation: number;
   onOpen: (id: string) => void;
+  /** Open every execution as a sortable table in the main area. */
+  onOpenTable?: () => void;
 }
 
 export function ExecutionList(props: ExecutionListProps): JSX.Element {
-  const pages = React.useMemo(() => new ExecutionPages(props.client), [props.client]);
-  const [, setVersion] = React.useState(0);
-  const [phase, setPhase] = React.useState<ExecutionPhase | ''>('');
-  const [name, setName] = React.useState('');
   const scroller = React.useRef<HTMLDivElement>(null);
+  const live = useLiveExecutions(props.client, scroller, 'plait:executions');
+  const { pages } = live;
+  const name = live.search.trim();
+  const { phase } = live;
 
-  React.useEffect(() => pages.subscribe(() => setVersion(v => v + 1)), [pages]);
-  React.useEffect(() => {
-    const t = setTimeout(() => pages.setFilter({ search: name.trim() || undefined, phase: phase ? [phase] : [] }), 200);
-    return () => clearTimeout(t);
-  }, [pages, phase, name]);
-
-  // Live updates: refresh the newest page; back off while nothing changes, stop when hidden.
-  React.useEffect(() => {
-    const poll = new Poll({
-      factory: async () => {
-        const changed = await pages.refresh();
-        const active = pages.rows.slice(0, 50).some(e => !isTerminal(e.phase));
-        if (!changed && !active) {
-          throw new Error('unchanged'); // lets Poll back off
-        }
-      },
-      frequency: { interval: 2000, backoff: true, max: 30000 },
-      standby: 'when-hidden',
-      name: 'plait:executions'
-    });
-    return () => poll.dispose();
-  }, [pages]);
   React.useEffect(() => {
     if (props.generation) {
       void pages.refresh();
@@ -52,6 +41,32 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
   }, [pages, props.generation]);
 
   const rows = pages.rows;
+  // Rows that arrive on top while the list is scrolled keep the rows in view where they are.
+  const firstId = React.useRef<string | undefined>(undefined);
+  React.useLayoutEffect(() => {
+    const el = scroller.current;
+    const before = firstId.current;
+    firstId.current = rows[0]?.id;
+    if (!el || !before || el.scrollTop <= 0) {
+      return;
+    }
+    const added = rows.findIndex(e => e.id === before);
+    if (added > 0) {
+      el.scrollTop += added * ROW_HEIGHT;
+    }
+  }, [rows]);
+  const [now, setNow] = React.useState(() => Date.now());
+  React.useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
+  const focusRow = (index: number) => {
+    const target = Math.max(0, Math.min(rows.length - 1, index));
+    virtualizer.scrollToIndex(target);
+    requestAnimationFrame(() =>
+      scroller.current?.querySelector<HTMLButtonElement>(`[data-plait-index="${target}"]`)?.focus()
+    );
+  };
   const virtualizer = useVirtualizer({
     count: rows.length + (pages.complete ? 0 : 1),
     getScrollElement: () => scroller.current,
@@ -68,24 +83,19 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
 
   return (
     <div className="plait-ExecutionList">
-      <div className="plait-ListControls">
-        <input
-          type="search"
-          className="plait-Search"
-          placeholder="Filter by name or id"
-          aria-label="Filter executions by name"
-          value={name}
-          onChange={e => setName(e.target.value)}
-        />
-        <select aria-label="Filter executions by status" value={phase} onChange={e => setPhase(e.target.value as ExecutionPhase | '')}>
-          <option value="">All statuses</option>
-          {EXECUTION_PHASES.map(p => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ExecutionFilters live={live}>
+        {props.onOpenTable && (
+          <button
+            type="button"
+            className="plait-IconButton"
+            aria-label="Open as a table"
+            title="Open every execution as a sortable table"
+            onClick={props.onOpenTable}
+          >
+            ⊞
+          </button>
+        )}
+      </ExecutionFilters>
       {pages.error && (
         <div role="alert" className="plait-Error">
           {pages.error}
@@ -94,7 +104,7 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
       {pages.complete && rows.length === 0 && (
         <div className="plait-Muted" role="status">
           {pages.filtered
-            ? `No executions match${name.trim() ? ` “${name.trim()}”` : ''}${phase ? ` with status ${phase}` : ''}.`
+            ? `No executions match${name ? ` “${name}”` : ''}${phase ? ` with status ${phase}` : ''}.`
             : 'No executions yet: launch one with %plait launch in a notebook, or Launch on a workflow.'}
         </div>
       )}
@@ -118,19 +128,28 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
               >
                 {e ? (
                   <button
-                    className="plait-RowMain"
-                    aria-label={`Open execution ${e.id}, ${e.phase}`}
+                    className="plait-RowMain plait-ExecRow-line"
+                    aria-label={`Open execution ${e.id}, ${e.phase}: ${shortName(e.entity.name)}`}
+                    title={rowTooltip(e)}
                     data-plait-execution={e.id}
+                    data-plait-index={item.index}
                     onClick={() => props.onOpen(e.id)}
+                    onKeyDown={ev => {
+                      if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+                        ev.preventDefault();
+                        focusRow(item.index + (ev.key === 'ArrowDown' ? 1 : -1));
+                      } else if (ev.key === 'Home' || ev.key === 'End') {
+                        ev.preventDefault();
+                        focusRow(ev.key === 'Home' ? 0 : rows.length - 1);
+                      }
+                    }}
                   >
-                    <span className="plait-RowName">
-                      <span className={`plait-Badge ${phaseClass(e.phase)}`}>{e.phase}</span> {e.id}
+                    <span className={`plait-Badge plait-ExecRow-phase ${phaseClass(e.phase)}`}>{e.phase}</span>
+                    <span className="plait-ExecRow-name">{shortName(e.entity.name)}</span>
+                    <span className="plait-ExecRow-when" title={formatTime(e.started_at ?? e.created_at)}>
+                      {ago(e.started_at ?? e.created_at, now)}
                     </span>
-                    <span className="plait-RowMeta" title={`${e.entity.kind} ${e.entity.name} version ${e.entity.version}`}>
-                      {shortName(e.entity.name)} · {e.entity.version.slice(0, 10)}
-                      {e.launch_plan ? ` · ${shortName(e.launch_plan.name)}` : ''} · {formatTime(e.started_at ?? e.created_at)} ·{' '}
-                      {formatDuration(e.duration_s)}
-                    </span>
+                    <span className="plait-ExecRow-duration">{formatDuration(e.duration_s)}</span>
                   </button>
                 ) : (
                   <span className="plait-Muted">Loading more…</span>

@@ -2,6 +2,7 @@
 import * as React from 'react';
 
 import type { EntityKind, PlaitClient } from '../api/client';
+import { DashboardLink, useDashboard } from '../dashboard';
 import { EntityList, KIND_LABEL } from './EntityList';
 import { ExecutionList } from './ExecutionList';
 
@@ -12,39 +13,16 @@ export interface SidebarProps {
   client: PlaitClient;
   onOpenEntity: (kind: EntityKind, name: string) => void;
   onOpenExecution: (id: string) => void;
+  /** Open every execution as a sortable table in the main area. */
+  onOpenExecutionTable?: () => void;
   /** Where the lab serves the Dask dashboard; the link shows while the backend reports one. */
   dashboardUrl?: string;
 }
 
 /** "Dask dashboard", linking to the lab's forward of it, when the backend has a dashboard. */
-function DashboardLink(props: { client: PlaitClient; url: string; generation: number }): JSX.Element | null {
-  const { client, url, generation } = props;
-  const [available, setAvailable] = React.useState(false);
-  React.useEffect(() => {
-    let live = true;
-    client
-      .request('get', 'health')
-      .then(health => live && setAvailable(Boolean(health.dask_dashboard)))
-      .catch(() => live && setAvailable(false));
-    return () => {
-      live = false;
-    };
-  }, [client, generation]);
-  if (!available) {
-    return null;
-  }
-  return (
-    <a
-      className="plait-DashboardLink"
-      href={url}
-      target="_blank"
-      rel="noopener noreferrer"
-      title="Open the Dask dashboard in a new tab"
-      style={{ marginLeft: 'auto', marginRight: 8, fontSize: 'var(--jp-ui-font-size1)', color: 'var(--jp-content-link-color)' }}
-    >
-      Dask dashboard
-    </a>
-  );
+function SidebarDashboardLink(props: { client: PlaitClient; url: string; generation: number }): JSX.Element | null {
+  const available = useDashboard(props.client, props.url, props.generation);
+  return available ? <DashboardLink url={props.url} className="plait-SidebarHeader-dashboard" /> : null;
 }
 
 export function Sidebar(props: SidebarProps): JSX.Element {
@@ -55,7 +33,9 @@ export function Sidebar(props: SidebarProps): JSX.Element {
     <div className="plait-Sidebar">
       <header className="plait-SidebarHeader">
         <h2>plait</h2>
-        {props.dashboardUrl && <DashboardLink client={props.client} url={props.dashboardUrl} generation={generation} />}
+        {props.dashboardUrl && (
+          <SidebarDashboardLink client={props.client} url={props.dashboardUrl} generation={generation} />
+        )}
         <button className="plait-IconButton" aria-label="Refresh" title="Refresh" onClick={() => setGeneration(g => g + 1)}>
           ⟳
         </button>
@@ -86,7 +66,12 @@ export function Sidebar(props: SidebarProps): JSX.Element {
       </div>
       <div role="tabpanel" id={`plait-tabpanel-${tab}`} aria-labelledby={`plait-tab-${tab}`} className="plait-TabPanel">
         {tab === 'executions' ? (
-          <ExecutionList client={props.client} generation={generation} onOpen={props.onOpenExecution} />
+          <ExecutionList
+            client={props.client}
+            generation={generation}
+            onOpen={props.onOpenExecution}
+            onOpenTable={props.onOpenExecutionTable}
+          />
         ) : (
           <EntityList
             key={tab}

@@ -4,6 +4,7 @@
  * Framework-free; the React list renders it through `subscribe`.
  */
 import type { ExecutionPhase, ExecutionSummary as Execution, PlaitClient } from '../api/client';
+import { formatDuration, formatTime } from '../format';
 
 export const PAGE = 200;
 
@@ -147,4 +148,23 @@ export class ExecutionPages {
 function same(a: Execution, b: Execution): boolean {
   return a.phase === b.phase && a.ended_at === b.ended_at && a.started_at === b.started_at &&
     a.duration_s === b.duration_s;
+}
+
+/**
+ * What a row's tooltip says: the id, what ran (and through which launch plan), when, and for a
+ * run that did not succeed the first line of its error, so a failure reads without opening it.
+ */
+export function rowTooltip(e: Execution, time: (iso: string | null | undefined) => string = formatTime): string {
+  const lines = [`${e.id} · ${e.phase}`, `${e.entity.kind === 'task' ? 'task' : 'workflow'} ${e.entity.name}@${e.entity.version}`];
+  if (e.launch_plan) {
+    lines.push(`launch plan ${e.launch_plan.name}`);
+  }
+  lines.push(`started ${time(e.started_at ?? e.created_at)} · ${formatDuration(e.duration_s)}`);
+  const error = e.error as { type?: string; message?: string; node?: string } | null | undefined;
+  if (error?.message) {
+    const first = error.message.split('\n', 1)[0];
+    const text = error.type && !first.startsWith(`${error.type}:`) ? `${error.type}: ${first}` : first;
+    lines.push(`${text.length > 300 ? `${text.slice(0, 299)}…` : text}${error.node ? ` (node ${error.node})` : ''}`);
+  }
+  return lines.join('\n');
 }
