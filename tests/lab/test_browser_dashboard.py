@@ -46,6 +46,13 @@ def test_the_sidebar_links_to_the_dashboard_served_under_the_jupyter_login(
     dashboard.wait_for_function(BOKEH_CONNECTED, timeout=60_000)
     shots.page = dashboard
     shots("dask-dashboard")
+
+    # What dask-labextension reads from a dashboard URL: the list of single plots, then each plot's page.
+    plots = dashboard.request.get(lab.url("plait/api/dask/individual-plots.json"))
+    assert plots.ok and "/individual-task-stream" in plots.json().values(), plots.text()[:300]
+    dashboard.goto(lab.url("plait/api/dask/individual-task-stream"))
+    dashboard.wait_for_function(BOKEH_CONNECTED, timeout=60_000)
+    shots("dask-individual-task-stream")
     context.close()
 
     stranger = browser.new_context()

@@ -254,3 +254,26 @@ def test_from_a_run_to_the_dask_dashboard_and_the_page_of_its_worker(
     assert "/plait/api/dask/info/worker/" in worker_page.url
     expect(worker_page.locator("body")).to_contain_text(worker, timeout=30_000)
     Shots(worker_page, "worker-page")("dask-worker")
+
+
+def test_a_backend_traceback_shows_the_users_frames_first_and_folds_plaits(
+    page: Page, backend: ServerProcess
+) -> None:
+    with backend.remote() as remote:
+        remote.register(str(RESOURCES / "tracebacks" / "pipelines"))
+        run = remote.execute(remote.fetch_task("pipelines.train.train"), {"rate": -1.0}, name="lab-traceback",
+                             wait=True, timeout=120)
+        assert run.phase == "FAILED"
+    open_execution(page, run.id)
+    page.get_by_role("table", name="Nodes").get_by_role("row").filter(has_text="train").first.click()
+    panel = page.get_by_role("complementary", name="Node n0")
+    error = panel.get_by_role("alert")
+    trace = error.locator("details").first
+    expect(trace).to_have_attribute("open", "")  # plait's frames were folded: what is left is short, shown
+    lines = trace.locator("pre").inner_text().splitlines()
+    assert lines[:2] == ["Traceback (most recent call last):", '  File "pipelines/train.py", line 8, in train']
+    assert lines[-1] == "ValueError: learning rate must be positive, got -1.0"
+    folded = error.locator("details").nth(1)
+    expect(folded.locator("summary")).to_have_text(re.compile(r"^plait frames \(\d+\)$"))
+    expect(folded).not_to_have_attribute("open", "")
+    page.shots("user-traceback")
