@@ -216,7 +216,24 @@ RECENT_EXECUTIONS = 10
 
 def _recent(found: list[RecentRecord]) -> list[S.RecentExecution]:
     return [S.RecentExecution(id=e.id, phase=e.phase, created_at=e.created_at,  # type: ignore[arg-type]
-                              duration_s=duration_s(e)) for e in found]
+                              duration_s=duration_s(e), node_path=e.node_path, workflow=e.workflow)
+            for e in found]
+
+
+def _newest_runs(*sources: dict[str, list[RecentRecord]]) -> dict[str, list[RecentRecord]]:
+    """Each name's runs from every source, newest first, one per execution, at most RECENT_EXECUTIONS."""
+    merged: dict[str, list[RecentRecord]] = {}
+    for source in sources:
+        for name, runs in source.items():
+            merged.setdefault(name, []).extend(runs)
+    out: dict[str, list[RecentRecord]] = {}
+    for name, runs in merged.items():
+        unique: dict[str, RecentRecord] = {}
+        for run in runs:
+            unique.setdefault(run.id, run)  # the first source wins
+        newest = sorted(unique.values(), key=lambda run: (run.created_at, run.id), reverse=True)
+        out[name] = newest[:RECENT_EXECUTIONS]
+    return out
 
 
 class DagResponse(SafeJSONResponse):
@@ -272,8 +289,12 @@ def _add_kind_routes(plural: str, kind: str) -> None:
                 s, kind, project, domain, name_contains=name_contains, archived=archived,
                 workflow=workflow, limit=limit + 1, offset=offset,
             )
-            recent = queries.recent_executions(s, kind, project, domain, [f.latest.name for f in found[:limit]],
-                                               per_name=RECENT_EXECUTIONS)
+            names = [f.latest.name for f in found[:limit]]
+            recent = _newest_runs(
+                queries.recent_executions(s, kind, project, domain, names, per_name=RECENT_EXECUTIONS),
+                # A task's runs inside workflows count as its runs too (nothing for a launch plan).
+                queries.recent_node_runs(s, kind, project, domain, names, per_name=RECENT_EXECUTIONS),
+            )
         items = []
         for f in found[:limit]:
             runs = _recent(recent.get(f.latest.name, []))

@@ -252,13 +252,27 @@ class Entity(EntitySummary):
 
 
 class RecentExecution(Response):
-    """One of the latest executions of an entity, for a sparkline in a listing."""
+    """One of the latest executions of an entity, for a sparkline in a listing.
+
+    A task (or workflow) that ran as a node of another execution shows as that
+    execution, with the node's phase, times and path.
+    """
 
     id: str = Field(description="The execution's name; GET /api/v1/executions/{id} has the rest.")
-    phase: ExecutionPhase
+    phase: NodePhase = Field(
+        description="The execution's phase; for a run as a node, the node's (CACHE_HIT: its outputs "
+        "came from the cache)."
+    )
     created_at: dt.datetime
     duration_s: float | None = Field(
         description="Seconds from start to end (or to now while running); null before it starts."
+    )
+    node_path: str | None = Field(
+        None, description="The node that ran the entity within the execution; null when the execution "
+        "ran the entity itself."
+    )
+    workflow: str | None = Field(
+        None, description="With `node_path`: the workflow the execution ran."
     )
 
 
@@ -268,8 +282,9 @@ class EntityListItem(EntitySummary):
     version_count: int
     recent: list[RecentExecution] = Field(
         description="Up to 10 latest executions, newest first, of any version: for a task or "
-        "workflow those that run it (launched directly, through a launch plan, or as a child "
-        "execution), for a launch plan those launched from it."
+        "workflow those that run it (launched directly, through a launch plan, as a child "
+        "execution, or as a node of another workflow's execution), for a launch plan those "
+        "launched from it (directly, on its schedule, or as a launch plan node)."
     )
     last_execution_at: dt.datetime | None = Field(
         description="When the newest of those executions was created; null if there is none."

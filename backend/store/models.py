@@ -153,7 +153,11 @@ class Execution(Base):
 
 class NodeExecution(Base):
     __tablename__ = "node_executions"
-    __table_args__ = (UniqueConstraint("execution_id", "path"),)
+    __table_args__ = (
+        UniqueConstraint("execution_id", "path"),
+        # A task's runs inside workflows, newest first (`queries.recent_node_runs`).
+        Index(None, "entity_name", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     execution_id: Mapped[str] = mapped_column(

@@ -148,13 +148,20 @@ class ExecutionHeader:
 
 @dataclass(frozen=True, slots=True)
 class RecentRecord:
-    """One of the latest executions of an entity (what a listing shows of it)."""
+    """One of the latest executions of an entity (what a listing shows of it).
+
+    For an entity that ran as a node of another execution, the phase and
+    times are the node's, `node_path` its path and `workflow` what the
+    execution ran; both are None for an execution of the entity itself.
+    """
 
     id: str
     phase: str
     created_at: dt.datetime
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
+    node_path: str | None = None
+    workflow: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,8 +205,8 @@ def test_listings_show_the_ten_latest_executions_newest_first(lab: Lab) -> None:
     item = _listing(lab, "workflows")[pair.name]
     assert [r["id"] for r in item["recent"]] == [running, *ids[:1:-1]][:10]
     assert item["recent"][0]["phase"] == "RUNNING" and item["recent"][0]["duration_s"] > 0
-    assert item["recent"][1] == {"id": ids[11], "phase": "SUCCEEDED",
-                                 "created_at": "2024-05-01T12:11:00Z", "duration_s": 11.0}
+    assert item["recent"][1] == {"id": ids[11], "phase": "SUCCEEDED", "created_at": "2024-05-01T12:11:00Z",
+                                 "duration_s": 11.0, "node_path": None, "workflow": None}
     assert item["last_execution_at"] == item["recent"][0]["created_at"]
     quiet = _listing(lab, "workflows")[everything.name]
     assert quiet["recent"] == [] and quiet["last_execution_at"] is None
@@ -228,6 +228,66 @@ def test_launch_plans_list_what_was_launched_from_them(lab: Lab) -> None:
     tasks = _listing(lab, "tasks")
     assert [r["id"] for r in tasks[add.name]["recent"]] == [task]
     assert tasks[double.name]["recent"] == []
+
+
+def _node(lab: Lab, execution: str, path: str, name: str, at: dt.datetime, phase: str, *,
+          kind: str = "task", seconds: float = 0) -> None:
+    """A node of `execution` that ran `name`: created and started at `at`, ended `seconds` later."""
+    with lab.db.session() as s:
+        queries.upsert_node(s, execution, path, entity_name=name, kind=kind, phase="RUNNING", now=at)
+        if phase != "RUNNING":
+            queries.upsert_node(s, execution, path, phase=phase, now=at + dt.timedelta(seconds=seconds))
+
+
+def test_a_task_lists_the_workflow_executions_that_ran_it_as_a_node(lab: Lab) -> None:
+    lab.register(everything, pair_plan, version="v1")
+    alone = lab.run("task", add.name, T0, "SUCCEEDED", seconds=1)
+    _node(lab, alone, "n0", add.name, T0, "SUCCEEDED", seconds=1)  # its own node: counted once
+    first = lab.run("workflow", pair.name, T0 + dt.timedelta(minutes=1), "SUCCEEDED", seconds=9)
+    _node(lab, first, "n0", double.name, T0 + dt.timedelta(minutes=1), "SUCCEEDED", seconds=2)
+    _node(lab, first, "n1", double.name, T0 + dt.timedelta(minutes=1, seconds=1), "CACHE_HIT")
+    _node(lab, first, "n2", add.name, T0 + dt.timedelta(minutes=1, seconds=3), "FAILED", seconds=4)
+    second = lab.run("workflow", pair.name, T0 + dt.timedelta(minutes=2), "RUNNING")
+    _node(lab, second, "n0", double.name, T0 + dt.timedelta(minutes=2), "RUNNING")
+    _node(lab, second, "n2", add.name, T0 + dt.timedelta(minutes=2), "SKIPPED")  # did not run
+    tasks = _listing(lab, "tasks")
+    assert [(r["id"], r["phase"], r["node_path"], r["workflow"], r["duration_s"])
+            for r in tasks[add.name]["recent"]] == [
+        (first, "FAILED", "n2", pair.name, 4.0), (alone, "SUCCEEDED", None, None, 1.0)]
+    assert tasks[add.name]["last_execution_at"] == "2024-05-01T12:01:03Z"
+    # Used twice in one execution, a task shows that execution once, with its newest node.
+    assert [(r["id"], r["phase"], r["node_path"]) for r in tasks[double.name]["recent"]] == [
+        (second, "RUNNING", "n0"), (first, "CACHE_HIT", "n1")]
+    assert tasks[double.name]["recent"][0]["duration_s"] > 0
+
+
+def test_a_workflow_lists_the_executions_that_ran_it_as_a_subworkflow(lab: Lab) -> None:
+    lab.register(everything, pair_plan, version="v1")
+    outer = lab.run("workflow", everything.name, T0, "RUNNING")
+    _node(lab, outer, "n1", pair.name, T0, "SUCCEEDED", kind="workflow", seconds=5)
+    _node(lab, outer, "n0", pair.name, T0, "SUCCEEDED", seconds=1)  # a task node of that name is not it
+    direct = lab.run("workflow", pair.name, T0 + dt.timedelta(hours=1), "SUCCEEDED", seconds=2)
+    workflows = _listing(lab, "workflows")
+    assert [(r["id"], r["node_path"]) for r in workflows[pair.name]["recent"]] == [
+        (direct, None), (outer, "n1")]
+    assert [r["id"] for r in workflows[everything.name]["recent"]] == [outer]
+    assert _listing(lab, "launch_plans")["pair_plan"]["recent"] == []  # a plan's runs name the plan
+
+
+def test_only_the_ten_newest_runs_count_whichever_way_they_ran(lab: Lab) -> None:
+    lab.register(pair, version="v1")
+    direct = [lab.run("task", add.name, T0 + dt.timedelta(minutes=2 * i), "SUCCEEDED") for i in range(8)]
+    inside = []
+    for i in range(8):
+        at = T0 + dt.timedelta(minutes=2 * i + 1)
+        inside.append(lab.run("workflow", pair.name, at, "RUNNING"))
+        _node(lab, inside[-1], "n2", add.name, at, "SUCCEEDED")
+    other = lab.client.post("/api/v1/projects", json={"name": "other"})
+    assert other.status_code in (200, 201)
+    elsewhere = lab.run("workflow", pair.name, T0 + dt.timedelta(hours=1), "RUNNING", project="other")
+    _node(lab, elsewhere, "n2", add.name, T0 + dt.timedelta(hours=1), "SUCCEEDED")
+    newest_first = [run for pair_ in zip(direct, inside, strict=True) for run in pair_][::-1]
+    assert [r["id"] for r in _listing(lab, "tasks")[add.name]["recent"]] == newest_first[:10]
 
 
 def test_executions_of_another_project_or_kind_are_not_counted(lab: Lab) -> None:

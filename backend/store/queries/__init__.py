@@ -56,6 +56,7 @@ from .nodes import (
     list_attempts,
     list_nodes,
     node_entity_versions,
+    recent_node_runs,
     start_attempt,
     upsert_node,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "node_entity_versions",
     "put_bundle",
     "recent_executions",
+    "recent_node_runs",
     "register_entity",
     "release_lease",
     "renew_lease",

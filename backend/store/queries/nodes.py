@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from plait.model.vocab import stored_kind
@@ -13,9 +13,13 @@ from sqlalchemy.orm import Session, aliased
 
 from .. import records as r
 from ..errors import Conflict, InvalidRequest, NotFound
-from ..models import Attempt, Entity, NodeExecution
-from ._common import UNSET, dialect_insert, nonempty, now_or, one_of, rowcount
+from ..models import Attempt, Entity, Execution, NodeExecution
+from ._common import UNSET, dialect_insert, nonempty, now_or, one_of, rowcount, validate_domain
 from .executions import execution_row
+
+NODE_KINDS_OF: dict[str, tuple[str, ...]] = {"task": ("task", "dynamic"), "workflow": ("workflow",)}
+"""The node kinds that run a registered entity of each kind inline, within another execution.
+A launch plan node starts an execution of its own, which names the plan."""
 
 
 def _node(row: NodeExecution) -> r.NodeRecord:
@@ -149,6 +153,56 @@ def node_entity_versions(
             before = [v for v, at in known if at <= n.created_at]
             out[n.path] = before[-1] if before else None
     return out
+
+
+def recent_node_runs(
+    session: Session, kind: str, project: str, domain: str, names: Iterable[str], *, per_name: int = 10
+) -> dict[str, list[r.RecentRecord]]:
+    """The `per_name` newest executions that ran each named task (or workflow) as one of their
+    nodes, newest first, in one query: what `recent_executions` misses of an entity that
+    mostly runs inside workflows.
+
+    An execution counts once per entity, with its newest node running it (a task used twice
+    in a workflow is one run); an execution of the entity itself is left out (it is the
+    entity's own), and so are skipped nodes, which did not run. Each record has the node's
+    phase and times, its path and the name of the workflow the execution ran.
+    """
+    one_of("entity kind", kind, r.STORED_KINDS)
+    validate_domain(domain)
+    wanted = sorted(set(names))
+    node_kinds = NODE_KINDS_OF.get(kind, ())
+    if not wanted or not node_kinds:
+        return {}
+    newest_in_execution = func.row_number().over(
+        partition_by=(NodeExecution.entity_name, NodeExecution.execution_id),
+        order_by=(NodeExecution.created_at.desc(), NodeExecution.id.desc()),
+    )
+    nodes = (
+        select(NodeExecution.entity_name.label("name"), NodeExecution.execution_id, NodeExecution.path,
+               NodeExecution.phase, NodeExecution.created_at, NodeExecution.started_at,
+               NodeExecution.ended_at, NodeExecution.id, Execution.entity_name.label("workflow"),
+               newest_in_execution.label("nth"))
+        .join(Execution, Execution.id == NodeExecution.execution_id)
+        .where(
+            Execution.project == project, Execution.domain == domain,
+            NodeExecution.entity_name.in_(wanted), NodeExecution.kind.in_(node_kinds),
+            NodeExecution.phase != r.SKIPPED,
+            or_(Execution.entity_kind != kind, Execution.entity_name != NodeExecution.entity_name),
+        )
+        .subquery()
+    )
+    rank = func.row_number().over(
+        partition_by=nodes.c.name, order_by=(nodes.c.created_at.desc(), nodes.c.id.desc())
+    )
+    ranked = select(nodes, rank.label("rank")).where(nodes.c.nth == 1).subquery()
+    query = select(ranked).where(ranked.c.rank <= per_name).order_by(ranked.c.name, ranked.c.rank)
+    found: dict[str, list[r.RecentRecord]] = {}
+    for row in session.execute(query):
+        found.setdefault(row.name, []).append(r.RecentRecord(
+            id=row.execution_id, phase=row.phase, created_at=row.created_at, started_at=row.started_at,
+            ended_at=row.ended_at, node_path=row.path, workflow=row.workflow,
+        ))
+    return found
 
 
 def get_node(session: Session, execution_id: str, path: str) -> r.NodeRecord:

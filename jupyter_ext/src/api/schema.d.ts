@@ -1287,7 +1287,7 @@ export interface components {
             project: string;
             /**
              * Recent
-             * @description Up to 10 latest executions, newest first, of any version: for a task or workflow those that run it (launched directly, through a launch plan, or as a child execution), for a launch plan those launched from it.
+             * @description Up to 10 latest executions, newest first, of any version: for a task or workflow those that run it (launched directly, through a launch plan, as a child execution, or as a node of another workflow's execution), for a launch plan those launched from it (directly, on its schedule, or as a launch plan node).
              */
             recent: components["schemas"]["RecentExecution"][];
             /** Version */
@@ -2060,6 +2060,9 @@ export interface components {
         /**
          * RecentExecution
          * @description One of the latest executions of an entity, for a sparkline in a listing.
+         *
+         *     A task (or workflow) that ran as a node of another execution shows as that
+         *     execution, with the node's phase, times and path.
          */
         RecentExecution: {
             /**
@@ -2078,10 +2081,21 @@ export interface components {
              */
             id: string;
             /**
+             * Node Path
+             * @description The node that ran the entity within the execution; null when the execution ran the entity itself.
+             */
+            node_path?: string | null;
+            /**
              * Phase
+             * @description The execution's phase; for a run as a node, the node's (CACHE_HIT: its outputs came from the cache).
              * @enum {string}
              */
-            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT";
+            /**
+             * Workflow
+             * @description With `node_path`: the workflow the execution ran.
+             */
+            workflow?: string | null;
         };
         /**
          * RegisterRequest

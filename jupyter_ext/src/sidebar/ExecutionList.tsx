@@ -8,6 +8,7 @@
  * polls every 1.5 s while it is visible (`useLiveExecutions`), so a run launched anywhere (the CLI, a
  * notebook, a schedule) shows within 2 s, and stops while it is hidden.
  */
+import { tableRowsIcon } from '@jupyterlab/ui-components';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import * as React from 'react';
 
@@ -92,7 +93,7 @@ export function ExecutionList(props: ExecutionListProps): JSX.Element {
             title="Open every execution as a sortable table"
             onClick={props.onOpenTable}
           >
-            ⊞
+            <tableRowsIcon.react tag="span" className="plait-IconButton-icon" />
           </button>
         )}
       </ExecutionFilters>

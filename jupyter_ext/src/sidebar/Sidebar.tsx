@@ -1,4 +1,5 @@
 /** The plait sidebar: registered entities and executions, one tab each. */
+import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { EntityKind, PlaitClient } from '../api/client';
@@ -37,7 +38,7 @@ export function Sidebar(props: SidebarProps): JSX.Element {
           <SidebarDashboardLink client={props.client} url={props.dashboardUrl} generation={generation} />
         )}
         <button className="plait-IconButton" aria-label="Refresh" title="Refresh" onClick={() => setGeneration(g => g + 1)}>
-          ⟳
+          <refreshIcon.react tag="span" className="plait-IconButton-icon" />
         </button>
       </header>
       <div role="tablist" aria-label="plait lists" className="plait-Tabs">

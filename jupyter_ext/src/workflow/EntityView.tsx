@@ -1,15 +1,17 @@
 /**
- * A registered workflow, task or launch plan: versions, the DAG, recent
- * executions and a Launch button.
+ * A registered workflow, task or launch plan: versions, the docstring and
+ * interface, a task's run settings, a workflow's launch plans, the DAG,
+ * recent executions and a Launch button.
  */
 import * as React from 'react';
 
 import type { Entity, EntityKind, EntitySummary, ExecutionSummary, PlaitClient } from '../api/client';
 import { DagView } from '../dag/DagView';
 import type { Dag } from '../dag/types';
-import { formatDuration, formatTime, shortName } from '../format';
-import { phaseClass } from '../phases';
+import { formatTime, shortName } from '../format';
+import { Docstring, Interface, NodeRuns, RunsTable, TaskSettings, WorkflowLaunchPlans } from './EntitySpec';
 import { LaunchPlanSchedule } from './LaunchPlanSchedule';
+import { docstring } from './spec';
 
 const PLURAL = { workflow: 'workflows', task: 'tasks', launch_plan: 'launch_plans' } as const;
 const LABEL: Record<EntityKind, string> = { workflow: 'Workflow', task: 'Task', launch_plan: 'Launch plan' };
@@ -119,6 +121,12 @@ export function EntityView(props: EntityViewProps): JSX.Element {
           onOpenExecution={props.onOpenExecution}
         />
       )}
+      {entity && docstring(spec) !== (entity.description ?? '').trim() && <Docstring spec={spec} />}
+      {entity && <Interface spec={spec} kind={kind} />}
+      {entity && kind === 'task' && <TaskSettings spec={spec} />}
+      {kind === 'workflow' && (
+        <WorkflowLaunchPlans client={client} workflow={name} onOpen={plan => props.onOpenEntity('launch_plan', plan)} />
+      )}
       <section aria-label="DAG" className="plait-Section">
         <h2>Graph</h2>
         <div className="plait-EntityDag">
@@ -127,38 +135,20 @@ export function EntityView(props: EntityViewProps): JSX.Element {
       </section>
       <section aria-label="Recent executions" className="plait-Section">
         <h2>Recent executions</h2>
-        {runs && runs.length === 0 && <div className="plait-Muted">Not launched yet.</div>}
+        {runs && runs.length === 0 && (
+          <div className="plait-Muted">{kind === 'launch_plan' ? 'Not launched yet.' : 'Not launched by itself yet.'}</div>
+        )}
         {runs && runs.length > 0 && (
-          <table className="plait-Table">
-            <thead>
-              <tr>
-                <th>Execution</th>
-                <th>Status</th>
-                <th>Version</th>
-                <th>Started</th>
-                <th>Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.map(r => (
-                <tr key={r.id}>
-                  <td>
-                    <button className="plait-Link" onClick={() => props.onOpenExecution(r.id)}>
-                      {r.id}
-                    </button>
-                  </td>
-                  <td>
-                    <span className={`plait-Badge ${phaseClass(r.phase)}`}>{r.phase}</span>
-                  </td>
-                  <td>{r.entity.version}</td>
-                  <td>{formatTime(r.started_at ?? r.created_at)}</td>
-                  <td>{formatDuration(r.duration_s)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <RunsTable
+            runs={runs}
+            onOpenExecution={props.onOpenExecution}
+            after={[{ header: 'Version', cell: r => r.entity.version }]}
+          />
         )}
       </section>
+      {kind !== 'launch_plan' && (
+        <NodeRuns client={client} kind={kind} name={name} onOpenExecution={props.onOpenExecution} />
+      )}
     </div>
   );
 }
