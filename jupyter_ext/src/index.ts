@@ -73,6 +73,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'plait: Launch',
       execute: args => views.openLaunch(args.kind as EntityKind, String(args.name), args.version as string | undefined)
     });
+    commands.addCommand('plait:relaunch-with-changes', {
+      label: 'plait: Relaunch with Changes',
+      caption: 'Open the launch form filled with an execution\'s inputs and settings',
+      execute: async args => views.relaunchWithChanges(await views.client.request('get', 'executions/{id}', { path: { id: String(args.id) } }))
+    });
     palette?.addItem({ command: 'plait:open-sidebar', category: 'plait' });
     palette?.addItem({ command: 'plait:open-executions-table', category: 'plait' });
 

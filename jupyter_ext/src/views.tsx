@@ -4,7 +4,7 @@ import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { EntityKind, PlaitClient } from './api/client';
+import type { EntityKind, Execution, PlaitClient } from './api/client';
 import { ExecutionView } from './execution/ExecutionView';
 import { shortName } from './format';
 import { plaitIcon } from './icons';
@@ -17,7 +17,7 @@ import { EntityView } from './workflow/EntityView';
 export type ViewArgs =
   | { view: 'entity'; kind: EntityKind; name: string; version?: string }
   | { view: 'execution'; id: string }
-  | { view: 'launch'; kind: EntityKind; name: string; version?: string }
+  | { view: 'launch'; kind: EntityKind; name: string; version?: string; fromExecution?: string }
   | { view: 'executions' };
 
 /** An execution's shareable lab address: the lab opens its view when loaded from it. */
@@ -51,7 +51,7 @@ export class Views {
       case 'execution':
         return this.openExecution(args.id);
       case 'launch':
-        return this.openLaunch(args.kind, args.name, args.version);
+        return this.openLaunch(args.kind, args.name, args.version, args.fromExecution);
       case 'executions':
         return this.openExecutionTable();
     }
@@ -108,6 +108,7 @@ export class Views {
         }}
         onOpenExecution={other => this.openExecution(other)}
         onOpenWorkflow={(name, version) => this.openEntity('workflow', name, version)}
+        onRelaunchWithChanges={execution => this.relaunchWithChanges(execution)}
       />
     ));
   }
@@ -119,12 +120,18 @@ export class Views {
     ));
   }
 
-  openLaunch(kind: EntityKind, name: string, version?: string): void {
-    const key = `plait-launch-${kind}-${name}`;
-    this.show(key, `Launch ${shortName(name)}`, { view: 'launch', kind, name, version }, () => (
+  /**
+   * The launch form, empty or (with `fromExecution`) filled from that execution:
+   * one form per entity, and one per execution it starts from.
+   */
+  openLaunch(kind: EntityKind, name: string, version?: string, fromExecution?: string): void {
+    const key = `plait-launch-${kind}-${name}${fromExecution ? `-from-${fromExecution}` : ''}`;
+    const args: ViewArgs = { view: 'launch', kind, name, version, ...(fromExecution ? { fromExecution } : {}) };
+    this.show(key, `Launch ${shortName(name)}`, args, () => (
       <LaunchForm
         client={this.client}
         target={{ kind, name, version }}
+        fromExecution={fromExecution}
         onLaunched={execution => {
           this.open.get(key)?.close();
           this.openExecution(execution.id);
@@ -132,6 +139,12 @@ export class Views {
         onCancel={() => this.open.get(key)?.close()}
       />
     ));
+  }
+
+  /** "Relaunch with changes": the launch form of what the execution ran (its launch plan, if any), filled from it. */
+  relaunchWithChanges(execution: Pick<Execution, 'id' | 'entity' | 'launch_plan'>): void {
+    const { kind, name, version } = execution.launch_plan ?? execution.entity;
+    this.openLaunch(kind, name, version, execution.id);
   }
 
   private show(key: string, label: string, args: ViewArgs, render: () => JSX.Element): void {

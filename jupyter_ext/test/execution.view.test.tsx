@@ -389,8 +389,8 @@ describe('ExecutionView', () => {
     await screen.findByRole('table', { name: 'Nodes' });
 
     fireEvent.click(screen.getByRole('tab', { name: 'Timeline' }));
-    expect(screen.getByRole('button', { name: 'n0: SUCCEEDED, 2.0 s' })).toBeTruthy();
-    fireEvent.click(screen.getByRole('button', { name: /^n1: RUNNING, / }));
+    expect(screen.getByRole('button', { name: 'load (n0): SUCCEEDED, 2.0 s' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: /^fit \(n1\): RUNNING, / }));
     expect(await screen.findByRole('complementary', { name: 'Node n1' })).toBeTruthy();
 
     fireEvent.click(screen.getByRole('tab', { name: 'Graph' }));

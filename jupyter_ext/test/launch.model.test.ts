@@ -200,7 +200,7 @@ describe('launch plans', () => {
   it('reads a launch plan spec', () => {
     expect(plan).toEqual({
       name: 'wf_fixed', version: 'v7', workflow: 'kinds.wf', defaultInputs: { b: 7 }, fixedInputs: { a: 1 },
-      maxParallelism: 3, overwriteCache: false, labels: { team: 'ml' }
+      maxParallelism: 3, overwriteCache: false, labels: { team: 'ml' }, annotations: {}, rawOutputPrefix: null
     });
     expect(launchPlanInfo(WF_FIXED_SPEC).version).toBe('6d59cdca96d6f3a6');
   });
@@ -407,7 +407,10 @@ describe('settings', () => {
 
   it('starts from the launch plan', () => {
     const plan = { ...launchPlanInfo(WF_FIXED_SPEC), overwriteCache: true };
-    expect(initialSettings(plan)).toEqual({ name: '', overwriteCache: true, maxParallelism: '', envs: [], labels: [] });
+    expect(initialSettings(plan)).toEqual({
+      name: '', overwriteCache: true, maxParallelism: '', envs: [], labels: [], annotations: [], rawOutputPrefix: '',
+      interruptible: ''
+    });
   });
 
   it('checks the execution name and max parallelism', () => {

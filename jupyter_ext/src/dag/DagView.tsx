@@ -3,8 +3,10 @@
  *
  * Nodes are coloured by kind, or by live phase when `phases` is given (the
  * kind stays visible as a stripe and a sub-line). Subworkflows, launch plans
- * and branches expand in place. Layout (ELK) runs only when the DAG or the
- * set of expanded nodes changes; phase and selection changes only recolour.
+ * and branches expand in place, and the view then fits the new layout (an
+ * expanded subworkflow is often wider than the viewport). Layout (ELK) runs
+ * only when the DAG or the set of expanded nodes changes; phase and selection
+ * changes only recolour.
  */
 import * as React from 'react';
 
@@ -141,12 +143,8 @@ export function DagView(props: DagViewProps): JSX.Element {
   const size = useSize(canvas);
   const height = sizing === 'content' ? contentHeight(layout, size.width, maxHeight) : size.height;
 
-  // Until the user pans, zooms or expands, the view follows the viewport's size.
+  // Until the user pans or zooms, the view follows the viewport's size.
   const interacted = React.useRef(false);
-  // Where the node being expanded or collapsed sits on screen, to keep it there.
-  const anchor = React.useRef<{ path: string; x: number; y: number } | null>(null);
-  const viewRef = React.useRef<View | null>(view);
-  viewRef.current = view;
   const sizeRef = React.useRef({ width: size.width, height });
   sizeRef.current = { width: size.width, height };
 
@@ -159,17 +157,10 @@ export function DagView(props: DagViewProps): JSX.Element {
         if (!live) {
           return;
         }
-        const a = anchor.current;
-        const v = viewRef.current;
-        const box = a && next.boxes.find(b => b.role === 'node' && b.path === a.path);
-        if (a && v && box) {
-          setView({ k: v.k, x: a.x - box.x * v.k, y: a.y - box.y * v.k });
-        } else {
-          const { width } = sizeRef.current;
-          const h = sizing === 'content' ? contentHeight(next, width, maxHeight) : sizeRef.current.height;
-          setView(fitView(next, width, h));
-        }
-        anchor.current = null;
+        // A new layout (a first one, or after an expand or collapse) is shown whole.
+        const { width } = sizeRef.current;
+        const h = sizing === 'content' ? contentHeight(next, width, maxHeight) : sizeRef.current.height;
+        setView(fitView(next, width, h));
         setLayout(next);
         setPending(false);
       },
@@ -200,11 +191,8 @@ export function DagView(props: DagViewProps): JSX.Element {
     }
   }, []);
   const onToggle = React.useCallback((box: LayoutBox) => {
-    interacted.current = true;
-    const v = viewRef.current;
-    if (v) {
-      anchor.current = { path: box.path, x: v.x + box.x * v.k, y: v.y + box.y * v.k };
-    }
+    // The new layout is fitted, and then follows the viewport's size again until the user pans or zooms.
+    interacted.current = false;
     setExpanded(prev => {
       const next = new Set(prev);
       if (next.has(box.path)) {

@@ -1,8 +1,10 @@
 /**
  * One execution, as the Flyte console shows it: a header (phase, entity,
  * timings, inputs, outputs, error, Relaunch and Abort), then Nodes, Graph and
- * Timeline tabs; a node opens a side panel with its attempts, values, logs,
- * task and resource use. Follows the execution live until it ends.
+ * Timeline tabs; a node opens a side panel with its attempts, logs, values,
+ * task and resource use. Follows the execution live until it ends. A failed
+ * execution opens on the node that failed, and its error links to that node's
+ * log; closing the panel (Escape) puts focus back on the node it showed.
  */
 import * as React from 'react';
 
@@ -16,6 +18,7 @@ import { abort, getDag, getExecution, getNodes, messageOf, relaunch } from './ap
 import {
   errorView,
   executionDuration,
+  failedNodePath,
   follow,
   Follower,
   isHiddenElement,
@@ -23,9 +26,12 @@ import {
   NodeRun,
   phaseByPath,
   progressKey,
-  visibleRows
+  revealPath,
+  TreeRow,
+  visibleRows,
+  wrapPoints
 } from './model';
-import { ErrorBox, NodePanel } from './NodePanel';
+import { ErrorBox, NodePanel, PanelFocus } from './NodePanel';
 import { NodeTable } from './NodeTable';
 import { Timeline } from './Timeline';
 import { Values } from './Values';
@@ -41,6 +47,8 @@ export interface ExecutionViewProps {
   shareUrl?: string;
   /** Called when the execution is read and when its phase changes (the tab's title follows it). */
   onLoaded?: (execution: Execution) => void;
+  /** "Relaunch with changes": open the launch form filled from this execution (no button without it). */
+  onRelaunchWithChanges?: (execution: Execution) => void;
 }
 
 const TABS = ['Nodes', 'Graph', 'Timeline'] as const;
@@ -67,15 +75,29 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
   const [loadError, setLoadError] = React.useState<string | null>(null);
   const [tab, setTab] = React.useState<Tab>('Nodes');
   const [selected, setSelected] = React.useState<string | null>(null);
+  // Where the node panel puts focus when it opens, and a count that asks it again.
+  const [panelFocus, setPanelFocus] = React.useState<{ to: PanelFocus; seq: number }>({ to: 'heading', seq: 0 });
   const [toggled, setToggled] = React.useState<ReadonlySet<string>>(new Set());
   const follower = React.useRef<Follower | null>(null);
   const root = React.useRef<HTMLDivElement>(null);
+  // The node whose panel was just closed: focus goes back to it in the open tab.
+  const closedPath = React.useRef<string | null>(null);
+
+  /** Open a node's panel, opening the groups it is in, and put focus where `to` says. */
+  const select = React.useCallback((path: string, to: PanelFocus = 'heading', rows?: readonly TreeRow[]) => {
+    if (rows) {
+      setToggled(prev => revealPath(rows, prev, path));
+    }
+    setSelected(path);
+    setPanelFocus(f => ({ to, seq: f.seq + 1 }));
+  }, []);
 
   React.useEffect(() => {
     setExecution(null);
     setNodes([]);
     setSelected(null);
     setLoadError(null);
+    let first = true;
     const f = follow({
       name: `plait:execution:${executionId}`,
       fetch: () => Promise.all([getExecution(client, executionId), getNodes(client, executionId)]),
@@ -83,6 +105,12 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
         setExecution(e);
         setNodes(n);
         setLoadError(null);
+        // A failed execution opens on the node that failed (without taking focus from where the user is).
+        const failed = first ? failedNodePath(e, n) : null;
+        first = false;
+        if (failed) {
+          select(failed, 'none', nodeTree(n));
+        }
       },
       done: ([e]) => isTerminal(e.phase),
       key: ([e, n]) => progressKey(e, n),
@@ -101,7 +129,24 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
   const tree = React.useMemo(() => nodeTree(nodes), [nodes]);
   const rows = React.useMemo(() => visibleRows(tree, toggled), [tree, toggled]);
   const selectedNode = selected === null ? undefined : nodes.find(n => n.path === selected);
+  const failedPath = React.useMemo(() => (execution ? failedNodePath(execution, nodes) : null), [execution, nodes]);
   const dashboard = useDashboard(client, props.dashboardUrl);
+
+  // After Escape or × closed the panel, focus returns to the node's row (or graph node, or bar) in the open tab.
+  React.useEffect(() => {
+    const path = closedPath.current;
+    if (selected !== null || path === null) {
+      return;
+    }
+    closedPath.current = null;
+    const panel = root.current?.querySelector('.plait-ExecutionView-tabpanel');
+    const at = [...(panel?.querySelectorAll<HTMLElement | SVGElement>('[data-path]') ?? [])].find(
+      el => el.getAttribute('data-path') === path
+    );
+    const focusable = at && at.tabIndex >= 0 ? at : at?.querySelector<HTMLElement | SVGElement>('[tabindex="0"]');
+    // Not shown in this tab (inside a collapsed group or subworkflow): the tab itself.
+    (focusable ?? root.current?.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]'))?.focus();
+  }, [selected]);
   const { onLoaded } = props;
   React.useEffect(() => {
     if (execution) {
@@ -141,6 +186,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           now={now}
           dashboard={dashboard}
           onAborted={() => follower.current?.refresh()}
+          showLog={failedPath ? { path: failedPath, onShow: () => select(failedPath, 'log', tree) } : undefined}
         />
         {loadError && (
           <p role="alert" className="plait-ExecutionView-error-text">
@@ -154,7 +200,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
               toggled={toggled}
               onToggle={toggle}
               selected={selected}
-              onSelect={setSelected}
+              onSelect={select}
               now={now}
             />
           )}
@@ -164,11 +210,11 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
               execution={execution}
               nodes={nodes}
               selected={selected}
-              onSelect={setSelected}
+              onSelect={select}
             />
           )}
           {tab === 'Timeline' && (
-            <Timeline execution={execution} rows={rows} now={now} selected={selected} onSelect={setSelected} />
+            <Timeline execution={execution} rows={rows} now={now} selected={selected} onSelect={select} />
           )}
         </Tabs>
       </div>
@@ -180,7 +226,12 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           node={selectedNode}
           now={now}
           dashboardUrl={dashboard ? props.dashboardUrl : undefined}
-          onClose={() => setSelected(null)}
+          focus={panelFocus.to}
+          focusSeq={panelFocus.seq}
+          onClose={() => {
+            closedPath.current = selectedNode.path;
+            setSelected(null);
+          }}
         />
       )}
     </div>
@@ -191,6 +242,20 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
 
 function entityText(ref: Schemas['EntityRef']): string {
   return `${ref.name}${ref.version ? ` @ ${ref.version}` : ''}`;
+}
+
+/** Text that may wrap after `.`, `-`, `/`, `@` and `_` (long names, versions and ids), not mid-word. */
+function Breakable({ text }: { text: string }): JSX.Element {
+  return (
+    <>
+      {wrapPoints(text).map((part, i) => (
+        <React.Fragment key={i}>
+          {i > 0 && <wbr />}
+          {part}
+        </React.Fragment>
+      ))}
+    </>
+  );
 }
 
 /** "Copy link": the execution's lab address to the clipboard, saying "Copied" for a moment. */
@@ -229,7 +294,14 @@ function abortReason(message: string): string {
 }
 
 function Header(
-  props: ExecutionViewProps & { execution: Execution; now: number; dashboard: boolean; onAborted: () => void }
+  props: ExecutionViewProps & {
+    execution: Execution;
+    now: number;
+    dashboard: boolean;
+    onAborted: () => void;
+    /** The failed node the error banner links to the log of. */
+    showLog?: { path: string; onShow: () => void };
+  }
 ): JSX.Element {
   const { client, execution, onOpenExecution, onOpenWorkflow } = props;
   const terminal = isTerminal(execution.phase);
@@ -303,6 +375,16 @@ function Header(
           >
             Relaunch
           </button>
+          {props.onRelaunchWithChanges && (
+            <button
+              type="button"
+              className="jp-Button jp-mod-styled"
+              title="Open the launch form with this execution's inputs and settings"
+              onClick={() => props.onRelaunchWithChanges?.(execution)}
+            >
+              Relaunch with changes
+            </button>
+          )}
         </span>
       </div>
       {confirming && !terminal && (
@@ -353,14 +435,14 @@ function Header(
               title={`Open workflow ${entity.name}`}
               onClick={() => onOpenWorkflow(entity.name, entity.version || undefined)}
             >
-              {entityText(entity)}
+              <Breakable text={entityText(entity)} />
             </button>
           ) : (
-            entityText(entity)
+            <Breakable text={entityText(entity)} />
           )}
         </dd>
         <dt>Launch plan</dt>
-        <dd>{execution.launch_plan ? entityText(execution.launch_plan) : '—'}</dd>
+        <dd>{execution.launch_plan ? <Breakable text={entityText(execution.launch_plan)} /> : '—'}</dd>
         <dt>Project</dt>
         <dd>
           {execution.project} / {execution.domain}
@@ -379,10 +461,10 @@ function Header(
                   className="plait-Link"
                   onClick={() => onOpenExecution(execution.parent_execution_id as string)}
                 >
-                  {execution.parent_execution_id}
+                  <Breakable text={execution.parent_execution_id} />
                 </button>
               ) : (
-                execution.parent_execution_id
+                <Breakable text={execution.parent_execution_id} />
               )}
               {execution.parent_node_path ? ` (node ${execution.parent_node_path})` : ''}
             </dd>
@@ -395,7 +477,7 @@ function Header(
             <strong>Aborted</strong>: {abortReason(error.message)}
           </p>
         ) : (
-          <ErrorBox error={error} />
+          <ErrorBox error={error} showLog={props.showLog} />
         ))}
       <div className="plait-ExecutionView-io">
         <Values client={client} title="Inputs" values={execution.inputs} />

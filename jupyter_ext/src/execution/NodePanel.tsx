@@ -1,5 +1,6 @@
-/** The side panel of one node: attempts (with the pool and worker of each), inputs, outputs, logs, its task
- * and resource use (CPU and memory of each attempt, and its GPUs when the worker had some). */
+/** The side panel of one node: attempts (with the pool and worker of each), logs, inputs, outputs, its task
+ * and resource use (CPU and memory of each attempt, and its GPUs when the worker had some). The logs come
+ * before the values: they say why a node failed, and a large input would push them out of sight. */
 import * as React from 'react';
 
 import type { Attempt, Entity, Execution, PlaitClient } from '../api/client';
@@ -27,7 +28,16 @@ export interface NodePanelProps {
   onClose: () => void;
   /** The Dask dashboard's status page as the lab serves it: worker addresses link to their pages. */
   dashboardUrl?: string;
+  /**
+   * Where keyboard focus goes when the panel opens and each time `focusSeq`
+   * changes: its heading (the default), its log (the error banner's "Show log"),
+   * or nowhere (a panel opened without the user asking: focus stays put).
+   */
+  focus?: PanelFocus;
+  focusSeq?: number;
 }
+
+export type PanelFocus = 'heading' | 'log' | 'none';
 
 /** What a worker measured of the GPUs visible to it while the attempt ran (NVML): utilisation in %,
  * memory in use in bytes. Absent when the worker had no GPU. */
@@ -53,15 +63,27 @@ export function gpuUsage(attempts: readonly Attempt[]): Map<number, GpuUsage> {
   return out;
 }
 
-export function NodePanel({ client, execution, node, now, onClose, dashboardUrl }: NodePanelProps): JSX.Element {
+export function NodePanel(props: NodePanelProps): JSX.Element {
+  const { client, execution, node, now, onClose, dashboardUrl } = props;
+  const focus = props.focus ?? 'heading';
   const heading = React.useRef<HTMLHeadingElement>(null);
-  React.useEffect(() => heading.current?.focus(), [node.path]);
+  const panel = React.useRef<HTMLElement>(null);
+  React.useEffect(() => {
+    if (focus === 'heading') {
+      heading.current?.focus();
+    } else if (focus === 'log') {
+      const logs = panel.current?.querySelector<HTMLElement>('.plait-ExecutionView-logs');
+      logs?.scrollIntoView?.({ block: 'start' });
+      logs?.querySelector<HTMLElement>('.plait-ExecutionView-log')?.focus({ preventScroll: true });
+    }
+  }, [node.path, focus, props.focusSeq]);
   const error = errorView(node.error);
   const usage = usageRows(node.attempts);
   const gpus = gpuUsage(node.attempts);
 
   return (
     <aside
+      ref={panel}
       className="plait-ExecutionView-panel"
       aria-label={`Node ${node.path}`}
       onKeyDown={e => {
@@ -140,9 +162,9 @@ export function NodePanel({ client, execution, node, now, onClose, dashboardUrl 
         )}
       </section>
 
+      <LogView client={client} executionId={execution.id} node={node} />
       <Values client={client} title="Inputs" of={node.path} values={node.inputs} />
       <Values client={client} title="Outputs" of={node.path} values={node.outputs} />
-      <LogView client={client} executionId={execution.id} node={node} />
       <TaskDefinition client={client} execution={execution} node={node} />
 
       <section>
@@ -192,7 +214,12 @@ export function NodePanel({ client, execution, node, now, onClose, dashboardUrl 
   );
 }
 
-export function ErrorBox({ error }: { error: NonNullable<ReturnType<typeof errorView>> }): JSX.Element {
+export function ErrorBox(props: {
+  error: NonNullable<ReturnType<typeof errorView>>;
+  /** The failed node whose log the banner links to (an execution's error), and what opens it. */
+  showLog?: { path: string; onShow: () => void };
+}): JSX.Element {
+  const { error, showLog } = props;
   return (
     <div role="alert" className="plait-ExecutionView-error">
       <strong>
@@ -200,6 +227,13 @@ export function ErrorBox({ error }: { error: NonNullable<ReturnType<typeof error
         {error.type ? ` (${error.type})` : ''}:
       </strong>{' '}
       {error.message}
+      {showLog && (
+        <div className="plait-ExecutionView-error-actions">
+          <button type="button" className="plait-Link" onClick={showLog.onShow}>
+            Show log of {showLog.path}
+          </button>
+        </div>
+      )}
       {error.traceback && (
         // Open when plait's frames were folded away: what is left is the user's code, short.
         <details open={error.fullTraceback !== null}>

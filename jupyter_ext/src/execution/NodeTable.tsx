@@ -1,4 +1,8 @@
-/** The nodes of an execution as a table; nested nodes indented under their parent. */
+/**
+ * The nodes of an execution as a table; nested nodes indented under their parent.
+ * Keyboard: ↑/↓ (Home/End) move between rows, → opens a group and ← closes it
+ * (or goes to the parent), Enter or Space opens the node's panel.
+ */
 import * as React from 'react';
 
 import { formatDuration, formatTime } from '../format';
@@ -15,7 +19,57 @@ export interface NodeTableProps {
   now: number;
 }
 
+/** The row to focus after `key` on the row at `index` of `rows`, or null when the key does not move. */
+export function rowAfterKey(rows: readonly TreeRow[], index: number, key: string): number | null {
+  switch (key) {
+    case 'ArrowDown':
+      return Math.min(rows.length - 1, index + 1);
+    case 'ArrowUp':
+      return Math.max(0, index - 1);
+    case 'Home':
+      return 0;
+    case 'End':
+      return rows.length - 1;
+    case 'ArrowLeft': {
+      const parent = rows[index].ancestors[rows[index].ancestors.length - 1];
+      const at = parent === undefined ? -1 : rows.findIndex(r => r.node.path === parent);
+      return at === -1 ? null : at;
+    }
+    default:
+      return null;
+  }
+}
+
 export function NodeTable(props: NodeTableProps): JSX.Element {
+  const body = React.useRef<HTMLTableSectionElement>(null);
+  const focusRow = (index: number) => {
+    const row = body.current?.rows[index];
+    row?.focus();
+    row?.scrollIntoView?.({ block: 'nearest' });
+  };
+  const onKey = (e: React.KeyboardEvent<HTMLTableRowElement>, index: number) => {
+    if (e.target !== e.currentTarget) {
+      return;
+    }
+    const row = props.rows[index];
+    const path = row.node.path;
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      props.onSelect(path);
+      return;
+    }
+    const open = row.childCount > 0 && isExpanded(row, props.toggled);
+    if ((e.key === 'ArrowRight' && row.childCount > 0 && !open) || (e.key === 'ArrowLeft' && open)) {
+      e.preventDefault();
+      props.onToggle(path);
+      return;
+    }
+    const to = rowAfterKey(props.rows, index, e.key);
+    if (to !== null) {
+      e.preventDefault();
+      focusRow(to);
+    }
+  };
   if (props.rows.length === 0) {
     return <p className="plait-ExecutionView-muted">No node has been scheduled yet.</p>;
   }
@@ -32,23 +86,19 @@ export function NodeTable(props: NodeTableProps): JSX.Element {
           <th scope="col">Duration</th>
         </tr>
       </thead>
-      <tbody>
-        {props.rows.map(row => {
+      <tbody ref={body}>
+        {props.rows.map((row, index) => {
           const { node } = row;
           const open = row.childCount > 0 && isExpanded(row, props.toggled);
           return (
             <tr
               key={node.path}
               tabIndex={0}
+              data-path={node.path}
               aria-current={props.selected === node.path ? 'true' : undefined}
               className={props.selected === node.path ? 'plait-ExecutionView-selected' : undefined}
               onClick={() => props.onSelect(node.path)}
-              onKeyDown={e => {
-                if ((e.key === 'Enter' || e.key === ' ') && e.target === e.currentTarget) {
-                  e.preventDefault();
-                  props.onSelect(node.path);
-                }
-              }}
+              onKeyDown={e => onKey(e, index)}
             >
               <td style={{ paddingLeft: `${6 + row.depth * 16}px` }}>
                 {row.childCount > 0 && (

@@ -1,4 +1,5 @@
-/** Horizontal bars per node on a time axis, coloured by phase; running bars grow to now. */
+/** Horizontal bars per node on a time axis, coloured by phase; running bars grow to now. Rows are named
+ * by task (the node's path beside it, muted). */
 import * as React from 'react';
 
 import type { Execution } from '../api/client';
@@ -38,9 +39,11 @@ export function Timeline(props: TimelineProps): JSX.Element {
             <span
               className="plait-ExecutionView-timeline-label"
               style={{ paddingLeft: `${row.depth * 12}px` }}
+              title={row.title === row.path ? row.path : `${row.title} (node ${row.path})`}
               aria-hidden="true"
             >
-              {row.path}
+              {row.title}
+              {row.title !== row.path && <span className="plait-ExecutionView-timeline-path"> {row.path}</span>}
             </span>
             <span className="plait-ExecutionView-timeline-track">
               {ticks.map(t => (
@@ -60,6 +63,7 @@ export function Timeline(props: TimelineProps): JSX.Element {
                 }}
                 aria-label={row.label}
                 title={row.label}
+                data-path={row.path}
                 onClick={() => props.onSelect(row.path)}
               />
             </span>

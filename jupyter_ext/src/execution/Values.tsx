@@ -1,9 +1,14 @@
-/** Inputs and outputs: inline literals as JSON, offloaded values behind a Load button. */
+/**
+ * Inputs and outputs: inline literals as JSON, offloaded values behind a Load
+ * button. Long texts and collections show their start and a "Show all" that
+ * shows the rest in place, so one big input does not push the rest of a panel
+ * out of sight.
+ */
 import * as React from 'react';
 
 import type { PlaitClient } from '../api/client';
 import { loadValue, messageOf } from './api';
-import { bytesAsText, formatBytes, namedValues, ValueView } from './model';
+import { bytesAsText, formatBytes, namedValues, shortenText, SHORTEN, ValueView } from './model';
 
 export interface ValuesProps {
   client: PlaitClient;
@@ -46,7 +51,7 @@ export function Value(props: { client: PlaitClient; name: string; view: ValueVie
   switch (view.kind) {
     case 'literal':
       return view.multiline ? (
-        <pre className="plait-ExecutionView-json">{view.text}</pre>
+        <LongText name={props.name} text={view.text} />
       ) : (
         <code className="plait-ExecutionView-json">{view.text}</code>
       );
@@ -54,28 +59,90 @@ export function Value(props: { client: PlaitClient; name: string; view: ValueVie
       return <Offloaded client={props.client} name={props.name} view={view} />;
     case 'list':
       return (
-        <ol className="plait-ExecutionView-list" start={0}>
-          {view.items.map((item, i) => (
-            <li key={i}>
-              <Value client={props.client} name={`${props.name}[${i}]`} view={item} />
-            </li>
-          ))}
-        </ol>
+        <Collection name={props.name} count={view.items.length}>
+          {shown => (
+            <ol className="plait-ExecutionView-list" start={0}>
+              {view.items.slice(0, shown).map((item, i) => (
+                <li key={i}>
+                  <Value client={props.client} name={`${props.name}[${i}]`} view={item} />
+                </li>
+              ))}
+            </ol>
+          )}
+        </Collection>
       );
     case 'mapping':
       return (
-        <ul className="plait-ExecutionView-list">
-          {view.entries.map(([key, item]) => (
-            <li key={key}>
-              <span className="plait-ExecutionView-key">{key}: </span>
-              <Value client={props.client} name={`${props.name}.${key}`} view={item} />
-            </li>
-          ))}
-        </ul>
+        <Collection name={props.name} count={view.entries.length}>
+          {shown => (
+            <ul className="plait-ExecutionView-list">
+              {view.entries.slice(0, shown).map(([key, item]) => (
+                <li key={key}>
+                  <span className="plait-ExecutionView-key">{key}: </span>
+                  <Value client={props.client} name={`${props.name}.${key}`} view={item} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </Collection>
       );
     default:
       return <code className="plait-ExecutionView-json">{view.text}</code>;
   }
+}
+
+/** "Show all" / "Show less" after a shortened value, with what is left out. */
+function ShowAll(props: { name: string; all: boolean; hidden: string; onToggle: () => void }): JSX.Element {
+  return (
+    <span className="plait-ExecutionView-showall">
+      {!props.all && <span className="plait-ExecutionView-muted">{props.hidden} </span>}
+      <button
+        type="button"
+        className="plait-Link"
+        aria-expanded={props.all}
+        aria-label={`${props.all ? 'Show less' : 'Show all'} of ${props.name}`}
+        onClick={props.onToggle}
+      >
+        {props.all ? 'Show less' : 'Show all'}
+      </button>
+    </span>
+  );
+}
+
+/** A value's text: whole when short, else its start and a "Show all". */
+export function LongText(props: { name: string; text: string }): JSX.Element {
+  const [all, setAll] = React.useState(false);
+  const short = React.useMemo(() => shortenText(props.text), [props.text]);
+  if (!short) {
+    return <pre className="plait-ExecutionView-json">{props.text}</pre>;
+  }
+  return (
+    <div className="plait-ExecutionView-long">
+      <pre className={`plait-ExecutionView-json${all ? ' plait-mod-all' : ''}`}>{all ? props.text : `${short.head}…`}</pre>
+      <ShowAll name={props.name} all={all} hidden={short.hidden} onToggle={() => setAll(!all)} />
+    </div>
+  );
+}
+
+/** A list or mapping: its first `SHORTEN.items` items, and a "Show all" when it has more. */
+function Collection(props: { name: string; count: number; children: (shown: number) => JSX.Element }): JSX.Element {
+  const [all, setAll] = React.useState(false);
+  const long = props.count > SHORTEN.items;
+  if (!long) {
+    return props.children(props.count);
+  }
+  const more = props.count - SHORTEN.items;
+  return (
+    <div className="plait-ExecutionView-long">
+      {props.children(all ? props.count : SHORTEN.items)}
+      <ShowAll
+        name={props.name}
+        all={all}
+        hidden={`${more.toLocaleString('en-US')} more ${more === 1 ? 'item' : 'items'} of ${props.count.toLocaleString('en-US')}`}
+        onToggle={() => setAll(!all)}
+      />
+    </div>
+  );
 }
 
 type Loaded = { state: 'idle' } | { state: 'loading' } | { state: 'error'; message: string } | {
@@ -131,7 +198,7 @@ function Offloaded(props: {
               Download {file}
             </a>
           )}
-          {loaded.text !== null && <pre className="plait-ExecutionView-json">{loaded.text}</pre>}
+          {loaded.text !== null && <LongText name={props.name} text={loaded.text} />}
         </span>
       ) : (
         <button

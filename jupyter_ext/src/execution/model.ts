@@ -7,7 +7,7 @@ import { Poll } from '@lumino/polling';
 
 import type { Attempt, Execution, NodeExecution } from '../api/client';
 import { describeType } from '../api/literals';
-import { formatDuration } from '../format';
+import { formatDuration, shortName } from '../format';
 import { isTerminal } from '../phases';
 
 /** A node execution; `entity_version` arrives with a newer backend. */
@@ -105,6 +105,67 @@ export function isExpanded(row: TreeRow, toggled: ReadonlySet<string>): boolean 
   return (row.childCount <= COLLAPSE_ABOVE) !== toggled.has(row.node.path);
 }
 
+/**
+ * Parents to open so that the row of `path` shows: `toggled` with each closed
+ * ancestor flipped, or `toggled` itself when every ancestor is open already.
+ */
+export function revealPath(rows: readonly TreeRow[], toggled: ReadonlySet<string>, path: string): ReadonlySet<string> {
+  const row = rows.find(r => r.node.path === path);
+  const byPath = new Map(rows.map(r => [r.node.path, r]));
+  const closed = (row?.ancestors ?? []).filter(a => {
+    const parent = byPath.get(a);
+    return parent !== undefined && !isExpanded(parent, toggled);
+  });
+  if (closed.length === 0) {
+    return toggled;
+  }
+  const next = new Set(toggled);
+  for (const a of closed) {
+    if (!next.delete(a)) {
+      next.add(a);
+    }
+  }
+  return next;
+}
+
+/** Phases in which a node failed, as opposed to being stopped, skipped or cached. */
+const FAILED_PHASES = new Set(['FAILED', 'TIMED_OUT']);
+
+/**
+ * The node a failed execution opens on: the one its error names (the backend
+ * names the innermost failing node: inside a subworkflow the child, not the
+ * subworkflow), else the first failed node in display order with no failed node
+ * under it. Null while the execution has not failed.
+ */
+export function failedNodePath(
+  execution: Pick<Execution, 'phase' | 'error'>,
+  nodes: readonly NodeRun[]
+): string | null {
+  if (!FAILED_PHASES.has(execution.phase)) {
+    return null;
+  }
+  const named = execution.error?.node;
+  if (typeof named === 'string' && nodes.some(n => n.path === named)) {
+    return named;
+  }
+  const failed = nodeTree(nodes).filter(r => FAILED_PHASES.has(r.node.phase));
+  const innermost = failed.find(r => !failed.some(o => o.ancestors.includes(r.node.path)));
+  return innermost?.node.path ?? null;
+}
+
+/**
+ * What a node is called where rows are named by task: the short name of its
+ * task or workflow (`pipeline.clean` → `clean`, a map batch keeps its range:
+ * `clean[0..9]`), else its path (branches and gates have no entity).
+ */
+export function nodeTitle(node: Pick<NodeRun, 'path' | 'entity_name'>): string {
+  if (!node.entity_name) {
+    return node.path;
+  }
+  const [, base, range] = node.entity_name.match(/^(.*?)(\[[^\]]*\])?$/) ?? [];
+  return `${shortName(base ?? node.entity_name)}${range ?? ''}`;
+}
+
 /** The task a node ran, for `tasks/{name}`: none for workflows, branches and gates. */
 export function taskNameOf(node: NodeRun): string | null {
   if (!node.entity_name || ['workflow', 'launch_plan', 'branch', 'gate'].includes(node.kind ?? '')) {
@@ -135,7 +196,9 @@ export interface TimelineRow {
   /** Still running: the bar ends at now. */
   running: boolean;
   duration: number | null;
-  /** "<node>: <phase>, <duration>", the bar's accessible name. */
+  /** The short name of the node's task (`nodeTitle`), which names its row. */
+  title: string;
+  /** "<task> (<node>): <phase>, <duration>", the bar's accessible name. */
   label: string;
 }
 
@@ -169,15 +232,17 @@ export function timeline(
     const end = e === null ? null : Math.max(start ?? 0, (e - origin) / 1000);
     const duration = start === null || end === null ? null : end - start;
     span = Math.max(span, end ?? 0);
+    const title = nodeTitle(node);
     return {
       path: node.path,
+      title,
       depth,
       phase: node.phase,
       start,
       end,
       running,
       duration,
-      label: `${node.path}: ${node.phase}, ${formatDuration(duration)}`
+      label: `${title === node.path ? title : `${title} (${node.path})`}: ${node.phase}, ${formatDuration(duration)}`
     };
   });
   if (execEnd === null && starts.length) {
@@ -324,6 +389,50 @@ export function namedValues(values: Record<string, unknown> | null | undefined):
     return null;
   }
   return Object.entries(values).map(([k, v]) => [k, valueView(v)]);
+}
+
+/**
+ * Where long values are cut in the panels (a "Show all" shows the rest): text
+ * past `lines` lines or `chars` characters, collections past `items` items.
+ */
+export const SHORTEN = { chars: 500, lines: 12, items: 20 };
+
+export interface ShortText {
+  /** The start of the text, at most `lines` lines and `chars` characters. */
+  head: string;
+  /** What the head leaves out: `1,234 more lines`, `4,500 more characters`. */
+  hidden: string;
+}
+
+/** The start of a long text and what it leaves out; null when the text is short enough to show whole. */
+export function shortenText(text: string, limits: { chars: number; lines: number } = SHORTEN): ShortText | null {
+  let head = text;
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    lines += 1;
+    if (lines === limits.lines + 1) {
+      head = text.slice(0, i);
+    }
+  }
+  if (head.length > limits.chars) {
+    head = head.slice(0, limits.chars);
+  }
+  if (head.length === text.length) {
+    return null;
+  }
+  const shown = head.split('\n').length;
+  const hidden =
+    lines > shown ? `${(lines - shown).toLocaleString('en-US')} more ${lines - shown === 1 ? 'line' : 'lines'}`
+      : `${(text.length - head.length).toLocaleString('en-US')} more characters`;
+  return { head, hidden };
+}
+
+/**
+ * A name, version or id cut after each `.`, `-`, `/`, `@` and `_`: the places
+ * where it may wrap (`flows.train @ v7` → `flows.`, `train @`, ` v7`).
+ */
+export function wrapPoints(text: string): string[] {
+  return text.split(/(?<=[.\-/@_])(?=.)/);
 }
 
 /** Bytes as `812 B`, `3.4 KiB`, `12.0 MiB`. */

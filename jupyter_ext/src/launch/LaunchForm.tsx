@@ -3,10 +3,14 @@
  * defaults and fixed inputs), execution settings, and a Launch button that
  * POSTs `executions`. What is wrong shows under the field it concerns, both
  * before sending (on blur and on submit) and after (a 422's problems).
+ *
+ * With `fromExecution` the form starts from that execution's inputs and
+ * settings ("Relaunch with changes"). The first input takes the focus.
  */
 import * as React from 'react';
 
 import { ApiError, Execution, PlaitClient } from '../api/client';
+import { getExecution } from '../execution/api';
 import { InputFieldView, KeyValueRows } from './fields';
 import { LaunchContext, LaunchTarget, loadLaunchContext } from './load';
 import {
@@ -19,9 +23,11 @@ import {
   inputFields,
   parseInput
 } from './model';
+import { prefillInputs, prefillSettings } from './prefill';
 import {
   KeyValueRow,
   MAX_PARALLELISM,
+  RowGroup,
   SETTING_KEYS,
   SettingsDraft,
   addRow,
@@ -35,6 +41,8 @@ export type { LaunchTarget } from './load';
 export interface LaunchFormProps {
   client: PlaitClient;
   target: LaunchTarget;
+  /** Start from this execution's inputs and settings instead of the defaults. */
+  fromExecution?: string;
   onLaunched: (execution: Execution) => void;
   onCancel?: () => void;
 }
@@ -43,6 +51,13 @@ export interface LaunchFormProps {
 const ENVS_HINT =
   'Settings, not secrets: these values are stored and shown with the execution. ' +
   'Give a task secrets through its secret_requests.';
+
+/** The settings entered as key/value rows, in the order the form shows them. */
+const KEY_VALUE_GROUPS: { group: RowGroup; title: string; singular: string; keyWord: string }[] = [
+  { group: 'envs', title: 'Environment variables', singular: 'environment variable', keyWord: 'name' },
+  { group: 'labels', title: 'Labels', singular: 'label', keyWord: 'key' },
+  { group: 'annotations', title: 'Annotations', singular: 'annotation', keyWord: 'key' }
+];
 
 const KIND_WORDS: Record<LaunchTarget['kind'], string> = {
   task: 'task',
@@ -97,8 +112,24 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** What the form says at the top when it starts from an execution. */
+interface PrefillNote {
+  execution: string;
+  /** What could not be filled, or why nothing was. */
+  notes: string[];
+}
+
+/** The control the form focuses when it opens: the first editable input, else the launch plan picker. */
+function firstControl(form: HTMLFormElement): HTMLElement | null {
+  const controls = Array.from(
+    form.querySelectorAll<HTMLElement>('.plait-LaunchForm-inputs input, .plait-LaunchForm-inputs textarea, .plait-LaunchForm-inputs select')
+  );
+  const editable = controls.find(c => !c.hasAttribute('readonly') && !c.hasAttribute('disabled'));
+  return editable ?? form.querySelector<HTMLElement>('.plait-LaunchForm-planPicker');
+}
+
 export function LaunchForm(props: LaunchFormProps): JSX.Element {
-  const { client, target, onLaunched, onCancel } = props;
+  const { client, target, fromExecution, onLaunched, onCancel } = props;
   const base = React.useId();
   const formRef = React.useRef<HTMLFormElement>(null);
 
@@ -113,10 +144,11 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
   const [submitting, setSubmitting] = React.useState(false);
   const [focusTick, setFocusTick] = React.useState(0);
   const [addedRow, setAddedRow] = React.useState<number | null>(null);
+  const [prefilled, setPrefilled] = React.useState<PrefillNote | null>(null);
 
   // The latest state, for checks that run after a click (see onBlurCheck).
-  const latest = React.useRef({ values, settings });
-  latest.current = { values, settings };
+  const latest = React.useRef({ values, settings, edited, errors });
+  latest.current = { values, settings, edited, errors };
 
   const plan: LaunchPlanInfo | null = context?.launchPlans.find(p => p.name === planName) ?? null;
   const fields: InputField[] = React.useMemo(
@@ -128,17 +160,51 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
     const abort = new AbortController();
     setContext(null);
     setLoadError(null);
-    loadLaunchContext(client, target, abort.signal).then(
-      loaded => {
+    setPrefilled(null);
+    const load = async () => {
+      let execution: Execution | null = null;
+      let problem: string | null = null;
+      if (fromExecution) {
+        try {
+          execution = await getExecution(client, fromExecution);
+        } catch (err) {
+          if (abort.signal.aborted) {
+            throw err;
+          }
+          problem = `Execution ${fromExecution} could not be read (${describe(err)}); the form starts from the defaults.`;
+        }
+      }
+      // The execution's project and domain, unless the target names them.
+      const scoped: LaunchTarget = execution
+        ? { ...target, project: target.project ?? execution.project, domain: target.domain ?? execution.domain }
+        : target;
+      const loaded = await loadLaunchContext(client, scoped, abort.signal);
+      return { loaded, execution, problem };
+    };
+    load().then(
+      ({ loaded, execution, problem }) => {
         if (abort.signal.aborted) {
           return; // the target changed while this one loaded
         }
         const first = loaded.launchPlans.find(p => p.name === loaded.defaultPlan) ?? null;
+        const firstFields = inputFields(loaded.inputs, first);
+        let startValues = initialValues(firstFields);
+        let startSettings = initialSettings(first);
+        let startEdited = new Set<string>();
+        if (execution) {
+          const filled = prefillInputs(firstFields, execution.inputs);
+          startValues = { ...startValues, ...filled.values };
+          startEdited = new Set(Object.keys(filled.values)); // kept, like typed text, when the plan changes
+          startSettings = prefillSettings(execution.settings, first);
+          setPrefilled({ execution: execution.id, notes: filled.notes });
+        } else if (fromExecution) {
+          setPrefilled({ execution: fromExecution, notes: problem ? [problem] : [] });
+        }
         setContext(loaded);
         setPlanName(first?.name ?? null);
-        setValues(initialValues(inputFields(loaded.inputs, first)));
-        setEdited(new Set());
-        setSettings(initialSettings(first));
+        setValues(startValues);
+        setEdited(startEdited);
+        setSettings(startSettings);
         setErrors({});
       },
       err => {
@@ -148,7 +214,13 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
       }
     );
     return () => abort.abort();
-  }, [client, target.kind, target.name, target.version, target.project, target.domain]);
+  }, [client, target.kind, target.name, target.version, target.project, target.domain, fromExecution]);
+
+  React.useEffect(() => {
+    if (context && formRef.current) {
+      firstControl(formRef.current)?.focus();
+    }
+  }, [context]);
 
   React.useEffect(() => {
     if (focusTick) {
@@ -185,17 +257,27 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
     ? { kind: 'launch_plan', name: plan.name, version: plan.version, project: entity.project, domain: entity.domain }
     : { kind: entity.kind, name: entity.name, version: entity.version, project: entity.project, domain: entity.domain };
 
+  /**
+   * Another launch plan: fields the user typed (or that came from an execution)
+   * keep their text, and stay marked while that text is still wrong; the others
+   * take the new plan's defaults.
+   */
   const choosePlan = (name: string) => {
     const next = context.launchPlans.find(p => p.name === name) ?? null;
     const nextFields = inputFields(context.inputs, next);
+    const kept = (f: InputField) => !f.fixed && edited.has(f.name) && values[f.name] !== undefined;
+    const nextValues = Object.fromEntries(nextFields.map(f => [f.name, kept(f) ? values[f.name] : f.initial]));
+    const nextErrors = Object.fromEntries(Object.entries(errors).filter(([k]) => k.startsWith('settings.')));
+    for (const f of nextFields) {
+      const parsed = kept(f) && errors[f.name] !== undefined ? parseInput(f, nextValues[f.name]) : null;
+      if (parsed?.kind === 'error') {
+        nextErrors[f.name] = parsed.message;
+      }
+    }
     setPlanName(next?.name ?? null);
-    setValues(old =>
-      Object.fromEntries(
-        nextFields.map(f => [f.name, !f.fixed && edited.has(f.name) ? old[f.name] ?? f.initial : f.initial])
-      )
-    );
+    setValues(nextValues);
     setSettings(s => ({ ...s, overwriteCache: next?.overwriteCache ?? false }));
-    setErrors(e => Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('settings.'))));
+    setErrors(nextErrors);
   };
 
   const setValue = (field: InputField, text: string) => {
@@ -208,6 +290,10 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
   };
 
   const checkField = (field: InputField) => {
+    const { edited: touched, errors: shown } = latest.current;
+    if (!touched.has(field.name) && shown[field.name] === undefined) {
+      return; // focus passing through (the form focuses the first field): nothing was typed yet
+    }
     const parsed = parseInput(field, latest.current.values[field.name] ?? field.initial);
     setErrors(e => withError(e, field.name, parsed.kind === 'error' ? parsed.message : undefined));
   };
@@ -235,7 +321,7 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
   };
 
   const isKey = (key: string) => (k: string) => k === key;
-  const inGroup = (group: 'envs' | 'labels') => (k: string) => k.startsWith(SETTING_KEYS[group]);
+  const inGroup = (group: RowGroup) => (k: string) => k.startsWith(SETTING_KEYS[group]);
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -273,10 +359,14 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
   };
 
   const id = (part: string) => `${base}-${part}`;
-  const rowErrors = (group: 'envs' | 'labels', rows: KeyValueRow[]) =>
+  const rowErrors = (group: RowGroup, rows: KeyValueRow[]) =>
     Object.fromEntries(rows.map(r => [r.id, errors[rowKey(group, r)]]));
-  const groupError = (group: 'envs' | 'labels') => errors[SETTING_KEYS[group]];
-  const planLabels = plan ? Object.entries(plan.labels).map(([k, v]) => `${k}=${v}`) : [];
+  const groupError = (group: RowGroup) => errors[SETTING_KEYS[group]];
+  const addTo = (group: RowGroup) => () => {
+    const rows = addRow(settings[group]);
+    setAddedRow(rows[rows.length - 1].id);
+    updateSettings({ [group]: rows });
+  };
   const headingId = id('title');
 
   return (
@@ -292,6 +382,18 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
         {entity.description && <p className="plait-LaunchForm-description">{entity.description}</p>}
       </header>
 
+      {prefilled && (
+        <div role="status" className="plait-LaunchForm-prefill">
+          <span className="plait-LaunchForm-prefillTitle">Prefilled from execution {prefilled.execution}</span>
+          {prefilled.notes.length > 0 && (
+            <ul className="plait-LaunchForm-prefillNotes">
+              {prefilled.notes.map(note => (
+                <li key={note}>{note}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
       {banner && (
         <div className="plait-LaunchForm-banner" role="alert">
           {banner}
@@ -310,7 +412,7 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
           </label>
           <select
             id={id('plan')}
-            className="plait-LaunchForm-input"
+            className="plait-LaunchForm-input plait-LaunchForm-planPicker"
             value={planName ?? ''}
             onChange={e => choosePlan(e.target.value)}
           >
@@ -323,7 +425,7 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
         </div>
       )}
 
-      <section className="plait-LaunchForm-section" aria-labelledby={id('inputs')}>
+      <section className="plait-LaunchForm-section plait-LaunchForm-inputs" aria-labelledby={id('inputs')}>
         <h3 id={id('inputs')} className="plait-LaunchForm-sectionTitle">
           Inputs
         </h3>
@@ -392,40 +494,59 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
             />
           )}
         </SettingField>
-        <KeyValueRows
-          title="Environment variables"
-          singular="environment variable"
-          keyWord="name"
-          idBase={id('envs')}
-          rows={settings.envs}
-          errors={rowErrors('envs', settings.envs)}
-          note={groupError('envs') ?? ENVS_HINT}
-          focusRow={addedRow}
-          onChange={rows => updateSettings({ envs: rows }, inGroup('envs'))}
-          onAdd={() => {
-            const rows = addRow(settings.envs);
-            setAddedRow(rows[rows.length - 1].id);
-            updateSettings({ envs: rows });
-          }}
-          onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, inGroup('envs')))}
-        />
-        <KeyValueRows
-          title="Labels"
-          singular="label"
-          keyWord="key"
-          idBase={id('labels')}
-          rows={settings.labels}
-          errors={rowErrors('labels', settings.labels)}
-          note={groupError('labels') ?? (planLabels.length ? `Launch plan ${plan?.name} adds ${planLabels.join(', ')}` : undefined)}
-          focusRow={addedRow}
-          onChange={rows => updateSettings({ labels: rows }, inGroup('labels'))}
-          onAdd={() => {
-            const rows = addRow(settings.labels);
-            setAddedRow(rows[rows.length - 1].id);
-            updateSettings({ labels: rows });
-          }}
-          onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, inGroup('labels')))}
-        />
+        {KEY_VALUE_GROUPS.map(g => {
+          const fromPlan = g.group === 'envs' || !plan ? [] : Object.entries(plan[g.group]).map(([k, v]) => `${k}=${v}`);
+          return (
+            <KeyValueRows
+              key={g.group}
+              title={g.title}
+              singular={g.singular}
+              keyWord={g.keyWord}
+              idBase={id(g.group)}
+              rows={settings[g.group]}
+              errors={rowErrors(g.group, settings[g.group])}
+              note={
+                groupError(g.group) ??
+                (g.group === 'envs' ? ENVS_HINT : fromPlan.length ? `Launch plan ${plan?.name} adds ${fromPlan.join(', ')}` : undefined)
+              }
+              focusRow={addedRow}
+              onChange={rows => updateSettings({ [g.group]: rows }, inGroup(g.group))}
+              onAdd={addTo(g.group)}
+              onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, inGroup(g.group)))}
+            />
+          );
+        })}
+        <SettingField id={id('prefix')} label="Raw output prefix" error={errors[SETTING_KEYS.rawOutputPrefix]}
+          hint={`A folder in the object store for the outputs, e.g. team-a/raw${plan?.rawOutputPrefix ? `; launch plan ${plan.name} sets ${plan.rawOutputPrefix}` : ''}`}>
+          {common => (
+            <input
+              {...common}
+              type="text"
+              className="plait-LaunchForm-input"
+              spellCheck={false}
+              autoComplete="off"
+              placeholder={plan?.rawOutputPrefix ?? 'default'}
+              value={settings.rawOutputPrefix}
+              onChange={e => updateSettings({ rawOutputPrefix: e.target.value }, isKey(SETTING_KEYS.rawOutputPrefix))}
+              onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, isKey(SETTING_KEYS.rawOutputPrefix)))}
+            />
+          )}
+        </SettingField>
+        <SettingField id={id('interruptible')} label="Interruptible" error={errors[SETTING_KEYS.interruptible]}
+          hint="Whether tasks may run on workers that can be taken away (spot or preemptible)">
+          {common => (
+            <select
+              {...common}
+              className="plait-LaunchForm-input plait-LaunchForm-interruptible"
+              value={settings.interruptible}
+              onChange={e => updateSettings({ interruptible: e.target.value as SettingsDraft['interruptible'] })}
+            >
+              <option value="">as each task says</option>
+              <option value="true">yes, every task</option>
+              <option value="false">no task</option>
+            </select>
+          )}
+        </SettingField>
       </section>
 
       <div className="plait-LaunchForm-actions">

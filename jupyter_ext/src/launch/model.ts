@@ -81,6 +81,9 @@ export interface LaunchPlanInfo {
   maxParallelism: number | null;
   overwriteCache: boolean;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** `raw_output_data_config.output_location_prefix`, if the plan sets one. */
+  rawOutputPrefix: string | null;
 }
 
 /** An entity's interface inputs, as specs write them. */
@@ -121,6 +124,7 @@ function textValues(block: unknown): Record<string, string> {
 export function launchPlanInfo(spec: Record<string, unknown>, version?: string): LaunchPlanInfo {
   const reference = isObject(spec.reference) ? spec.reference : {};
   const maxParallelism = spec.max_parallelism;
+  const raw = isObject(spec.raw_output_data_config) ? spec.raw_output_data_config.output_location_prefix : null;
   return {
     name: String(spec.name ?? ''),
     version: version ?? String(spec.version ?? ''),
@@ -129,7 +133,9 @@ export function launchPlanInfo(spec: Record<string, unknown>, version?: string):
     fixedInputs: isObject(spec.fixed_inputs) ? spec.fixed_inputs : {},
     maxParallelism: typeof maxParallelism === 'number' ? maxParallelism : null,
     overwriteCache: spec.overwrite_cache === true,
-    labels: textValues(spec.labels)
+    labels: textValues(spec.labels),
+    annotations: textValues(spec.annotations),
+    rawOutputPrefix: typeof raw === 'string' && raw ? raw : null
   };
 }
 

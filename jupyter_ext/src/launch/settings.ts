@@ -1,7 +1,8 @@
 /**
  * The launch form's settings: execution name, cache, parallelism, environment
- * variables and labels, read into `ExecutionSettings` (only what the form sets,
- * so the launch plan's values apply to the rest, as on the server).
+ * variables, labels, annotations, raw output prefix and interruptible, read into
+ * `ExecutionSettings` (only what the form sets, so the launch plan's values apply
+ * to the rest, as on the server).
  *
  * Framework-free: no DOM, no React.
  */
@@ -26,7 +27,15 @@ export interface SettingsDraft {
   maxParallelism: string;
   envs: KeyValueRow[];
   labels: KeyValueRow[];
+  annotations: KeyValueRow[];
+  /** Empty: the launch plan's prefix, or the server's default. */
+  rawOutputPrefix: string;
+  /** '': the tasks' own setting; 'true' or 'false' overrides it for every task. */
+  interruptible: '' | 'true' | 'false';
 }
+
+/** The settings given as key/value rows. */
+export type RowGroup = 'envs' | 'labels' | 'annotations';
 
 /** Error keys of the settings: the request's field paths, as the server names them in a 422. */
 export const SETTING_KEYS = {
@@ -34,17 +43,21 @@ export const SETTING_KEYS = {
   overwriteCache: 'settings.overwrite_cache',
   maxParallelism: 'settings.max_parallelism',
   envs: 'settings.envs',
-  labels: 'settings.labels'
+  labels: 'settings.labels',
+  annotations: 'settings.annotations',
+  rawOutputPrefix: 'settings.raw_output_prefix',
+  interruptible: 'settings.interruptible'
 } as const;
 
 /** The error key of one key/value row: `settings.envs#3`. */
-export function rowKey(group: 'envs' | 'labels', row: KeyValueRow): string {
+export function rowKey(group: RowGroup, row: KeyValueRow): string {
   return `${SETTING_KEYS[group]}#${row.id}`;
 }
 
 export const EXECUTION_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_PARALLELISM = 10000;
+export const MAX_PREFIX_LENGTH = 1024;
 
 export function initialSettings(launchPlan?: LaunchPlanInfo | null): SettingsDraft {
   return {
@@ -52,7 +65,10 @@ export function initialSettings(launchPlan?: LaunchPlanInfo | null): SettingsDra
     overwriteCache: launchPlan?.overwriteCache ?? false,
     maxParallelism: '',
     envs: [],
-    labels: []
+    labels: [],
+    annotations: [],
+    rawOutputPrefix: '',
+    interruptible: ''
   };
 }
 
@@ -62,12 +78,10 @@ export function addRow(rows: KeyValueRow[]): KeyValueRow[] {
   return [...rows, { id, key: '', value: '' }];
 }
 
-function readRows(
-  group: 'envs' | 'labels',
-  rows: KeyValueRow[],
-  errors: Record<string, string>
-): Record<string, string> {
-  const what = group === 'envs' ? 'environment variable' : 'label';
+const ROW_WORDS: Record<RowGroup, string> = { envs: 'environment variable', labels: 'label', annotations: 'annotation' };
+
+function readRows(group: RowGroup, rows: KeyValueRow[], errors: Record<string, string>): Record<string, string> {
+  const what = ROW_WORDS[group];
   const out: Record<string, string> = {};
   for (const row of rows) {
     const key = row.key.trim();
@@ -118,6 +132,20 @@ export function readSettings(draft: SettingsDraft): { settings: ExecutionSetting
   const labels = readRows('labels', draft.labels, errors);
   if (Object.keys(labels).length) {
     settings.labels = labels;
+  }
+  const annotations = readRows('annotations', draft.annotations, errors);
+  if (Object.keys(annotations).length) {
+    settings.annotations = annotations;
+  }
+  const prefix = draft.rawOutputPrefix.trim();
+  if (prefix.length > MAX_PREFIX_LENGTH) {
+    errors[SETTING_KEYS.rawOutputPrefix] =
+      `Raw output prefix is ${prefix.length} characters long; the most is ${MAX_PREFIX_LENGTH}`;
+  } else if (prefix) {
+    settings.raw_output_prefix = prefix;
+  }
+  if (draft.interruptible) {
+    settings.interruptible = draft.interruptible === 'true';
   }
   return { settings, errors };
 }
