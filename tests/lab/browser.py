@@ -40,6 +40,41 @@ def launch() -> Iterator[Browser]:
             browser.close()
 
 
+def lab_page(browser: Browser, lab: Any, test: str, *, ready: Any = None) -> Iterator[Page]:
+    """A page of a fresh browser context on the lab's default layout (`?reset`), with `page.shots`
+    for screenshots named after `test`; `ready(page)` runs once the lab is up. On the way out
+    the context closes, and errors the page raised in plait's code fail the test."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(lab.url(f"lab?reset&token={lab.token}"))
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    if ready is not None:
+        ready(page)
+    page.shots = Shots(page, test)  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert not [e for e in errors if "plait" in e.lower()], f"errors in the page: {errors}"
+
+
+def open_executions(page: Page) -> None:
+    """The sidebar's Executions tab (opening the plait sidebar first when it is closed)."""
+    if not page.get_by_role("tablist", name="plait lists").is_visible():  # the tab toggles the sidebar
+        page.get_by_role("tab", name="plait: workflows and executions").click()
+    page.get_by_role("tab", name="Executions", exact=True).click()
+
+
+def open_execution(page: Page, execution_id: str) -> Locator:
+    """Find an execution in the sidebar by its id and open it; its header, once shown."""
+    open_executions(page)
+    page.get_by_role("searchbox", name="Filter executions by name").fill(execution_id)
+    page.locator(f".plait-Sidebar [data-plait-execution='{execution_id}']").click()
+    view = page.get_by_role("region", name=f"Execution {execution_id}")
+    view.wait_for(timeout=30_000)
+    return view
+
+
 class Shots:
     """Numbered screenshots of one test: `<test>-01-<what>.png`."""
 

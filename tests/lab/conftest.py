@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+from browser import lab_page, launch  # noqa: E402
 from lab_fixture import LabProcess, running_lab  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 from server_fixture import ServerProcess, running_server  # noqa: E402
 
 
@@ -27,3 +29,15 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
 def lab(backend: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabProcess]:
     with running_lab(tmp_path_factory.mktemp("lab-root"), plait_home=backend.home) as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, one per test module."""
+    yield from launch()
+
+
+@pytest.fixture
+def page(browser: Browser, lab: LabProcess, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh page on the lab's default layout; plait errors raised in it fail the test."""
+    yield from lab_page(browser, lab, request.node.name)

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
-from browser import Shots, launch
 from lab_fixture import LabProcess
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from server_fixture import ServerProcess
 
 pytestmark = pytest.mark.slow
 RUN_TIMEOUT_MS = 120_000
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +29,6 @@ def pipeline(backend: ServerProcess, resource) -> object:
     backend.remote().register(module.report)
     return module
 
-
-@pytest.fixture
-def page(browser: Browser, lab: LabProcess, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(lab.url(f"lab?reset&token={lab.token}"))  # each test starts from the default layout
-    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert not [e for e in errors if "plait" in e.lower()], f"errors in the page: {errors}"
 
 
 def open_sidebar(page: Page) -> None:
@@ -120,7 +101,7 @@ def test_launch_with_typed_inputs_follow_logs_timeline_and_relaunch(page: Page, 
     expect(dag_node(page, "describe")).to_have_attribute("aria-label", re.compile("SUCCEEDED"))
     page.shots("graph-by-phase")
 
-    page.get_by_role("button", name="Relaunch").click()
+    page.get_by_role("button", name="Relaunch", exact=True).click()
     expect(page.get_by_role("heading", name="lab-first-run")).to_be_hidden()  # a new tab, in front
     relaunched = page.get_by_role("region", name=re.compile(r"^Execution "))
     expect(relaunched.get_by_role("status", name="Execution phase")).to_have_text(

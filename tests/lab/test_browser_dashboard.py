@@ -8,10 +8,8 @@ browser without the Jupyter login gets the login page instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from browser import Shots, launch
+from browser import Shots
 from lab_fixture import LabProcess
 from playwright.sync_api import Browser, expect
 
@@ -19,10 +17,6 @@ pytestmark = pytest.mark.slow
 # Bokeh's documents exist once its session is connected over the WebSocket.
 BOKEH_CONNECTED = "() => window.Bokeh !== undefined && Bokeh.documents.length > 0"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 def test_the_sidebar_links_to_the_dashboard_served_under_the_jupyter_login(

@@ -16,23 +16,18 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import Shots, launch
+from browser import Shots, open_execution, open_executions
 from lab_fixture import LabProcess
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from server_fixture import ServerProcess
 
 pytestmark = pytest.mark.slow
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 ROW_HEIGHT_PX = 28
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 @pytest.fixture(scope="module")
@@ -44,37 +39,9 @@ def programs(backend: ServerProcess, resource) -> dict[str, object]:
     return {"steps": steps, "pipeline": pipeline}
 
 
-@pytest.fixture
-def page(browser: Browser, lab: LabProcess, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(lab.url(f"lab?reset&token={lab.token}"))
-    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert not [e for e in errors if "plait" in e.lower()], f"errors in the page: {errors}"
-
-
-def open_executions(page: Page) -> None:
-    page.get_by_role("tab", name="plait: workflows and executions").click()
-    page.get_by_role("tab", name="Executions", exact=True).click()
-
 
 def row_of(page: Page, execution_id: str):  # noqa: ANN201
     return page.locator(f".plait-Sidebar [data-plait-execution='{execution_id}']")
-
-
-def open_execution(page: Page, execution_id: str):  # noqa: ANN201
-    open_executions(page)
-    page.get_by_role("searchbox", name="Filter executions by name").fill(execution_id)
-    row_of(page, execution_id).click()
-    view = page.get_by_role("region", name=f"Execution {execution_id}")
-    expect(view).to_be_visible(timeout=30_000)
-    return view
 
 
 def cli_launch(backend: ServerProcess, *args: str) -> tuple[subprocess.Popen[str], str, float]:
@@ -193,6 +160,7 @@ def test_tabs_come_back_after_a_reload_titled_by_workflow_and_a_link_opens_a_run
 ) -> None:
     with backend.remote() as remote:
         run = remote.execute(programs["pipeline"].report, {"values": [1]}, name="tabs-run", wait=True, timeout=120)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     open_execution(page, run.id)
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="report · tabs-run")
     expect(tab).to_be_visible(timeout=10_000)

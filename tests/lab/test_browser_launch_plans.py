@@ -10,32 +10,15 @@ already has one running when the tick comes, so the tick is skipped there and la
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from browser import Shots, launch
-from lab_fixture import LabProcess
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from server_fixture import ServerProcess
 
 pytestmark = pytest.mark.slow
 TICK_MS = 100_000  # the next minute, and the time to launch and show it
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def page(browser: Browser, lab: LabProcess, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.goto(lab.url(f"lab?reset&token={lab.token}"))
-    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
-    yield page
-    context.close()
 
 
 def open_plan(page: Page, name: str) -> None:

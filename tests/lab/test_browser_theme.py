@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from browser import Shots, launch, text_contrast
+from browser import lab_page, open_executions, text_contrast
 from lab_fixture import LabProcess
 from playwright.sync_api import Browser, Locator, Page, expect
 from server_fixture import ServerProcess
@@ -26,10 +26,6 @@ THEMES = ("JupyterLab Light", "JupyterLab Dark")
 AA_BODY_TEXT = 4.5
 THEME_SETTINGS = "lab/api/settings/@jupyterlab/apputils-extension:themes"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 @pytest.fixture(scope="module")
@@ -75,17 +71,10 @@ def theme(request: pytest.FixtureRequest, lab: LabProcess) -> str:
 
 @pytest.fixture
 def page(browser: Browser, lab: LabProcess, theme: str, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(lab.url(f"lab?reset&token={lab.token}"))
-    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-    expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme, timeout=30_000)
-    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert not [e for e in errors if "plait" in e.lower()], f"errors in the page: {errors}"
+    def in_theme(page: Page) -> None:
+        expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme, timeout=30_000)
+
+    yield from lab_page(browser, lab, request.node.name, ready=in_theme)
 
 
 def slug(theme: str) -> str:
@@ -103,11 +92,6 @@ def assert_readable(what: str, element: Locator, theme: str) -> None:
     assert not low, f"{what} is hard to read in {theme} (WCAG AA needs {AA_BODY_TEXT}:1):\n" + "\n".join(
         f"  {m['ratio']:.2f}:1 for {m['text']!r} ({m['where']}): text {m['color']} on {m['background']}"
         for m in low)
-
-
-def open_executions(page: Page) -> None:
-    page.get_by_role("tab", name="plait: workflows and executions").click()
-    page.get_by_role("tab", name="Executions", exact=True).click()
 
 
 def execution_row(page: Page, name: str, phase: str) -> Locator:
