@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "kwtypes": "sdk.interface",
     "LaunchPlan": "sdk.launch_plan",
     "reference_launch_plan": "sdk.launch_plan",
+    # local runs
+    "rerun": "run.reruns",
     # caching
     "Cache": "config.cache",
     "CachePolicy": "config.cache",
@@ -170,6 +172,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UserError,
     )
     from .remote import Remote, RemoteEntity, RemoteExecution
+    from .run.reruns import rerun
     from .sdk.branches import conditional
     from .sdk.context import ExecutionParameters, current_context
     from .sdk.dynamic import dynamic

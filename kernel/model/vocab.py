@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 ExecutionPhase: TypeAlias = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"]
 NodePhase: TypeAlias = Literal[
-    "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT"
+    "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT", "REUSED"
 ]
 
 QUEUED: Final = "QUEUED"
@@ -26,16 +26,17 @@ ABORTED: Final = "ABORTED"
 TIMED_OUT: Final = "TIMED_OUT"
 SKIPPED: Final = "SKIPPED"  # a node: not run, because a branch was not taken or an upstream node failed
 CACHE_HIT: Final = "CACHE_HIT"  # a node: outputs taken from the cache
+REUSED: Final = "REUSED"  # a node of a re-run: outputs taken from the execution it re-runs, not run again
 
 EXECUTION_PHASES: Final[tuple[ExecutionPhase, ...]] = (QUEUED, RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
-NODE_PHASES: Final[tuple[NodePhase, ...]] = (*EXECUTION_PHASES, SKIPPED, CACHE_HIT)
+NODE_PHASES: Final[tuple[NodePhase, ...]] = (*EXECUTION_PHASES, SKIPPED, CACHE_HIT, REUSED)
 ATTEMPT_PHASES: Final[tuple[str, ...]] = (RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
 
 ENDED: Final = frozenset({SUCCEEDED, FAILED, ABORTED, TIMED_OUT})
 """An execution (or an attempt) in one of these phases will not change again."""
-NODE_ENDED: Final = ENDED | {SKIPPED, CACHE_HIT}
+NODE_ENDED: Final = ENDED | {SKIPPED, CACHE_HIT, REUSED}
 """A node in one of these phases will not change again."""
-COMPLETED: Final = frozenset({SUCCEEDED, CACHE_HIT, SKIPPED})
+COMPLETED: Final = frozenset({SUCCEEDED, CACHE_HIT, SKIPPED, REUSED})
 """A node in one of these phases lets the nodes after it run."""
 FAILURES: Final = frozenset({FAILED, TIMED_OUT})
 """The node itself failed (not aborted from outside)."""

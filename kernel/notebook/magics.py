@@ -17,6 +17,7 @@ from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+from ..errors import PlaitError
 from ..sdk.entity import Entity
 from .cells import CellError, function_source, parse_cell, parse_options, single_function
 from .commands import RUN, lookup, note_redefined, parse_line, read_inputs, warn_stale
@@ -28,6 +29,10 @@ USAGE = """\
     options (before WF): --out NAME  also bind the outputs to NAME
                          --overwrite-cache  --max-parallelism N  --name EXEC  --env K=V
                          --no-progress  print a text summary instead of the widget
+%plait rerun [EXECUTION] --from NODE [--from NODE] [--input NAME=VALUE] [--out NAME] [--no-progress]
+                                  run a local execution again from those nodes, reusing the
+                                  outputs of the others (EXECUTION: a variable holding one;
+                                  the kernel's last local run when omitted)
 %plait launch WF --a 1 [--wait] [--out NAME]
                                   run on the plait backend: live node status and logs;
                                   --wait returns the outputs (more: %plait launch --help)
@@ -207,6 +212,115 @@ def cmd_run(shell: Any, args: list[str]) -> Any:
     return value
 
 
+RERUN_USAGE = ("usage: %plait rerun [EXECUTION] --from NODE [--from NODE ...] [--input NAME=VALUE ...] "
+               "[--out NAME] [--no-progress]")
+
+
+def cmd_rerun(shell: Any, args: list[str]) -> Any:
+    """`%plait rerun`: `plait.rerun` of a local execution, with live progress (reused nodes shown)."""
+    from ..run.progress import ProgressModel, planned_rows
+    from ..run.reruns import rerun
+    from .progress import show_progress
+
+    target: str | None = None
+    chosen: list[str] = []
+    words: list[tuple[str, str]] = []
+    out: str | None = None
+    progress = True
+    i = 0
+    while i < len(args):
+        key, eq, value = args[i][2:].partition("=") if args[i].startswith("--") else ("", "", args[i])
+        if key in ("from", "input", "out"):
+            if not eq:
+                if i + 1 >= len(args):
+                    raise CellError(f"%plait rerun --{key} needs a value; {RERUN_USAGE}")
+                i += 1
+                value = args[i]
+            if key == "from":
+                chosen.append(value)
+            elif key == "input":
+                name, has, text = value.partition("=")
+                if not has or not name:
+                    raise CellError(f"%plait rerun --input expects NAME=VALUE, got {value!r}")
+                words.append((name, text))
+            elif not value.isidentifier():
+                raise CellError(f"%plait rerun --out expects a variable name, got {value!r}")
+            else:
+                out = value
+        elif key == "no-progress" and not eq:
+            progress = False
+        elif key:
+            raise CellError(f"%plait rerun: unknown option --{key}; {RERUN_USAGE}")
+        elif target is None:
+            target = value
+        else:
+            raise CellError(f"%plait rerun: unexpected {value!r} (one EXECUTION at most); {RERUN_USAGE}")
+        i += 1
+    execution = _local_execution(shell, target)
+    entity = execution.entity
+    inputs = _input_overrides(entity, words)
+    model = ProgressModel(f"{entity.short_name} (re-run of {execution.id})", planned_rows(entity))
+    view = show_progress(model) if progress else None
+    outcome = "FAILED"
+    try:
+        result = rerun(execution, from_nodes=chosen, inputs=inputs, observer=model.observe)
+        outcome = "SUCCEEDED"
+    except KeyboardInterrupt:
+        outcome = "ABORTED"
+        raise
+    finally:
+        model.finish(outcome)
+        if view is not None:
+            view.close()
+        else:
+            print(model.text())
+    value = result.native()
+    if out:
+        shell.user_ns[out] = value
+    return value
+
+
+def _input_overrides(entity: Any, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """`--input NAME=VALUE` values, each read by its input's declared type as `plait run` reads it."""
+    from ..typesys import describe
+    from ..typesys.text import parse_value
+
+    declared = entity.interface.inputs
+    values: dict[str, Any] = {}
+    for name, text in pairs:
+        if name not in declared:
+            raise CellError(f"%plait rerun --input: `{entity.name}` has no input {name!r}; its inputs: "
+                            f"{', '.join(declared) or 'none'}")
+        tp = declared[name].type
+        try:
+            values[name] = parse_value(tp, text)
+        except (ValueError, TypeError, PlaitError) as exc:
+            raise CellError(f"%plait rerun --input {name} expects {describe(tp)}, got {text!r}: {exc}") from None
+    return values
+
+
+def _local_execution(shell: Any, name: str | None) -> Any:
+    """The local execution variable `name` holds (or its error carries); the last local run without one."""
+    from ..run.engine import LocalExecution, last_execution
+
+    if name is None:
+        found = last_execution()
+        if found is None:
+            raise CellError("%plait rerun: this kernel has made no local run yet; run a workflow first "
+                            "(%plait run WF ...), or name a variable holding a local execution")
+        return found
+    if not name.isidentifier() or name not in shell.user_ns:
+        raise CellError(f"%plait rerun: `{name}` is not defined; name a variable holding a local execution")
+    value = shell.user_ns[name]
+    value = getattr(value, "execution", value) if isinstance(value, BaseException) else value
+    if not isinstance(value, LocalExecution):
+        raise CellError(
+            f"%plait rerun: `{name}` is a {type(value).__name__}, not a local execution; expected what a "
+            "local run returns (or a failed run's error); omit it to re-run the kernel's last local run"
+        )
+    return value
+
+
 def _remote(command: str) -> Any:
     def run(shell: Any, args: list[str]) -> Any:
         from . import remote_magics as remote
@@ -219,6 +333,7 @@ def _remote(command: str) -> Any:
 _COMMANDS = {
     "dag": cmd_dag,
     "run": cmd_run,
+    "rerun": cmd_rerun,
     "launch": _remote("launch"),
     "executions": _remote("executions"),
     "logs": _remote("logs"),

@@ -21,7 +21,7 @@ __all__ = ["MAX_ROWS", "PHASE_COLOURS", "ProgressModel", "ProgressWidget", "Row"
 
 PHASE_COLOURS = {
     "QUEUED": "#9e9e9e", "RUNNING": "#1e88e5", "SUCCEEDED": "#43a047", "CACHE_HIT": "#00897b",
-    "FAILED": "#e53935", "TIMED_OUT": "#fb8c00", "SKIPPED": "#bdbdbd", "ABORTED": "#6d4c41",
+    "REUSED": "#26a69a", "FAILED": "#e53935", "TIMED_OUT": "#fb8c00", "SKIPPED": "#bdbdbd", "ABORTED": "#6d4c41",
 }
 
 

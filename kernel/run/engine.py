@@ -43,6 +43,9 @@ from ..model.vocab import (
     QUEUED as QUEUED,
 )
 from ..model.vocab import (
+    REUSED as REUSED,
+)
+from ..model.vocab import (
     RUNNING as RUNNING,
 )
 from ..model.vocab import (
@@ -69,7 +72,14 @@ _FAST_TASKS: weakref.WeakSet[Any] = weakref.WeakSet()  # tasks last seen to run 
 
 @dataclass
 class NodeRecord:
-    """What a run knows of one node: its phase, attempts, start and end, and error."""
+    """What a run knows of one node: its phase, attempts, start and end, and error.
+
+    `inputs` and `outputs` are the node's values by name (the Python objects
+    themselves, not copies) once it ran, so `plait.rerun` can take them instead
+    of running the node again; a map node's `items` are its items' outputs in
+    order (None where an item failed or did not start). `reused_from` is
+    (execution id, path) of the node that computed a REUSED node's outputs.
+    """
 
     path: str
     entity: str
@@ -79,6 +89,10 @@ class NodeRecord:
     started: float | None = None
     ended: float | None = None
     error: str | None = None
+    inputs: dict[str, Any] | None = field(default=None, repr=False)
+    outputs: dict[str, Any] | None = field(default=None, repr=False)
+    items: list[dict[str, Any] | None] | None = field(default=None, repr=False)
+    reused_from: tuple[str, str] | None = None
 
     @property
     def duration(self) -> float | None:
@@ -114,6 +128,7 @@ class Execution(Scope):
         self.interruptible = interruptible
         self.max_dynamic_depth = max_dynamic_depth
         self.nodes: dict[str, NodeRecord] = {}
+        self.hook: Any = None  # a `plait.run.reruns.Reuse` when nodes are reused or skipped
         self._cache: LocalCache | None = None
 
     @property
@@ -149,20 +164,33 @@ class Execution(Scope):
 
 @dataclass
 class LocalExecution:
-    """What `plait.run` returns: the execution, its outputs and node records."""
+    """What a local run leaves: the execution, its outputs and node records.
+
+    A failed run leaves one too, as the `execution` attribute of the error it
+    raises (phase FAILED, the nodes that completed with their outputs), so
+    `plait.rerun` can run it again from the failure. `inputs` are the checked
+    workflow inputs; `options` the engine options a re-run uses again.
+    """
 
     id: str
     entity: Any
     outputs: dict[str, Any]
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    phase: str = SUCCEEDED
+    error: str | None = None
+    options: dict[str, Any] = field(default_factory=dict, repr=False)
+    skip: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    rerun_of: str | None = None
 
     def native(self) -> Any:
         """The outputs as the Python function would return them."""
+        if self.phase != SUCCEEDED:
+            raise PlaitError(
+                f"execution {self.id} of `{self.entity.name}` {self.phase.lower()} ({self.error}); "
+                "it has no outputs: fix the cause and run it again with plait.rerun(execution, ...)"
+            )
         return native_outputs(self.entity.interface, self.outputs)
-
-    @property
-    def phase(self) -> str:
-        return SUCCEEDED
 
 
 def native_outputs(interface: Interface, outputs: dict[str, Any]) -> Any:
@@ -180,12 +208,53 @@ def native_outputs(interface: Interface, outputs: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------ entry point
 
 
-def execute(entity: Any, inputs: dict[str, Any], **options: Any) -> LocalExecution:
-    """Run any entity locally with `inputs`; raises the failing task's error."""
+_last: list[LocalExecution] = []  # the last top-level local run, for `%plait rerun`
+
+
+def execute(entity: Any, inputs: dict[str, Any], *, skip: dict[str, dict[str, Any]] | None = None,
+            **options: Any) -> LocalExecution:
+    """Run any entity locally with `inputs`; raises the failing task's error.
+
+    `skip={path: {output: value}}` does not run those nodes: their outputs are
+    the given values, checked against the nodes' output types before anything
+    runs (`plait.run.reruns`).
+    """
     exe = Execution(**options)
     checked = check_inputs(entity, inputs)
-    outputs = run_entity(exe, "", entity, {}, checked)
-    return LocalExecution(exe.id.name, entity, outputs, exe.nodes)
+    if skip:
+        from .reruns import Reuse  # rerun bookkeeping imports this module: imported here
+
+        exe.hook = Reuse(entity, skip=skip)
+    return run_root(exe, entity, checked, options)
+
+
+def run_root(exe: Execution, entity: Any, inputs: dict[str, Any], options: dict[str, Any],
+             rerun_of: str | None = None) -> LocalExecution:
+    """Run `entity` as the root of `exe`; its LocalExecution, also on the error a failure raises."""
+    kept = {k: v for k, v in options.items() if k not in ("name", "observer")}
+    skip = exe.hook.skip if exe.hook is not None else {}
+    try:
+        outputs = run_entity(exe, "", entity, {}, inputs)
+    except Exception as exc:
+        failed = LocalExecution(exe.id.name, entity, {}, exe.nodes, inputs, FAILED,
+                                f"{type(exc).__name__}: {exc}", kept, skip, rerun_of)
+        _last[:] = [failed]
+        try:
+            exc.execution = failed  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):  # an exception type that takes no attributes
+            pass
+        raise
+    root = exe.nodes.get("")
+    if root is not None:  # a task, map or dynamic run as the root
+        root.inputs, root.outputs = inputs, outputs
+    done = LocalExecution(exe.id.name, entity, outputs, exe.nodes, inputs, SUCCEEDED, None, kept, skip, rerun_of)
+    _last[:] = [done]
+    return done
+
+
+def last_execution() -> LocalExecution | None:
+    """The last local run this process made (succeeded or failed), or None."""
+    return _last[0] if _last else None
 
 
 def check_inputs(entity: Any, inputs: dict[str, Any], fixed: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -532,17 +601,39 @@ class Scheduler:
         return self.results
 
     def run_node(self, node: Any) -> dict[str, Any]:
-        """Run one node (on whichever thread) and return its outputs."""
+        """Run one node (on whichever thread) and return its outputs, kept on its record.
+
+        With a rerun or skip hook on the execution, the node may instead take
+        the outputs it reuses or is given.
+        """
         entity = node.entity
         exe, path = self.exe, f"{self.prefix}{node.id}"
-        if entity.kind == "branch":
-            from .nodes import run_branch  # imported here, as RUNNERS is in run_entity
-
-            return run_branch(exe, path, entity, self.wf_inputs, self.results)
+        hook = exe.hook
         wf_inputs, results = self.wf_inputs, self.results
-        inputs = {name: resolve(b, wf_inputs, results) for name, b in node.bindings.items()}
+        if entity.kind == "branch":
+            inputs: dict[str, Any] = {}
+        else:
+            inputs = {name: resolve(b, wf_inputs, results) for name, b in node.bindings.items()}
+        if hook is not None:
+            taken = hook.take(exe, path, node, inputs, self.prefix)
+            if taken is not None:
+                return taken  # type: ignore[no-any-return]
         started = time.perf_counter()
-        out = run_entity(exe, path, entity, node.overrides, inputs)
+        try:
+            if entity.kind == "branch":
+                from .nodes import run_branch  # imported here, as RUNNERS is in run_entity
+
+                out = run_branch(exe, path, entity, wf_inputs, results)
+            else:
+                out = run_entity(exe, path, entity, node.overrides, inputs)
+        except BaseException:
+            rec = exe.nodes.get(path)
+            if rec is not None:
+                rec.inputs = inputs
+            raise
+        rec = exe.nodes.get(path)
+        if rec is not None:
+            rec.inputs, rec.outputs = inputs, out
         if entity.kind == "task":
             if time.perf_counter() - started < _FAST_NODE_S:
                 _FAST_TASKS.add(entity)

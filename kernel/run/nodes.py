@@ -141,7 +141,9 @@ def run_map(exe: Execution, path: str, mapped: Any, overrides: dict[str, Any], i
 
     Items are nodes `{path}-{i}`. Once more items failed than min_success_ratio
     (or min_successes) tolerates, no new item starts and the first failure is
-    raised; otherwise a failed item's outputs are None.
+    raised; otherwise a failed item's outputs are None. The record keeps each
+    item's outputs (`items`); in a re-run that names this map in `map_items`,
+    the items not chosen take the outputs the original run kept.
     """
     rec = exe.record(path, overrides.get("name") or mapped.name, "map")
     exe.set_phase(rec, RUNNING)
@@ -161,8 +163,12 @@ def run_map(exe: Execution, path: str, mapped: Any, overrides: dict[str, Any], i
     errors: dict[int, BaseException] = {}
     stop = threading.Event()
     run_item = _item_function(exe, path, mapped, overrides, inputs, results, errors, count - needed, stop)
+    kept = exe.hook.kept_items(path, count) if exe.hook is not None else None
+    if kept:
+        run_item = _keeping(run_item, kept, results)
     concurrency = overrides.get("concurrency", mapped.concurrency)
     _run_items(run_item, count, min(count, concurrency or exe.max_parallelism), stop)
+    rec.items = results  # not changed after this: kept as it is
     if len(errors) > count - needed:
         first = min(errors)
         exc = errors[first]
@@ -210,6 +216,20 @@ def _item_function(
                 stop.set()
 
     return run_item
+
+
+def _keeping(run_item: Callable[[int], None], kept: dict[int, dict[str, Any]],
+             results: list[dict[str, Any] | None]) -> Callable[[int], None]:
+    """`run_item`, except that the items in `kept` take those outputs instead of running."""
+
+    def run_or_keep(i: int) -> None:
+        found = kept.get(i)
+        if found is None:
+            run_item(i)
+        else:
+            results[i] = found
+
+    return run_or_keep
 
 
 def _run_items(run_item: Callable[[int], None], count: int, workers: int, stop: threading.Event) -> None:

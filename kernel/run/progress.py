@@ -17,9 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model.times import duration_text
-from ..model.vocab import ABORTED, CACHE_HIT, FAILED, QUEUED, RUNNING, SKIPPED, SUCCEEDED, TIMED_OUT
+from ..model.vocab import (
+    ABORTED,
+    CACHE_HIT,
+    FAILED,
+    QUEUED,
+    REUSED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    TIMED_OUT,
+)
 
-PHASE_ORDER = (QUEUED, RUNNING, SUCCEEDED, CACHE_HIT, FAILED, TIMED_OUT, SKIPPED, ABORTED)
+PHASE_ORDER = (QUEUED, RUNNING, SUCCEEDED, CACHE_HIT, REUSED, FAILED, TIMED_OUT, SKIPPED, ABORTED)
 """The order in which a summary counts phases."""
 MAX_ROWS = 300
 
