@@ -1,4 +1,4 @@
-"""Executions: launch, list, inspect, follow logs, abort, relaunch, recover."""
+"""Executions: launch, list, inspect, follow logs, abort, relaunch, recover, re-run."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..store import queries
 from ..store.errors import Conflict, NotFound
 from ..store.queries import concurrency, execution_labels
 from ..store.records import AttemptRecord, ExecutionHeader, ExecutionRecord, NodeRecord
-from . import checks, launching
+from . import checks, launching, reruns
 from . import schemas as S
 from .answers import answer, json_bytes
 from .deps import Services, Svc
@@ -61,7 +61,7 @@ def _header(record: ExecutionRecord | ExecutionHeader) -> dict[str, Any]:
 
 def execution_view(record: ExecutionRecord) -> S.Execution:
     return S.Execution(**_header(record), inputs=record.inputs, outputs=record.outputs,
-                       settings=record.settings)
+                       settings=record.settings, rerun_of=record.settings.get("rerun_of"))
 
 
 def summary_view(record: ExecutionHeader) -> S.ExecutionSummary:
@@ -83,7 +83,7 @@ def _node_view(n: NodeRecord, attempts: list[AttemptRecord], version: str | None
         path=n.path, parent_path=n.parent_path, entity_name=n.entity_name, entity_version=version, kind=n.kind,
         phase=n.phase, inputs=n.inputs, outputs=n.outputs, error=n.error,  # type: ignore[arg-type]
         created_at=n.created_at, started_at=n.started_at, ended_at=n.ended_at,
-        attempts=[_attempt_view(a) for a in attempts],
+        attempts=[_attempt_view(a) for a in attempts], reused_from=n.reused_from,  # type: ignore[arg-type]
     )
 
 
@@ -169,6 +169,8 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
         settings["raw_output_prefix"] = launching.raw_output_prefix(settings.get("raw_output_prefix"),
                                                                     svc.storage.uri("x")[:-1])
         settings.update({} if body.notifications is None else {"notifications": [n.to_spec() for n in body.notifications]})
+        skip = reruns.skip_outputs(s, target, body.settings.skip)
+        settings.update({"skip": skip} if skip else {})
         checks.check_stored_settings(settings)
         launching.check_references(s, body.project, body.domain, target.kind, target.name, target.version)
         launching.check_secrets(s, body.project, body.domain, target.kind, target.name, target.version)
@@ -188,12 +190,21 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
     return Response(content=body_out, status_code=201, media_type="application/json")  # type: ignore[return-value]
 
 
-def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.Execution:
+def _again(svc: Services, old_id: str, name: str | None, *, recover: bool,
+           rerun: S.RerunRequest | None = None) -> S.Execution:
     with svc.db.session() as s:
         old = queries.get_execution(s, old_id)
         _admit(s, svc, old.project)
-        settings = {k: v for k, v in old.settings.items() if k != "recover_from"}
-        if recover:
+        settings = {k: v for k, v in old.settings.items() if k not in ("recover_from", "rerun_of")}
+        version, inputs = old.entity_version, old.inputs
+        if rerun is not None:
+            plan = reruns.rerun_plan(s, old, rerun)
+            version, inputs = plan.version, plan.inputs
+            settings["rerun_of"] = plan.rerun_of
+            skip = {p: v for p, v in (settings.get("skip") or {}).items() if not plan.forces(p)}
+            settings.pop("skip", None)
+            settings.update({"skip": skip} if skip else {})
+        elif recover:
             if old.phase == "SUCCEEDED":
                 raise Conflict(
                     f"execution `{old_id}` succeeded; there is nothing to recover (relaunch it to "
@@ -205,17 +216,16 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool) -> S.
                     "executions can be recovered", kind="execution", name=old_id,
                 )
             settings["recover_from"] = old_id
-        checks.check_json(old.inputs, "inputs")
+        checks.check_json(inputs, "inputs")
         checks.check_stored_settings(settings)
-        launching.check_references(s, old.project, old.domain, old.entity_kind, old.entity_name,
-                                   old.entity_version)
-        launching.check_secrets(s, old.project, old.domain, old.entity_kind, old.entity_name, old.entity_version)
+        launching.check_references(s, old.project, old.domain, old.entity_kind, old.entity_name, version)
+        launching.check_secrets(s, old.project, old.domain, old.entity_kind, old.entity_name, version)
         launching.check_pools(s, launching.launch_pools(svc.settings), old.project, old.domain, old.entity_kind,
-                              old.entity_name, old.entity_version, settings)
+                              old.entity_name, version, settings)
         _admit_plan(s, old.project, old.domain, old.launch_plan_name, old.launch_plan_version)
         record = queries.create_execution(
             s, project=old.project, domain=old.domain, entity_kind=old.entity_kind,
-            entity_name=old.entity_name, entity_version=old.entity_version, inputs=old.inputs,
+            entity_name=old.entity_name, entity_version=version, inputs=inputs,
             settings=settings, id=name, launch_plan_name=old.launch_plan_name,
             launch_plan_version=old.launch_plan_version,
         )
@@ -237,6 +247,15 @@ def relaunch_execution(id: ExecutionId, svc: Svc, body: Again = None) -> S.Execu
 def recover_execution(id: ExecutionId, svc: Svc, body: Again = None) -> S.Execution:
     """A new execution that reuses the nodes the failed one completed and runs the rest."""
     return _again(svc, id, body.name if body else None, recover=True)
+
+
+@router.post("/executions/{id}/rerun", name="rerun_execution", status_code=201, responses=_LAUNCH_ERRORS)
+def rerun_execution(id: ExecutionId, body: S.RerunRequest, svc: Svc) -> S.Execution:
+    """A new execution that runs the chosen nodes, and what depends on them, again, and takes
+    every other node's outputs from this one (REUSED, the same stored values); 409 while this
+    one runs, 422 for an unknown node, a bad input, or a `version` whose specs changed."""
+    checks.check_request(body)
+    return _again(svc, id, body.name, recover=False, rerun=body)
 
 
 @router.post("/executions/{id}/abort", name="abort_execution", status_code=202, responses=_ERRORS)

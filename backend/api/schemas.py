@@ -324,6 +324,10 @@ class ExecutionSettings(Model):
     annotations: dict[str, str] = Field(default_factory=dict)
     raw_output_prefix: str | None = Field(None, max_length=1024, description="Where offloaded data goes.")
     interruptible: bool | None = Field(None, description="Allow spot/preemptible workers.")
+    skip: dict[Annotated[str, Field(min_length=1, max_length=512)], dict[str, JSONValue]] = Field(
+        default_factory=dict, description="Node path -> output name -> JSON literal: those nodes do not run "
+        "and end SKIPPED with these outputs (checked against the node's output types), which the nodes "
+        "after them take.")
 
 
 class ExecutionCreate(Model):
@@ -348,6 +352,29 @@ class RelaunchRequest(Model):
     name: str | None = Field(
         None, pattern=EXECUTION_NAME_PATTERN, description="Name of the new execution; default: generated."
     )
+
+
+class RerunRequest(Model):
+    """Run an execution again from chosen nodes: every node that is not chosen, not inside a
+    chosen node and whose inputs are unchanged takes the original's outputs (REUSED)."""
+
+    from_nodes: list[Annotated[str, Field(min_length=1, max_length=512)]] = Field(
+        default_factory=list, max_length=1000,
+        description="Paths of the nodes to run again (`n3`, `n2-n1`); with what depends on them.")
+    inputs: dict[str, JSONValue] = Field(
+        default_factory=dict, description="Workflow inputs given instead of the original's (JSON literals); "
+        "the nodes that consume them run again.")
+    node_inputs: dict[str, dict[str, JSONValue]] = Field(
+        default_factory=dict, description="Chosen node path -> input name -> JSON literal given to it "
+        "instead of what its upstream nodes pass.")
+    map_items: dict[str, Literal["failed"] | list[Annotated[int, Field(ge=0)]]] = Field(
+        default_factory=dict, description="Map node path -> `failed` or item indices: only those items run "
+        "again, the others' outputs are reused.")
+    version: str | None = Field(
+        None, max_length=128, description="Run this version of the workflow instead of the original's; "
+        "refused when its interface or a reused node's spec changed.")
+    name: str | None = Field(
+        None, pattern=EXECUTION_NAME_PATTERN, description="Name of the new execution; default: generated.")
 
 
 class AbortRequest(Model):
@@ -406,12 +433,26 @@ class ExecutionSummary(Response):
     duration_s: float | None = Field(description="Seconds from start to end (or to now while running).")
 
 
+class RerunOf(Response):
+    """What a re-run re-runs: its original execution and the nodes chosen to run again."""
+
+    execution_id: str
+    from_nodes: list[str]
+    node_inputs: dict[str, dict[str, ValueRef]] = Field(
+        default_factory=dict, description="Node path -> the inputs given to it instead of the original's.")
+    map_items: dict[str, Literal["failed"] | list[int]] = Field(
+        default_factory=dict, description="Map node path -> the items run again; the others are reused.")
+
+
 class Execution(ExecutionSummary):
     """An execution's header with its inputs, outputs and settings."""
 
     inputs: dict[str, ValueRef]
     outputs: dict[str, ValueRef] | None
     settings: dict[str, Any]
+    rerun_of: RerunOf | None = Field(
+        description="For a re-run (`POST /executions/{id}/rerun`): the execution it re-runs and the "
+        "nodes chosen to run again; null otherwise.")
 
 
 class ExecutionList(Response):
@@ -447,6 +488,13 @@ class Attempt(Response):
     ended_at: dt.datetime | None
 
 
+class ReusedFrom(Response):
+    """The node a re-run's REUSED node took its outputs from."""
+
+    execution_id: str
+    path: str
+
+
 class NodeExecution(Response):
     path: str = Field(description="Node path as the local engine spells it: `n0`, `n2-n1`, `n3-7`.")
     parent_path: str | None
@@ -467,6 +515,9 @@ class NodeExecution(Response):
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
     attempts: list[Attempt]
+    reused_from: ReusedFrom | None = Field(
+        description="For a REUSED node of a re-run: the node of the original execution whose "
+        "stored outputs it took (the same value refs, not a copy); null otherwise.")
 
 
 class NodeExecutionList(Response):

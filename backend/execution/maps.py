@@ -7,6 +7,10 @@ batches (one attempt runs several items, recorded as the child node
 a launch plan are child executions, at most `concurrency` at once. The node
 succeeds when enough items succeed (`min_success_ratio`), with each output a
 list in item order (None where an item failed).
+
+When a map node ends, its items' answers are kept beside its outputs
+(`items.json`: each item's outputs, and which failed), so that a re-run with
+`map_items` runs only the failed items (or those listed) and reuses the others'.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from . import values
 from .attempts import SYSTEM_RETRIES, usage_fields
 from .children import ConcurrencyLimitReached
 from .entities import MAP_OVERRIDES, with_overrides
+from .reruns import same_refs
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -45,9 +50,15 @@ class MapState:
     overrides: dict[str, Any] = field(default_factory=dict)  # the map node's (its items' pool)
     results: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     errors: dict[int, dict[str, Any]] = field(default_factory=dict)
-    next_index: int = 0
+    next_index: int = 0  # position in `todo` of the next item to send
     in_flight: int = 0  # batches (or child executions) on their way
     batch: int = 1  # items per batch
+    todo: list[int] = field(default_factory=list)  # the items to run, in order (all, unless a re-run)
+
+
+def items_uri(execution_id: str, path: str) -> str:
+    """Where a map node's items' answers are kept once it ends."""
+    return f"executions/{execution_id}/{path}/items.json"
 
 
 class MapNodes:
@@ -90,22 +101,63 @@ class MapNodes:
             if problem:
                 self.run.node_failed(path, {"kind": "USER", "type": "ResourceError", "message": problem})
                 return
+        state.todo = self._rerun_items(path, inputs, state) if self.run.rerun is not None else list(range(count))
         self.states[path] = state
         self.run.record_node(path, "RUNNING")
-        if count == 0:
-            self._finish(state)
+        if not state.todo:
+            self._progress(state)
             return
-        state.batch = self.run.host.map_batch_size(count, state.concurrency)
+        state.batch = self.run.host.map_batch_size(len(state.todo), state.concurrency)
         self._pump(state)
+
+    def _rerun_items(self, path: str, inputs: dict[str, Any], state: MapState) -> list[int]:
+        """The items a re-run runs of this map node; the others take the original items' answers.
+
+        Only a map node named in `map_items` whose inputs are the original's reuses items:
+        `"failed"` runs the items that did not succeed, a list of indices runs those (an item
+        not listed that did not succeed counts as failed again).
+        """
+        rerun, count = self.run.rerun, len(state.items)
+        assert rerun is not None
+        wanted = rerun.map_items.get(path)
+        old = rerun.nodes.get(path)
+        every = list(range(count))
+        if wanted is None or old is None or not same_refs(inputs, old.inputs):
+            return every
+        try:
+            kept = self.run.host.storage.get_json(items_uri(rerun.original_id, path))
+        except (FileNotFoundError, OSError, ValueError):
+            return every
+        if kept.get("count") != count:
+            return every
+        results = kept.get("results") or {}
+        # Failed, or never answered: a map that failed stops sending items once too many failed.
+        failed = {int(i) for i in kept.get("failed") or ()} | {i for i in every if results.get(str(i)) is None}
+        if wanted == "failed":
+            todo = sorted(failed)
+        else:
+            beyond = [i for i in wanted if i >= count]
+            if beyond:
+                raise UserError(f"map node `{path}` has {count} items; `map_items` asks for item {beyond[0]}")
+            todo = sorted(set(wanted))
+        for i in every:
+            if i in todo:
+                continue
+            if i in failed:
+                state.results[i] = None
+                state.errors[i] = {"message": f"item {i} failed in execution {rerun.original_id}"}
+            else:
+                state.results[i] = results[str(i)]
+        return todo
 
     def _pump(self, state: MapState) -> None:
         """Send items on their way until the window is full or none are left."""
         window = self.run.host.map_window(state.concurrency)
-        while state.next_index < len(state.items) and state.in_flight < window:
+        while state.next_index < len(state.todo) and state.in_flight < window:
             start = state.next_index
             size = 1 if state.concurrency else state.batch
-            indices = list(range(start, min(start + size, len(state.items))))
-            state.next_index = indices[-1] + 1
+            indices = state.todo[start:start + size]
+            state.next_index = start + len(indices)
             state.in_flight += 1
             if isinstance(state.target, LaunchPlanSpec):
                 for i in indices:
@@ -235,6 +287,7 @@ class MapNodes:
             first = min(state.errors)
             err = state.errors[first]
             self.states.pop(state.path, None)
+            self._keep_items(state)
             self.run.node_failed(state.path, {
                 "kind": err.get("kind", "USER"), "type": err.get("type", "Error"),
                 "message": f"map over `{state.target.name}`: {len(state.errors)} of {count} item(s) failed "
@@ -246,9 +299,17 @@ class MapNodes:
         else:
             self._pump(state)
 
+    def _keep_items(self, state: MapState) -> None:
+        """Keep the items' answers (what a re-run with `map_items` reuses)."""
+        self.run.host.storage.put_json(items_uri(self.run.id, state.path), {
+            "count": len(state.items), "failed": sorted(state.errors),
+            "results": {str(i): r for i, r in state.results.items()},
+        })
+
     def _finish(self, state: MapState) -> None:
         """The node succeeds: each output is the list of the items' outputs (None where one failed)."""
         self.states.pop(state.path, None)
+        self._keep_items(state)
         outputs = {}
         for name, _type in state.target.interface.outputs:
             refs = []

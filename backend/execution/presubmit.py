@@ -116,7 +116,8 @@ class Presubmit:
     def _queue(self, scope: Scope, nid: str, queued: list[QueuedAttempt]) -> bool:
         """Queue the next attempt of node `nid` behind its running upstream attempts, if it can be.
 
-        Only a plain task node qualifies, not yet started, queued or known from before,
+        Only a plain task node qualifies, not yet started, queued or known from before, not
+        skipped and not given inputs of its own by a re-run,
         whose every upstream node has succeeded or is a task with an attempt on Dask, and
         whose task is not cached (a cache hit would make the attempt needless). Its inputs
         then refer to the upstream answers by position. Returns whether it was queued.
@@ -127,6 +128,8 @@ class Presubmit:
         if (node.kind != "task" or path in self.queued or path in run.futures
                 or nid in scope.results or path in run.known or path in run.recover):
             return False
+        if path in run.skip or (run.rerun is not None and path in run.rerun.node_inputs):
+            return False  # skipped, or given other inputs than its upstream's: decided at its start
         refs: dict[str, Any] = {}  # upstream node id -> its future (or the key queued for it)
         for u in node.upstream:
             if u not in scope.nodes or u in scope.results:

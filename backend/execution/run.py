@@ -40,6 +40,7 @@ from .graphs import GraphNodes
 from .maps import MapNodes
 from .presubmit import Presubmit
 from .references import pin_of, pinned_spec
+from .reruns import Rerun
 from .scope import NodeFailed, Scope
 
 if TYPE_CHECKING:
@@ -100,6 +101,10 @@ class ExecutionRun:
         self.output_root = f"{raw}/executions/{self.id}" if raw else f"executions/{self.id}"
         self.known: dict[str, Any] = {}  # node path -> stored node record (resume)
         self.recover: dict[str, Any] = {}  # node path -> node record of the execution recovered from
+        rerun_of = self.settings.get("rerun_of")
+        self.rerun: Rerun | None = Rerun(rerun_of) if isinstance(rerun_of, dict) else None
+        # `skip`: node path -> the outputs (value refs) a skipped node ends with, instead of running
+        self.skip: dict[str, dict[str, Any]] = dict(self.settings.get("skip") or {})
 
     # ------------------------------------------------------------------ start
     def start(self) -> None:
@@ -139,7 +144,7 @@ class ExecutionRun:
         Attempts left RUNNING by a crash are failed as SYSTEM: their node runs again,
         counting them. Completed nodes are not run again (`known`). With the setting
         `recover_from`, the nodes that succeeded in that execution lend their outputs
-        (`recover`).
+        (`recover`); with `rerun_of`, the nodes of the execution it re-runs (reruns.py).
         """
         for n in q.list_nodes(s, self.id):
             self.known[n.path] = n
@@ -155,8 +160,10 @@ class ExecutionRun:
         recover_from = self.settings.get("recover_from")
         if recover_from:
             for n in q.list_nodes(s, recover_from):
-                if n.phase in ("SUCCEEDED", "CACHE_HIT") and n.outputs is not None:
+                if n.phase in ("SUCCEEDED", "CACHE_HIT", "REUSED") and n.outputs is not None:
                     self.recover[n.path] = n
+        if self.rerun is not None:
+            self.rerun.load(s)
 
     # ------------------------------------------------------------------ scopes
     def open_scope(self, scope: Scope) -> None:
@@ -199,7 +206,9 @@ class ExecutionRun:
         """A node's upstream nodes are done: resolve its inputs and start it by kind.
 
         A node completed before a restart, or recovered from an earlier execution,
-        completes at once with its recorded outputs.
+        completes at once with its recorded outputs; so does a node of a re-run that
+        takes the original's outputs (REUSED), and a node skipped at launch (SKIPPED,
+        with the outputs given for it).
         """
         if self.done:
             return
@@ -212,10 +221,21 @@ class ExecutionRun:
         except UserError as exc:
             self.node_failed(path, {"kind": "USER", "type": "UserError", "message": str(exc)})
             return
+        if self.rerun is not None:
+            inputs = self.rerun.inputs_for(path, inputs)
         self.inputs_of[path] = inputs
         known = self.known.get(path)
         if known is not None and known.phase in COMPLETED and known.outputs is not None:
+            if self.rerun is not None and known.phase in ("REUSED", "SKIPPED"):
+                self.rerun.reused.add(path)  # resumed: what follows it is decided as before
             self.complete(path, known.outputs, record=False)
+            return
+        if path in self.skip:
+            if self.rerun is not None:
+                self.rerun.reused.add(path)  # skipped as in the original: not a reason to run what follows
+            self.complete(path, self.skip[path], record=True, phase="SKIPPED")
+            return
+        if self.rerun is not None and self._reuse(scope, path, node, inputs):
             return
         old = self.recover.get(path)
         if old is not None and node.kind in ("task", "map"):
@@ -240,6 +260,23 @@ class ExecutionRun:
                 self._start_task(scope, path, node, inputs)
         except (UserError, NotFound) as exc:
             self.node_failed(path, {"kind": "USER", "type": type(exc).__name__, "message": str(exc)})
+
+    def _reuse(self, scope: Scope, path: str, node: NodeSpec, inputs: dict[str, Any]) -> bool:
+        """A node of a re-run that takes the original node's outputs: True if it did (REUSED).
+
+        Its outputs are the original's stored refs (no copy, no cache lookup), and
+        `reused_from` names the node that produced them.
+        """
+        assert self.rerun is not None
+        upstream = [scope.path(u) for u in node.upstream if u in scope.nodes]
+        old = self.rerun.reusable(path, node.kind, inputs, scope.owner, upstream)
+        if old is None:
+            return False
+        eid, source, outputs = self.id, self.rerun.source(old), old.outputs or {}
+        self.record_node(path, "REUSED", outputs=outputs)  # in the turn's batch, in the order nodes start
+        self.host.write(lambda s: q.upsert_node(s, eid, path, reused_from=source))
+        self.complete(path, outputs, record=False)
+        return True
 
     def _from_node_cache(self, scope: Scope, path: str, node: NodeSpec, inputs: dict[str, Any]) -> bool:
         """A subworkflow or launch plan node with a `cache` override (`with_overrides(cache=...)`)

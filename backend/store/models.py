@@ -174,6 +174,8 @@ class NodeExecution(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
+    # A re-run's REUSED node: {"execution_id", "path"} of the node whose outputs it took.
+    reused_from: Mapped[dict[str, Any] | None]
 
 
 class Attempt(Base):

@@ -35,6 +35,9 @@ from plait.model.vocab import (
     QUEUED as QUEUED,
 )
 from plait.model.vocab import (
+    REUSED as REUSED,
+)
+from plait.model.vocab import (
     RUNNING as RUNNING,
 )
 from plait.model.vocab import (
@@ -179,6 +182,7 @@ class NodeRecord:
     created_at: dt.datetime
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
+    reused_from: dict[str, Any] | None = None  # a REUSED node: {"execution_id", "path"} it took its outputs from
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "executions/{id}/abort"),
     _route("POST", "executions/{id}/relaunch"),
     _route("POST", "executions/{id}/recover"),
+    _route("POST", "executions/{id}/rerun"),
     _route("GET", "data", ("uri",)),
 )
 

@@ -16,11 +16,16 @@ const ENDED: Record<NodePhase, boolean> = {
   ABORTED: true,
   TIMED_OUT: true,
   SKIPPED: true,
-  CACHE_HIT: true
+  CACHE_HIT: true,
+  REUSED: true
 };
 
 /** The phases only nodes reach; the others are an execution's too. */
-const NODE_ONLY: Record<Exclude<NodePhase, ExecutionPhase>, true> = { SKIPPED: true, CACHE_HIT: true };
+const NODE_ONLY: Record<Exclude<NodePhase, ExecutionPhase>, true> = {
+  SKIPPED: true,
+  CACHE_HIT: true,
+  REUSED: true
+};
 
 /** Every node phase, in the order legends list them. */
 export const NODE_PHASES = Object.keys(ENDED) as NodePhase[];

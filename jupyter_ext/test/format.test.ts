@@ -56,14 +56,15 @@ describe('format', () => {
 describe('phases', () => {
   it('lists the schema phases in order, an execution having all but the node-only ones', () => {
     expect(NODE_PHASES).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'SKIPPED',
-                                 'CACHE_HIT']);
+                                 'CACHE_HIT', 'REUSED']);
     expect(EXECUTION_PHASES).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
   });
 
   it('knows the phases that end a node, and names their badge classes', () => {
     expect(NODE_PHASES.filter(isTerminal)).toEqual(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'SKIPPED',
-                                                    'CACHE_HIT']);
+                                                    'CACHE_HIT', 'REUSED']);
     expect(phaseClass('TIMED_OUT')).toBe('plait-phase-timed-out');
+    expect(phaseClass('REUSED')).toBe('plait-phase-reused');
     expect(phaseClass(undefined)).toBe('plait-phase-unknown');
   });
 });

@@ -81,8 +81,9 @@ def find_entity(module: ModuleType, name: str, path: str) -> Any:
 # ------------------------------------------------------------------ inputs
 
 
-def parse_inputs(entity: Any, args: list[str]) -> dict[str, Any]:
-    """`--name value` words as the inputs of `entity`, each read by its declared type."""
+def parse_inputs(entity: Any, args: list[str], *, complete: bool = True) -> dict[str, Any]:
+    """`--name value` words as the inputs of `entity`, each read by its declared type; with
+    `complete`, every required input must be there (a re-run takes only the ones that change)."""
     from ..typesys import describe
     from ..typesys.text import parse_value
 
@@ -115,7 +116,7 @@ def parse_inputs(entity: Any, args: list[str]) -> dict[str, Any]:
             ) from None
         i += 1
     missing = [n for n, p in inputs.items() if p.required and n not in values]
-    if missing:
+    if missing and complete:
         need = ", ".join(f"--{n} ({describe(inputs[n].type)})" for n in missing)
         raise CliInputError(f"`{entity.name}` needs input(s): {need}")
     return values
@@ -190,6 +191,11 @@ def _environment(envs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--project", default="default", show_default=True, help="Project (with --remote).")
 @click.option("--domain", default="development", show_default=True,
               type=click.Choice(["development", "staging", "production"]), help="Domain (with --remote).")
+@click.option("--from-execution", default=None, metavar="ID",
+              help="With --remote and --from-node: re-run execution ID from those nodes, reusing the "
+                   "outputs of every other node; the inputs given override its inputs.")
+@click.option("--from-node", "from_nodes", multiple=True, metavar="PATH",
+              help="With --from-execution: a node to run again, with everything after it (e.g. n3, n2-n1).")
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -205,6 +211,8 @@ def run_cmd(
     domain: str = "development",
     image: str | None = None,
     interruptible: bool | None = None,
+    from_execution: str | None = None,
+    from_nodes: tuple[str, ...] = (),
 ) -> None:
     """Run a task, workflow or launch plan from FILE locally, or on the backend with --remote.
 
@@ -222,11 +230,17 @@ def run_cmd(
     if image is not None and not remote:
         raise click.UsageError("--image applies to --remote runs: a local run uses this Python "
                                "environment; add --remote, or drop --image")
+    if (from_execution is None) != (not from_nodes):
+        raise click.UsageError("--from-execution and --from-node go together: the execution to re-run "
+                               "and the node(s) to run again from, e.g. --from-execution f3a9c2 --from-node n3")
+    if from_execution is not None and not remote:
+        raise click.UsageError("--from-execution re-runs an execution of the backend: add --remote (a local "
+                               "run is re-run with plait.rerun or %plait rerun in its notebook)")
     if remote:
         _run_remote(ctx, file, args, project=project, domain=domain, envs=envs,
                     overwrite_cache=overwrite_cache, max_parallelism=max_parallelism,
                     exec_name=exec_name, as_json=as_json, verbose=verbose, image=image,
-                    interruptible=interruptible)
+                    interruptible=interruptible, rerun=(from_execution, from_nodes) if from_execution else None)
         return
     found = _target(load_module(file), file, args)
     if found is None:
@@ -275,8 +289,10 @@ def _print_outputs(entity: Any, outputs: dict[str, Any], as_json: bool) -> None:
 def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str, domain: str,
                 envs: tuple[str, ...], overwrite_cache: bool, max_parallelism: int | None,
                 exec_name: str | None, as_json: bool, verbose: bool,
-                image: str | None = None, interruptible: bool | None = None) -> None:
-    """`plait run --remote`: register FILE, launch ENTITY, show node progress, print outputs."""
+                image: str | None = None, interruptible: bool | None = None,
+                rerun: tuple[str, tuple[str, ...]] | None = None) -> None:
+    """`plait run --remote`: register FILE, launch ENTITY (or, with `rerun`, re-run an execution of it
+    from some nodes: the inputs given override the execution's), show node progress, print outputs."""
     from ..remote.bundle import collect
     from .build import load_image, with_image
 
@@ -292,13 +308,16 @@ def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str,
     if found is None:
         return
     target, rest = found
-    inputs = parse_inputs(target, rest)
+    inputs = parse_inputs(target, rest, complete=rerun is None)
     env = _environment(envs)
     remote = remote_for(ctx, project, domain)
     try:
         remote.register_collected(registration)
-        run = remote.execute(target, inputs, name=exec_name, overwrite_cache=overwrite_cache,
-                             max_parallelism=max_parallelism, envs=env or None, interruptible=interruptible)
+        if rerun is not None:
+            run = _rerun(remote, target, rerun, inputs, exec_name)
+        else:
+            run = remote.execute(target, inputs, name=exec_name, overwrite_cache=overwrite_cache,
+                                 max_parallelism=max_parallelism, envs=env or None, interruptible=interruptible)
         click.echo(f"execution {run.id} started on {remote.endpoint}", err=True)
         progress = TerminalProgress()
         delay = 0.2
@@ -324,6 +343,19 @@ def _run_remote(ctx: click.Context, file: str, args: list[str], *, project: str,
     # The server's count, as `plait get execution` shows it, not how long this command watched.
     took = run.duration_s if run.duration_s is not None else progress.model.elapsed()
     click.echo(f"execution {run.id} succeeded in {duration_text(took)}", err=True)
+
+
+def _rerun(remote: Any, target: Any, rerun: tuple[str, tuple[str, ...]], inputs: dict[str, Any],
+           exec_name: str | None) -> Any:
+    """Re-run execution `rerun[0]` from nodes `rerun[1]` at the version just registered; the inputs
+    given on the command line (only those) override the execution's."""
+    from ..typesys import to_literal
+
+    execution_id, from_nodes = rerun
+    declared = target.interface.inputs
+    overrides = {k: to_literal(declared[k].type, v) for k, v in inputs.items()}
+    version = remote.fetch_workflow(target.name).version if getattr(target, "kind", None) == "workflow" else None
+    return remote.rerun(execution_id, list(from_nodes), inputs=overrides or None, version=version, name=exec_name)
 
 
 def _remote_failure(run: Any, verbose: bool) -> typing.NoReturn:

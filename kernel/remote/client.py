@@ -285,9 +285,13 @@ class Remote:
         raw_output_prefix: str | None = None,
         interruptible: bool | None = None,
         timeout: float | None = None,
+        skip: dict[str, dict[str, Any]] | None = None,
     ) -> RemoteExecution:
         """Launch `entity` (a local task/workflow/launch plan, registered first if needed, or a
-        RemoteEntity) with `inputs`; `wait=True` waits up to `timeout` seconds for the end."""
+        RemoteEntity) with `inputs`; `wait=True` waits up to `timeout` seconds for the end.
+
+        `skip` (`{node path: {output: value}}`) does not run those nodes: they end SKIPPED
+        with the given outputs (JSON literals, checked against the node's output types)."""
         from ..sdk.entity import Entity
 
         if isinstance(entity, RemoteEntity):
@@ -313,6 +317,7 @@ class Remote:
             "annotations": _values(annotations),
             "raw_output_prefix": raw_output_prefix,
             "interruptible": interruptible,
+            "skip": dict(skip) if skip else None,
         }
         body = {
             "project": self.project, "domain": self.domain, "kind": kind, "name": ent_name,
@@ -348,6 +353,27 @@ class Remote:
     def recover(self, execution: str | RemoteExecution, name: str | None = None) -> RemoteExecution:
         """A new execution that reuses what the failed one completed and runs the rest."""
         return self._act(execution, "recover", name)
+
+    def rerun(self, execution: str | RemoteExecution, from_nodes: list[str] | tuple[str, ...] = (), *,
+              inputs: dict[str, Any] | None = None, node_inputs: dict[str, dict[str, Any]] | None = None,
+              map_items: dict[str, Any] | None = None, version: str | None = None, name: str | None = None,
+              wait: bool = False) -> RemoteExecution:
+        """A new execution that runs `from_nodes` (node paths: `n3`, `n2-n1`) and what depends on
+        them again, and takes every other node's outputs from `execution` (REUSED).
+
+        `inputs` override workflow inputs (the nodes that read them run again), `node_inputs`
+        the inputs of chosen nodes (`{path: {input: value}}`), `map_items` re-run only some
+        items of a map node (`{path: "failed"}` or `{path: [0, 3]}`); `version` re-runs a newer
+        version of the workflow whose interface and reused nodes are unchanged. Values are
+        JSON literals, as `execute` takes them.
+        """
+        body: dict[str, Any] = {"from_nodes": list(from_nodes)}
+        for key, value in (("inputs", inputs), ("node_inputs", node_inputs), ("map_items", map_items),
+                           ("version", version), ("name", name)):
+            if value:
+                body[key] = value
+        run = self._act(execution, "rerun", body=body)
+        return run.wait() if wait else run
 
     def _act(self, execution: str | RemoteExecution, action: str, name: str | None = None, *,
              body: dict[str, Any] | None = None) -> RemoteExecution:

@@ -323,3 +323,7 @@ class RemoteExecution:
 
     def recover(self) -> RemoteExecution:
         return self.remote.recover(self)
+
+    def rerun(self, from_nodes: list[str] | tuple[str, ...] = (), **options: Any) -> RemoteExecution:
+        """Run this execution again from `from_nodes`, reusing the rest (see `Remote.rerun`)."""
+        return self.remote.rerun(self, from_nodes, **options)

@@ -37,6 +37,7 @@ def _node(row: NodeExecution) -> r.NodeRecord:
         created_at=row.created_at,
         started_at=row.started_at,
         ended_at=row.ended_at,
+        reused_from=row.reused_from,
     )
 
 
@@ -66,6 +67,7 @@ def upsert_node(
     inputs: Any = UNSET,
     outputs: Any = UNSET,
     error: Any = UNSET,
+    reused_from: Any = UNSET,
     now: dt.datetime | None = None,
 ) -> r.NodeRecord:
     """Create the node (QUEUED unless `phase` says otherwise) or update the fields given.
@@ -103,6 +105,7 @@ def upsert_node(
         ("inputs", inputs),
         ("outputs", outputs),
         ("error", error),
+        ("reused_from", reused_from),
     ):
         if value is not UNSET:
             setattr(row, field, value)

@@ -222,6 +222,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun Execution
+         * @description A new execution that runs the chosen nodes, and what depends on them, again, and takes
+         *     every other node's outputs from this one (REUSED, the same stored values); 409 while this
+         *     one runs, 422 for an unknown node, a bad input, or a `version` whose specs changed.
+         */
+        post: operations["rerun_execution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/functions/{digest}": {
         parameters: {
             query?: never;
@@ -915,7 +937,7 @@ export interface components {
              * Phase
              * @enum {string}
              */
-            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT";
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED";
             /**
              * Pool
              * @description The worker pool the attempt was routed to (the cluster file's `pools[].name`, or a pool made for the task's environment), as the worker that ran it confirms; null for attempts recorded before pools, or without them (an external Dask scheduler).
@@ -1470,6 +1492,8 @@ export interface components {
             phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
             /** Project */
             project: string;
+            /** @description For a re-run (`POST /executions/{id}/rerun`): the execution it re-runs and the nodes chosen to run again; null otherwise. */
+            rerun_of: components["schemas"]["RerunOf"] | null;
             /** Settings */
             settings: {
                 [key: string]: unknown;
@@ -1579,6 +1603,15 @@ export interface components {
              * @description Where offloaded data goes.
              */
             raw_output_prefix?: string | null;
+            /**
+             * Skip
+             * @description Node path -> output name -> JSON literal: those nodes do not run and end SKIPPED with these outputs (checked against the node's output types), which the nodes after them take.
+             */
+            skip?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /**
          * ExecutionSummary
@@ -1883,7 +1916,9 @@ export interface components {
              * Phase
              * @enum {string}
              */
-            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT";
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED";
+            /** @description For a REUSED node of a re-run: the node of the original execution whose stored outputs it took (the same value refs, not a copy); null otherwise. */
+            reused_from: components["schemas"]["ReusedFrom"] | null;
             /** Started At */
             started_at: string | null;
         };
@@ -2090,7 +2125,7 @@ export interface components {
              * @description The execution's phase; for a run as a node, the node's (CACHE_HIT: its outputs came from the cache).
              * @enum {string}
              */
-            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT";
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED";
             /**
              * Workflow
              * @description With `node_path`: the workflow the execution ran.
@@ -2185,6 +2220,89 @@ export interface components {
              * @description Name of the new execution; default: generated.
              */
             name?: string | null;
+        };
+        /**
+         * RerunOf
+         * @description What a re-run re-runs: its original execution and the nodes chosen to run again.
+         */
+        RerunOf: {
+            /** Execution Id */
+            execution_id: string;
+            /** From Nodes */
+            from_nodes: string[];
+            /**
+             * Map Items
+             * @description Map node path -> the items run again; the others are reused.
+             */
+            map_items?: {
+                [key: string]: "failed" | number[];
+            };
+            /**
+             * Node Inputs
+             * @description Node path -> the inputs given to it instead of the original's.
+             */
+            node_inputs?: {
+                [key: string]: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        /**
+         * RerunRequest
+         * @description Run an execution again from chosen nodes: every node that is not chosen, not inside a
+         *     chosen node and whose inputs are unchanged takes the original's outputs (REUSED).
+         */
+        RerunRequest: {
+            /**
+             * From Nodes
+             * @description Paths of the nodes to run again (`n3`, `n2-n1`); with what depends on them.
+             */
+            from_nodes?: string[];
+            /**
+             * Inputs
+             * @description Workflow inputs given instead of the original's (JSON literals); the nodes that consume them run again.
+             */
+            inputs?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Map Items
+             * @description Map node path -> `failed` or item indices: only those items run again, the others' outputs are reused.
+             */
+            map_items?: {
+                [key: string]: "failed" | number[];
+            };
+            /**
+             * Name
+             * @description Name of the new execution; default: generated.
+             */
+            name?: string | null;
+            /**
+             * Node Inputs
+             * @description Chosen node path -> input name -> JSON literal given to it instead of what its upstream nodes pass.
+             */
+            node_inputs?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * Version
+             * @description Run this version of the workflow instead of the original's; refused when its interface or a reused node's spec changed.
+             */
+            version?: string | null;
+        };
+        /**
+         * ReusedFrom
+         * @description The node a re-run's REUSED node took its outputs from.
+         */
+        ReusedFrom: {
+            /** Execution Id */
+            execution_id: string;
+            /** Path */
+            path: string;
         };
         /**
          * ScheduleRun
@@ -2989,6 +3107,78 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["RelaunchRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Execution"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with what is stored. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many executions wait in the project; try again after the seconds the `Retry-After` header gives. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rerun_execution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The execution's name. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RerunRequest"];
             };
         };
         responses: {
