@@ -77,6 +77,7 @@ bench: install
 	$(PY) benchmarks/pools.py
 	$(PY) benchmarks/actors.py
 	$(PY) benchmarks/scheduler.py
+	$(PY) benchmarks/rerun.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts

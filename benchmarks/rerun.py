@@ -1,6 +1,11 @@
 """Partial re-runs: time to result of re-running the last node of a chain vs running it all again.
 
-    python benchmarks/rerun.py
+    python benchmarks/rerun.py             # the local engine, then the backend
+    python benchmarks/rerun.py --local     # the local engine only
+
+Locally, and on a backend started for the run (a local Dask cluster, the
+200-node chain of benchmarks/backend_programs.py): the re-run reuses 199 nodes'
+stored outputs and runs the last node.
 
 The baseline is the same chain run again from the top, measured in the same
 run. A re-run still visits every node (each reused node is a record and an
@@ -74,11 +79,44 @@ def measure(label: str, wf: object, repeat: int) -> tuple[str, str, str, str]:
             f"{full / partial:,.1f}x faster ({partial / full:.1%} of a full run)")
 
 
+def measure_backend(repeat: int = 3) -> tuple[str, str, str, str]:
+    """The same on the backend: the chain run again vs a re-run from its last node (medians)."""
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    sys.path.insert(0, str(here))
+    from serving import plait_server
+
+    with plait_server() as (remote, _home):
+        remote.register(str(here / "backend_programs.py"))
+        wf = remote.fetch_workflow("backend_programs.chain")
+        first = remote.execute(wf, {"x": 0}).wait(poll=0.05)  # also warms the workers up
+        assert first.outputs == {"o0": CHAIN}, first.outputs
+        full, partial = [], []
+        for _ in range(repeat):  # interleaved, so both see the same load
+            t = time.perf_counter()
+            assert remote.execute(wf, {"x": 0}).wait(poll=0.05).phase == "SUCCEEDED"
+            full.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            again = remote.rerun(first, [LAST]).wait(poll=0.05)
+            partial.append(time.perf_counter() - t)
+            assert again.outputs == first.outputs
+        assert sum(n.phase == "REUSED" for n in again.nodes()) == CHAIN - 1
+    f, p = statistics.median(full), statistics.median(partial)
+    return (f"{CHAIN}-node chain on the backend: re-run the last node", f"{p:,.2f} s", f"{f:,.2f} s",
+            f"{f / p:,.1f}x faster ({p / f:.1%} of a full run)")
+
+
 def main() -> None:
+    import sys
+
     rows = [
         measure(f"{CHAIN}-node chain, cheap tasks: re-run the last node", chain, 21),
         measure(f"{CHAIN}-node chain, 1 ms tasks: re-run the last node", slow_chain, 5),
     ]
+    if "--local" not in sys.argv[1:]:
+        rows.append(measure_backend())
     header = ("measure", "re-run", "baseline: run it all again", "ratio")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))

@@ -17,7 +17,7 @@ import { EntityView } from './workflow/EntityView';
 export type ViewArgs =
   | { view: 'entity'; kind: EntityKind; name: string; version?: string }
   | { view: 'execution'; id: string }
-  | { view: 'launch'; kind: EntityKind; name: string; version?: string; fromExecution?: string }
+  | { view: 'launch'; kind: EntityKind; name: string; version?: string; fromExecution?: string; rerun?: string[] }
   | { view: 'executions' };
 
 /** An execution's shareable lab address: the lab opens its view when loaded from it. */
@@ -51,7 +51,7 @@ export class Views {
       case 'execution':
         return this.openExecution(args.id);
       case 'launch':
-        return this.openLaunch(args.kind, args.name, args.version, args.fromExecution);
+        return this.openLaunch(args.kind, args.name, args.version, args.fromExecution, args.rerun);
       case 'executions':
         return this.openExecutionTable();
     }
@@ -109,6 +109,7 @@ export class Views {
         onOpenExecution={other => this.openExecution(other)}
         onOpenWorkflow={(name, version) => this.openEntity('workflow', name, version)}
         onRelaunchWithChanges={execution => this.relaunchWithChanges(execution)}
+        onRunFrom={(execution, fromNodes) => this.runFrom(execution, fromNodes)}
       />
     ));
   }
@@ -122,16 +123,29 @@ export class Views {
 
   /**
    * The launch form, empty or (with `fromExecution`) filled from that execution:
-   * one form per entity, and one per execution it starts from.
+   * one form per entity, and one per execution it starts from. With `rerun` (node
+   * paths) it re-runs `fromExecution` from those nodes: one form per execution and nodes.
    */
-  openLaunch(kind: EntityKind, name: string, version?: string, fromExecution?: string): void {
-    const key = `plait-launch-${kind}-${name}${fromExecution ? `-from-${fromExecution}` : ''}`;
-    const args: ViewArgs = { view: 'launch', kind, name, version, ...(fromExecution ? { fromExecution } : {}) };
-    this.show(key, `Launch ${shortName(name)}`, args, () => (
+  openLaunch(kind: EntityKind, name: string, version?: string, fromExecution?: string, rerun?: string[]): void {
+    const again = fromExecution && rerun?.length ? { execution: fromExecution, fromNodes: rerun } : undefined;
+    const key =
+      `plait-launch-${kind}-${name}${fromExecution ? `-from-${fromExecution}` : ''}` +
+      (again ? `-rerun-${again.fromNodes.join('_')}` : '');
+    const args: ViewArgs = {
+      view: 'launch',
+      kind,
+      name,
+      version,
+      ...(fromExecution ? { fromExecution } : {}),
+      ...(again ? { rerun: again.fromNodes } : {})
+    };
+    const label = again ? `Run from ${again.fromNodes.join(', ')}` : `Launch ${shortName(name)}`;
+    this.show(key, label, args, () => (
       <LaunchForm
         client={this.client}
         target={{ kind, name, version }}
         fromExecution={fromExecution}
+        rerun={again}
         onLaunched={execution => {
           this.open.get(key)?.close();
           this.openExecution(execution.id);
@@ -145,6 +159,12 @@ export class Views {
   relaunchWithChanges(execution: Pick<Execution, 'id' | 'entity' | 'launch_plan'>): void {
     const { kind, name, version } = execution.launch_plan ?? execution.entity;
     this.openLaunch(kind, name, version, execution.id);
+  }
+
+  /** "Run from here": the launch form in re-run mode, on the workflow version the execution ran. */
+  runFrom(execution: Pick<Execution, 'id' | 'entity'>, fromNodes: string[]): void {
+    const { kind, name, version } = execution.entity;
+    this.openLaunch(kind, name, version, execution.id, fromNodes);
   }
 
   private show(key: string, label: string, args: ViewArgs, render: () => JSX.Element): void {

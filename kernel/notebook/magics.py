@@ -33,6 +33,8 @@ USAGE = """\
                                   run a local execution again from those nodes, reusing the
                                   outputs of the others (EXECUTION: a variable holding one;
                                   the kernel's last local run when omitted)
+%plait rerun --remote ID --from NODE [--input NAME=VALUE] [--wait] [--out NAME]
+                                  the same for an execution on the backend
 %plait launch WF --a 1 [--wait] [--out NAME]
                                   run on the plait backend: live node status and logs;
                                   --wait returns the outputs (more: %plait launch --help)
@@ -217,7 +219,10 @@ RERUN_USAGE = ("usage: %plait rerun [EXECUTION] --from NODE [--from NODE ...] [-
 
 
 def cmd_rerun(shell: Any, args: list[str]) -> Any:
-    """`%plait rerun`: `plait.rerun` of a local execution, with live progress (reused nodes shown)."""
+    """`%plait rerun`: `plait.rerun` of a local execution, with live progress (reused nodes shown);
+    with `--remote ID`, a re-run of that backend execution (`remote_magics.rerun`)."""
+    if any(a == "--remote" or a.startswith("--remote=") for a in args):
+        return _remote("rerun")(shell, args)
     from ..run.progress import ProgressModel, planned_rows
     from ..run.reruns import rerun
     from .progress import show_progress
@@ -256,7 +261,7 @@ def cmd_rerun(shell: Any, args: list[str]) -> Any:
         else:
             raise CellError(f"%plait rerun: unexpected {value!r} (one EXECUTION at most); {RERUN_USAGE}")
         i += 1
-    execution = _local_execution(shell, target)
+    execution = _local_execution(shell, target)  # (`--remote ID` goes to remote_magics.rerun)
     entity = execution.entity
     inputs = _input_overrides(entity, words)
     model = ProgressModel(f"{entity.short_name} (re-run of {execution.id})", planned_rows(entity))

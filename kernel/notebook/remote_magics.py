@@ -23,6 +23,7 @@ anything runs; the refusal shows as one line.
 from __future__ import annotations
 
 import contextvars
+import json
 import sys
 import threading
 import time
@@ -372,6 +373,71 @@ def _failure(run: Any) -> Any:
         f"execution {run.id} {run.phase}" + (f": {detail}" if detail else "") + f"; {node} shows its log",
         execution_id=run.id, phase=run.phase, error=run.error,
     )
+
+
+def rerun(shell: Any, args: list[str]) -> Any:
+    """`%plait rerun --remote ID --from NODE [--from NODE] [--input NAME=VALUE] [--wait] [--out NAME]`:
+    re-run a backend execution from those nodes, reusing the outputs of the others."""
+    from ..remote import RemoteUserError
+
+    found: dict[str, Any] = {"from": [], "input": {}, "wait": False}
+    i = 0
+    while i < len(args):
+        key, eq, value = args[i][2:].partition("=") if args[i].startswith("--") else ("", "", args[i])
+        if key == "wait" and not eq:
+            found["wait"] = True
+        elif key in ("remote", "from", "input", "out", "project", "domain"):
+            if not eq:
+                if i + 1 >= len(args):
+                    raise CellError(f"%plait rerun --{key} needs a value; {REMOTE_RERUN_USAGE}")
+                i += 1
+                value = args[i]
+            if key == "from":
+                found["from"].append(value)
+            elif key == "input":
+                name, has, text = value.partition("=")
+                if not has or not name:
+                    raise CellError(f"%plait rerun --input expects NAME=VALUE, got {value!r}")
+                found["input"][name] = _json_or_text(text)
+            else:
+                found[key] = value
+        else:
+            raise CellError(f"%plait rerun: unexpected {args[i]!r}; {REMOTE_RERUN_USAGE}")
+        i += 1
+    if not found["from"]:
+        raise CellError(f"%plait rerun: name the node(s) to run again with --from; {REMOTE_RERUN_USAGE}")
+    remote = client(found.get("project", "default"), found.get("domain", "development"))
+    try:
+        run = remote.rerun(found["remote"], found["from"], inputs=found["input"] or None)
+    except RemoteUserError as exc:
+        raise RemoteUserError(f"%plait rerun --remote {found['remote']}: {exc}", status=exc.status,
+                              detail=exc.detail) from None
+    _show_header(run, remote)
+    if not found["wait"]:
+        print(f"execution {run.id} re-runs {found['remote']} from {', '.join(found['from'])}; "
+              f"`%plait outputs {run.id}` once it ends")
+        return run
+    failure = _failure(run.wait())
+    if failure is not None:
+        raise failure
+    reused = sum(n.phase == "REUSED" for n in run.nodes())
+    print(f"execution {run.id} SUCCEEDED ({reused} node(s) reused from {found['remote']})")
+    outputs = dict(run.outputs)
+    if found.get("out"):
+        shell.user_ns[found["out"]] = outputs
+    return outputs
+
+
+REMOTE_RERUN_USAGE = ("usage: %plait rerun --remote ID --from NODE [--from NODE ...] [--input NAME=VALUE ...] "
+                      "[--wait] [--out NAME]")
+
+
+def _json_or_text(text: str) -> Any:
+    """An `--input` value: JSON when it reads as JSON (numbers, lists, true), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 # ------------------------------------------------------------------ executions, logs, outputs

@@ -310,3 +310,16 @@ def test_a_notebook_launched_from_its_kernel_and_registered_gives_one_name(
         versions = remote.list_versions("workflow", "training.train")
         assert len(versions) == 2  # one from the kernel's launch, one from `plait register`
         assert not remote.list_executions(name="__main__.train")
+
+
+def test_rerun_remote_reuses_the_nodes_before_the_chosen_one(remote_kernel: Kernel,
+                                                              launched: tuple[Reply, str]) -> None:
+    _, original = launched
+    reply = remote_kernel.run(f"%plait rerun --remote {original} --from n1 --wait --out again", timeout=90)
+    assert reply.status == "ok", reply.error or reply.stderr
+    again = execution_id(reply)
+    assert again != original
+    assert f"execution {again} SUCCEEDED (1 node(s) reused from {original})" in reply.stdout
+    assert remote_kernel.ok("again['o0']").value() == "'HELLO'"
+    refused = remote_kernel.run(f"%plait rerun --remote {original} --from n9")
+    assert refused.status == "error" and "has no node `n9`; its nodes: n0, n1" in str(refused.error)

@@ -15,9 +15,12 @@ export interface DagSceneProps {
   layout: DagLayout;
   phases?: Record<string, string>;
   selected?: string;
+  /** The nodes chosen to run again, marked. */
+  picked?: ReadonlySet<string>;
   /** The id of the arrowhead marker in the surrounding SVG. */
   markerId: string;
-  onSelect: (path: string) => void;
+  /** A click or Enter/Space; `add` for a Ctrl/⌘+click (adds to the nodes chosen to run again). */
+  onSelect: (path: string, add?: boolean) => void;
   onToggle: (box: LayoutBox) => void;
 }
 
@@ -86,16 +89,20 @@ function NodeBox(props: {
   box: LayoutBox;
   phase?: string;
   selected: boolean;
-  onSelect: (path: string) => void;
+  picked: boolean;
+  onSelect: (path: string, add?: boolean) => void;
   onToggle: (box: LayoutBox) => void;
 }): JSX.Element {
-  const { box, phase, selected, onSelect, onToggle } = props;
+  const { box, phase, selected, picked, onSelect, onToggle } = props;
   const classes = ['plait-DagNode', kindClass(box.kind), phaseClass(phase)];
   if (selected) {
     classes.push('plait-mod-selected');
   }
   if (box.expanded) {
     classes.push('plait-mod-expanded');
+  }
+  if (picked) {
+    classes.push('plait-mod-picked');
   }
   const select = (): void => onSelect(box.path);
   const sub = phase ? `${kindText(box.kind)} · ${phaseText(phase)}` : kindText(box.kind);
@@ -107,14 +114,17 @@ function NodeBox(props: {
         className="plait-DagNode-body"
         role="button"
         tabIndex={0}
-        aria-label={nodeName(box, phase)}
+        aria-label={picked ? `${nodeName(box, phase)}, chosen to run again` : nodeName(box, phase)}
         aria-current={selected ? 'true' : undefined}
-        onClick={select}
+        onClick={e => (e.ctrlKey || e.metaKey ? onSelect(box.path, true) : select())}
         onKeyDown={e => activate(e, select)}
       >
         <title>{tooltip(box, phase)}</title>
         {selected && (
           <rect className="plait-DagNode-halo" x={-4} y={-4} width={box.width + 8} height={bodyHeight + 8} rx={9} />
+        )}
+        {picked && (
+          <rect className="plait-DagNode-picked" x={-7} y={-7} width={box.width + 14} height={bodyHeight + 14} rx={11} />
         )}
         <rect className="plait-DagNode-box" width={box.width} height={bodyHeight} rx={box.expanded ? 8 : 6} />
         <rect className="plait-DagNode-stripe" width={5} height={bodyHeight} rx={2} />
@@ -185,7 +195,7 @@ function Edge({ edge, markerId }: { edge: LayoutEdge; markerId: string }): JSX.E
 }
 
 export const DagScene = React.memo(function DagScene(props: DagSceneProps): JSX.Element {
-  const { layout, phases, selected, markerId, onSelect, onToggle } = props;
+  const { layout, phases, selected, picked, markerId, onSelect, onToggle } = props;
   const containers: JSX.Element[] = [];
   const leaves: JSX.Element[] = [];
   for (const box of layout.boxes) {
@@ -197,6 +207,7 @@ export const DagScene = React.memo(function DagScene(props: DagSceneProps): JSX.
           box={box}
           phase={phases?.[box.path]}
           selected={selected === box.path}
+          picked={picked?.has(box.path) ?? false}
           onSelect={onSelect}
           onToggle={onToggle}
         />

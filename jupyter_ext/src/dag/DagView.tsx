@@ -21,6 +21,10 @@ export interface DagViewProps {
   phases?: Record<string, string>;
   selected?: string;
   onSelectNode?: (path: string) => void;
+  /** The nodes chosen to run again ("Run from here"), marked in the graph. */
+  picked?: ReadonlySet<string>;
+  /** Ctrl/⌘+click on a node: choose it to run again, or drop it (a plain click selects it). */
+  onPickNode?: (path: string) => void;
   /** Paths of the subworkflow, launch plan and branch nodes open at first. */
   initiallyExpanded?: readonly string[];
   /**
@@ -127,7 +131,7 @@ function Legend(props: { kinds: string[]; phases: string[] }): JSX.Element {
 }
 
 export function DagView(props: DagViewProps): JSX.Element {
-  const { phases, selected, onSelectNode } = props;
+  const { phases, selected, onSelectNode, picked } = props;
   const dag = useStableDag(props.dag);
   const sizing = props.sizing ?? 'fill';
   const maxHeight = props.maxHeight ?? 600;
@@ -184,9 +188,16 @@ export function DagView(props: DagViewProps): JSX.Element {
 
   const select = React.useRef(onSelectNode);
   select.current = onSelectNode;
+  const pick = React.useRef(props.onPickNode);
+  pick.current = props.onPickNode;
   const dragged = React.useRef(false);
-  const onSelect = React.useCallback((path: string) => {
-    if (!dragged.current) {
+  const onSelect = React.useCallback((path: string, add?: boolean) => {
+    if (dragged.current) {
+      return;
+    }
+    if (add && pick.current) {
+      pick.current(path);
+    } else {
       select.current?.(path);
     }
   }, []);
@@ -363,6 +374,7 @@ export function DagView(props: DagViewProps): JSX.Element {
                 layout={layout}
                 phases={phases}
                 selected={selected}
+                picked={picked}
                 markerId={markerId}
                 onSelect={onSelect}
                 onToggle={onToggle}

@@ -5,6 +5,11 @@
  * task and resource use. Follows the execution live until it ends. A failed
  * execution opens on the node that failed, and its error links to that node's
  * log; closing the panel (Escape) puts focus back on the node it showed.
+ *
+ * "Run from here": nodes chosen in the table (checkbox, Ctrl/⌘+click, Space) or
+ * the graph (Ctrl/⌘+click), or the node in the panel, are handed to
+ * `onRunFrom` once the execution has ended; it opens the launch form in re-run
+ * mode. A re-run's REUSED nodes link to the execution they were taken from.
  */
 import * as React from 'react';
 
@@ -49,6 +54,8 @@ export interface ExecutionViewProps {
   onLoaded?: (execution: Execution) => void;
   /** "Relaunch with changes": open the launch form filled from this execution (no button without it). */
   onRelaunchWithChanges?: (execution: Execution) => void;
+  /** "Run from here": re-run the ended execution from these node paths (no choosing of nodes without it). */
+  onRunFrom?: (execution: Execution, fromNodes: string[]) => void;
 }
 
 const TABS = ['Nodes', 'Graph', 'Timeline'] as const;
@@ -78,6 +85,8 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
   // Where the node panel puts focus when it opens, and a count that asks it again.
   const [panelFocus, setPanelFocus] = React.useState<{ to: PanelFocus; seq: number }>({ to: 'heading', seq: 0 });
   const [toggled, setToggled] = React.useState<ReadonlySet<string>>(new Set());
+  // The nodes chosen to run again, in the order they were chosen.
+  const [picked, setPicked] = React.useState<ReadonlySet<string>>(new Set());
   const follower = React.useRef<Follower | null>(null);
   const root = React.useRef<HTMLDivElement>(null);
   // The node whose panel was just closed: focus goes back to it in the open tab.
@@ -96,6 +105,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
     setExecution(null);
     setNodes([]);
     setSelected(null);
+    setPicked(new Set());
     setLoadError(null);
     let first = true;
     const f = follow({
@@ -168,14 +178,17 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
     );
   }
 
-  const toggle = (path: string) =>
-    setToggled(prev => {
-      const next = new Set(prev);
-      if (!next.delete(path)) {
-        next.add(path);
-      }
-      return next;
-    });
+  const flip = (prev: ReadonlySet<string>, path: string): ReadonlySet<string> => {
+    const next = new Set(prev);
+    if (!next.delete(path)) {
+      next.add(path);
+    }
+    return next;
+  };
+  const toggle = (path: string) => setToggled(prev => flip(prev, path));
+  const { onRunFrom } = props;
+  const pick = onRunFrom ? (path: string) => setPicked(prev => flip(prev, path)) : undefined;
+  const runFrom = onRunFrom ? (paths: string[]) => onRunFrom(execution, paths) : undefined;
 
   return (
     <div className="plait-ExecutionView" ref={root}>
@@ -194,6 +207,15 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           </p>
         )}
         <Tabs tab={tab} onTab={setTab}>
+          {runFrom && tab !== 'Timeline' && (
+            <RunFromBar
+              picked={[...picked]}
+              ended={isTerminal(execution.phase)}
+              graph={tab === 'Graph'}
+              onRun={runFrom}
+              onClear={() => setPicked(new Set())}
+            />
+          )}
           {tab === 'Nodes' && (
             <NodeTable
               rows={rows}
@@ -202,6 +224,8 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
               selected={selected}
               onSelect={select}
               now={now}
+              picked={picked}
+              onPick={pick}
             />
           )}
           {tab === 'Graph' && (
@@ -211,6 +235,8 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
               nodes={nodes}
               selected={selected}
               onSelect={select}
+              picked={picked}
+              onPick={pick}
             />
           )}
           {tab === 'Timeline' && (
@@ -228,6 +254,8 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           dashboardUrl={dashboard ? props.dashboardUrl : undefined}
           focus={panelFocus.to}
           focusSeq={panelFocus.seq}
+          onOpenExecution={props.onOpenExecution}
+          onRunFrom={runFrom && isTerminal(execution.phase) ? () => runFrom([selectedNode.path]) : undefined}
           onClose={() => {
             closedPath.current = selectedNode.path;
             setSelected(null);
@@ -451,6 +479,26 @@ function Header(
         <dd>{formatTime(execution.started_at)}</dd>
         <dt>Duration</dt>
         <dd>{formatDuration(executionDuration(execution, props.now))}</dd>
+        {execution.rerun_of && (
+          <>
+            <dt>Re-run of</dt>
+            <dd>
+              {onOpenExecution ? (
+                <button
+                  type="button"
+                  className="plait-Link"
+                  title={`Open execution ${execution.rerun_of.execution_id}`}
+                  onClick={() => onOpenExecution(execution.rerun_of!.execution_id)}
+                >
+                  <Breakable text={execution.rerun_of.execution_id} />
+                </button>
+              ) : (
+                <Breakable text={execution.rerun_of.execution_id} />
+              )}
+              {` from ${execution.rerun_of.from_nodes.join(', ')}`}
+            </dd>
+          </>
+        )}
         {execution.parent_execution_id && (
           <>
             <dt>Parent</dt>
@@ -489,6 +537,49 @@ function Header(
         />
       </div>
     </section>
+  );
+}
+
+// ------------------------------------------------------------------ run from here
+
+/**
+ * Above the node table and the graph: which nodes are chosen to run again, how
+ * to choose them, and "Run from here" (once the execution has ended).
+ */
+function RunFromBar(props: {
+  picked: string[];
+  ended: boolean;
+  graph: boolean;
+  onRun: (paths: string[]) => void;
+  onClear: () => void;
+}): JSX.Element {
+  const { picked, ended } = props;
+  const how = props.graph ? 'Ctrl/⌘+click nodes' : 'Tick nodes (or Ctrl/⌘+click, or Space on a row)';
+  const why = !ended
+    ? 'The execution has not ended: it can be run again from chosen nodes once it has'
+    : picked.length === 0
+      ? `${how} to choose where to run again from`
+      : `Run ${picked.join(', ')} and the nodes after them again; the others take this execution's outputs`;
+  return (
+    <div role="group" aria-label="Run again" className="plait-ExecutionView-runFrom">
+      <span className="plait-ExecutionView-muted" aria-live="polite">
+        {picked.length === 0 ? `${how} to run them again.` : `Chosen: ${picked.join(', ')}`}
+      </span>
+      {picked.length > 0 && (
+        <button type="button" className="jp-Button jp-mod-styled" onClick={props.onClear}>
+          Clear
+        </button>
+      )}
+      <button
+        type="button"
+        className="jp-Button jp-mod-styled jp-mod-accept"
+        title={why}
+        disabled={!ended || picked.length === 0}
+        onClick={() => props.onRun(picked)}
+      >
+        Run from here
+      </button>
+    </div>
   );
 }
 
@@ -574,6 +665,8 @@ function Graph(props: {
   nodes: readonly NodeRun[];
   selected: string | null;
   onSelect: (path: string) => void;
+  picked: ReadonlySet<string>;
+  onPick?: (path: string) => void;
 }): JSX.Element {
   const { client, execution } = props;
   const { kind, name, version } = execution.entity;
@@ -611,6 +704,8 @@ function Graph(props: {
         phases={phases}
         selected={props.selected ?? undefined}
         onSelectNode={props.onSelect}
+        picked={props.picked}
+        onPickNode={props.onPick}
       />
     </div>
   );

@@ -1,6 +1,7 @@
 /** The side panel of one node: attempts (with the pool and worker of each), logs, inputs, outputs, its task
  * and resource use (CPU and memory of each attempt, and its GPUs when the worker had some). The logs come
- * before the values: they say why a node failed, and a large input would push them out of sight. */
+ * before the values: they say why a node failed, and a large input would push them out of sight.
+ * A re-run's REUSED node says which execution and node its outputs were taken from. */
 import * as React from 'react';
 
 import type { Attempt, Entity, Execution, PlaitClient } from '../api/client';
@@ -35,6 +36,10 @@ export interface NodePanelProps {
    */
   focus?: PanelFocus;
   focusSeq?: number;
+  /** Opens another execution: a REUSED node's "Reused from execution X" links to X with it. */
+  onOpenExecution?: (id: string) => void;
+  /** "Run from here" from this node (a button only with it: the execution has ended). */
+  onRunFrom?: () => void;
 }
 
 export type PanelFocus = 'heading' | 'log' | 'none';
@@ -106,11 +111,28 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
         {node.kind ?? 'node'} · started {formatTime(node.started_at)} · {formatDuration(elapsed(node.started_at, node.ended_at, now))}
       </p>
       {error && <ErrorBox error={error} />}
+      {node.reused_from && <ReusedFrom from={node.reused_from} onOpenExecution={props.onOpenExecution} />}
+      {props.onRunFrom && (
+        <div className="plait-ExecutionView-panel-actions">
+          <button
+            type="button"
+            className="jp-Button jp-mod-styled"
+            title={`Run ${node.path} and the nodes after it again; the others take this execution's outputs`}
+            onClick={props.onRunFrom}
+          >
+            Run from here
+          </button>
+        </div>
+      )}
 
       <section>
         <h4>Attempts</h4>
         {node.attempts.length === 0 ? (
-          <p className="plait-ExecutionView-muted">none{node.phase === 'CACHE_HIT' ? ' (outputs from the cache)' : ''}</p>
+          <p className="plait-ExecutionView-muted">
+            none
+            {node.phase === 'CACHE_HIT' ? ' (outputs from the cache)' : ''}
+            {node.phase === 'REUSED' ? ' (outputs reused, not computed again)' : ''}
+          </p>
         ) : (
           <table aria-label={`Attempts of ${node.path}`} className="plait-ExecutionView-grid">
             <thead>
@@ -211,6 +233,32 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
         )}
       </section>
     </aside>
+  );
+}
+
+/** "Reused from execution X, node P": X opens that execution. */
+function ReusedFrom(props: {
+  from: NonNullable<NodeRun['reused_from']>;
+  onOpenExecution?: (id: string) => void;
+}): JSX.Element {
+  const { from, onOpenExecution } = props;
+  return (
+    <p role="note" className="plait-ExecutionView-reused">
+      Reused from execution{' '}
+      {onOpenExecution ? (
+        <button
+          type="button"
+          className="plait-Link"
+          title={`Open execution ${from.execution_id}`}
+          onClick={() => onOpenExecution(from.execution_id)}
+        >
+          {from.execution_id}
+        </button>
+      ) : (
+        from.execution_id
+      )}
+      , node {from.path}
+    </p>
   );
 }
 

@@ -1,7 +1,11 @@
 /**
  * The nodes of an execution as a table; nested nodes indented under their parent.
  * Keyboard: ↑/↓ (Home/End) move between rows, → opens a group and ← closes it
- * (or goes to the parent), Enter or Space opens the node's panel.
+ * (or goes to the parent), Enter opens the node's panel.
+ *
+ * With `onPick`, nodes can be chosen to run again ("Run from here"): a checkbox
+ * column, Ctrl/⌘+click on a row, or Space on a row toggles a node; without it,
+ * Space opens the panel like Enter.
  */
 import * as React from 'react';
 
@@ -17,6 +21,10 @@ export interface NodeTableProps {
   selected: string | null;
   onSelect: (path: string) => void;
   now: number;
+  /** The nodes chosen to run again. */
+  picked?: ReadonlySet<string>;
+  /** Choose a node to run again, or drop it; no checkbox column without it. */
+  onPick?: (path: string) => void;
 }
 
 /** The row to focus after `key` on the row at `index` of `rows`, or null when the key does not move. */
@@ -53,6 +61,11 @@ export function NodeTable(props: NodeTableProps): JSX.Element {
     }
     const row = props.rows[index];
     const path = row.node.path;
+    if (e.key === ' ' && props.onPick) {
+      e.preventDefault();
+      props.onPick(path);
+      return;
+    }
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       props.onSelect(path);
@@ -70,6 +83,7 @@ export function NodeTable(props: NodeTableProps): JSX.Element {
       focusRow(to);
     }
   };
+  const { onPick } = props;
   if (props.rows.length === 0) {
     return <p className="plait-ExecutionView-muted">No node has been scheduled yet.</p>;
   }
@@ -77,6 +91,9 @@ export function NodeTable(props: NodeTableProps): JSX.Element {
     <table aria-label="Nodes" className="plait-ExecutionView-grid plait-ExecutionView-nodes">
       <thead>
         <tr>
+          {onPick && (
+            <th scope="col" className="plait-ExecutionView-pickCol" aria-label="Run again" title="Choose nodes to run again" />
+          )}
           <th scope="col">Node</th>
           <th scope="col">Kind</th>
           <th scope="col">Task</th>
@@ -90,16 +107,39 @@ export function NodeTable(props: NodeTableProps): JSX.Element {
         {props.rows.map((row, index) => {
           const { node } = row;
           const open = row.childCount > 0 && isExpanded(row, props.toggled);
+          const picked = props.picked?.has(node.path) ?? false;
           return (
             <tr
               key={node.path}
               tabIndex={0}
               data-path={node.path}
               aria-current={props.selected === node.path ? 'true' : undefined}
-              className={props.selected === node.path ? 'plait-ExecutionView-selected' : undefined}
-              onClick={() => props.onSelect(node.path)}
+              className={
+                [props.selected === node.path ? 'plait-ExecutionView-selected' : '', picked ? 'plait-mod-picked' : '']
+                  .filter(Boolean)
+                  .join(' ') || undefined
+              }
+              onClick={e => {
+                if (onPick && (e.ctrlKey || e.metaKey)) {
+                  onPick(node.path);
+                } else {
+                  props.onSelect(node.path);
+                }
+              }}
               onKeyDown={e => onKey(e, index)}
             >
+              {onPick && (
+                <td className="plait-ExecutionView-pickCol" onClick={e => e.stopPropagation()}>
+                  {/* Out of the tab order: Space on the row toggles it, and ↑/↓ stay on rows. */}
+                  <input
+                    type="checkbox"
+                    tabIndex={-1}
+                    aria-label={`Run ${node.path} again`}
+                    checked={picked}
+                    onChange={() => onPick(node.path)}
+                  />
+                </td>
+              )}
               <td style={{ paddingLeft: `${6 + row.depth * 16}px` }}>
                 {row.childCount > 0 && (
                   <button

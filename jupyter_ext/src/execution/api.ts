@@ -1,6 +1,6 @@
 /** The calls the execution view makes, all through the one typed client. */
 import { ApiError, queryString } from '../api/client';
-import type { ApiPath, Entity, Execution, LogChunk, PlaitClient } from '../api/client';
+import type { ApiPath, Entity, Execution, LogChunk, PlaitClient, Schemas } from '../api/client';
 import type { Dag } from '../dag/types';
 import type { NodeRun } from './model';
 
@@ -40,6 +40,17 @@ export function getTask(
 
 export function relaunch(client: PlaitClient, id: string): Promise<Execution> {
   return client.request('post', 'executions/{id}/relaunch', { path: { id } });
+}
+
+/** What "Run from here" asks for: the nodes to run again and the workflow inputs given instead of the original's. */
+export type RerunRequest = Schemas['RerunRequest'];
+
+/**
+ * A new execution that runs `body.from_nodes` (and what depends on them) again and takes every
+ * other node's outputs from execution `id` (REUSED); 409 while `id` runs, 422 naming the node or input.
+ */
+export function rerun(client: PlaitClient, id: string, body: RerunRequest): Promise<Execution> {
+  return client.request('post', 'executions/{id}/rerun', { path: { id }, body });
 }
 
 /** Ask the backend to stop an execution; `reason` (optional) is shown with its error. */

@@ -5,12 +5,16 @@
  * before sending (on blur and on submit) and after (a 422's problems).
  *
  * With `fromExecution` the form starts from that execution's inputs and
- * settings ("Relaunch with changes"). The first input takes the focus.
+ * settings ("Relaunch with changes"). With `rerun` it re-runs that execution
+ * from the chosen nodes ("Run from here"): the workflow's inputs filled from it,
+ * no launch plan or settings (the original's apply) but the new execution's
+ * name, and Launch POSTs `executions/{id}/rerun` with the inputs that changed.
+ * The first input takes the focus.
  */
 import * as React from 'react';
 
 import { ApiError, Execution, PlaitClient } from '../api/client';
-import { getExecution } from '../execution/api';
+import { getExecution, rerun as postRerun } from '../execution/api';
 import { InputFieldView, KeyValueRows } from './fields';
 import { LaunchContext, LaunchTarget, loadLaunchContext } from './load';
 import {
@@ -24,6 +28,7 @@ import {
   parseInput
 } from './model';
 import { prefillInputs, prefillSettings } from './prefill';
+import { RerunSource, buildRerun, rerunProblems, rerunTitle } from './rerun';
 import {
   KeyValueRow,
   MAX_PARALLELISM,
@@ -43,6 +48,8 @@ export interface LaunchFormProps {
   target: LaunchTarget;
   /** Start from this execution's inputs and settings instead of the defaults. */
   fromExecution?: string;
+  /** Re-run this execution from these nodes instead of launching ("Run from here"); `fromExecution` is ignored. */
+  rerun?: RerunSource;
   onLaunched: (execution: Execution) => void;
   onCancel?: () => void;
 }
@@ -129,7 +136,10 @@ function firstControl(form: HTMLFormElement): HTMLElement | null {
 }
 
 export function LaunchForm(props: LaunchFormProps): JSX.Element {
-  const { client, target, fromExecution, onLaunched, onCancel } = props;
+  const { client, target, onLaunched, onCancel, rerun } = props;
+  const fromExecution = rerun?.execution ?? props.fromExecution;
+  // The nodes as one string: a new array with the same nodes is the same form.
+  const rerunNodes = rerun?.fromNodes.join(',');
   const base = React.useId();
   const formRef = React.useRef<HTMLFormElement>(null);
 
@@ -145,6 +155,8 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
   const [focusTick, setFocusTick] = React.useState(0);
   const [addedRow, setAddedRow] = React.useState<number | null>(null);
   const [prefilled, setPrefilled] = React.useState<PrefillNote | null>(null);
+  // Re-run mode: the texts the fields started with (the original's inputs); only changed ones are sent.
+  const [original, setOriginal] = React.useState<Record<string, string>>({});
 
   // The latest state, for checks that run after a click (see onBlurCheck).
   const latest = React.useRef({ values, settings, edited, errors });
@@ -186,7 +198,13 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
         if (abort.signal.aborted) {
           return; // the target changed while this one loaded
         }
-        const first = loaded.launchPlans.find(p => p.name === loaded.defaultPlan) ?? null;
+        if (rerunNodes !== undefined && !execution) {
+          setLoadError(`${problem ?? `Execution ${fromExecution} could not be read.`} There is nothing to re-run.`);
+          return;
+        }
+        // A re-run keeps the original's launch plan and settings: the form shows the workflow's own inputs.
+        const first =
+          rerunNodes !== undefined ? null : (loaded.launchPlans.find(p => p.name === loaded.defaultPlan) ?? null);
         const firstFields = inputFields(loaded.inputs, first);
         let startValues = initialValues(firstFields);
         let startSettings = initialSettings(first);
@@ -197,6 +215,7 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
           startEdited = new Set(Object.keys(filled.values)); // kept, like typed text, when the plan changes
           startSettings = prefillSettings(execution.settings, first);
           setPrefilled({ execution: execution.id, notes: filled.notes });
+          setOriginal(filled.values);
         } else if (fromExecution) {
           setPrefilled({ execution: fromExecution, notes: problem ? [problem] : [] });
         }
@@ -214,7 +233,7 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
       }
     );
     return () => abort.abort();
-  }, [client, target.kind, target.name, target.version, target.project, target.domain, fromExecution]);
+  }, [client, target.kind, target.name, target.version, target.project, target.domain, fromExecution, rerunNodes]);
 
   React.useEffect(() => {
     if (context && formRef.current) {
@@ -329,33 +348,63 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
       return;
     }
     setBanner(null);
+    if (rerun) {
+      await submitRerun(rerun);
+      return;
+    }
     const { body, errors: found } = buildExecution(executionTarget, fields, values, settings);
     setErrors(found);
     if (!body) {
       setFocusTick(t => t + 1);
       return;
     }
+    const name = body.settings?.name;
+    await send(() => client.request('post', 'executions', { body }), fieldProblems, 'Could not launch',
+      name ? SETTING_KEYS.name : undefined);
+  };
+
+  /**
+   * POST through `post` and open what it created. A 422 shows by the fields `problemsOf` finds in it,
+   * else at the top; a 409 shows by `conflictField` when given (the execution name is taken).
+   */
+  const send = async (
+    post: () => Promise<Execution>,
+    problemsOf: typeof fieldProblems,
+    failed: string,
+    conflictField?: string
+  ) => {
     setSubmitting(true);
     try {
-      const execution = await client.request('post', 'executions', { body });
+      const execution = await post();
       setSubmitting(false);
       onLaunched(execution);
     } catch (err) {
       setSubmitting(false);
       if (err instanceof ApiError && err.status === 422) {
-        const { byField, other } = fieldProblems(err.problems, fields);
+        const { byField, other } = problemsOf(err.problems, fields);
         setErrors(byField);
         if (other.length || !Object.keys(byField).length) {
           setBanner(other.length ? other.join('\n') : err.message);
         }
         setFocusTick(t => t + 1);
-      } else if (err instanceof ApiError && err.status === 409 && body.settings?.name) {
-        setErrors({ [SETTING_KEYS.name]: err.message });
+      } else if (err instanceof ApiError && err.status === 409 && conflictField) {
+        setErrors({ [conflictField]: err.message });
         setFocusTick(t => t + 1);
       } else {
-        setBanner(`Could not launch: ${describe(err)}`);
+        setBanner(`${failed}: ${describe(err)}`);
       }
     }
+  };
+
+  /** "Run from here": POST the chosen nodes and the changed inputs; a 422 shows by the input it names, else at the top. */
+  const submitRerun = async (source: RerunSource) => {
+    const { body, errors: found } = buildRerun(source, fields, original, values, settings.name);
+    setErrors(found);
+    if (!body) {
+      setFocusTick(t => t + 1);
+      return;
+    }
+    await send(() => postRerun(client, source.execution, body), rerunProblems, 'Could not run again');
   };
 
   const id = (part: string) => `${base}-${part}`;
@@ -373,13 +422,20 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
     <form ref={formRef} className="plait-LaunchForm" aria-labelledby={headingId} noValidate onSubmit={submit}>
       <header className="plait-LaunchForm-header">
         <h2 id={headingId} className="plait-LaunchForm-title">
-          Launch {target.name}
+          {rerun ? rerunTitle(rerun) : `Launch ${target.name}`}
         </h2>
         <div className="plait-LaunchForm-meta">
           {KIND_WORDS[target.kind]} · {entity.project}/{entity.domain} · version{' '}
           {plan && target.kind === 'launch_plan' ? plan.version : entity.version}
         </div>
         {entity.description && <p className="plait-LaunchForm-description">{entity.description}</p>}
+        {rerun && (
+          <p className="plait-LaunchForm-description">
+            {rerun.fromNodes.join(', ')} and the nodes after {rerun.fromNodes.length === 1 ? 'it' : 'them'} run again;
+            the others take the outputs of {rerun.execution}. A changed input also runs the nodes that read it.
+            The settings are those of {rerun.execution}.
+          </p>
+        )}
       </header>
 
       {prefilled && (
@@ -405,7 +461,7 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
         </div>
       )}
 
-      {target.kind === 'workflow' && context.launchPlans.length > 0 && (
+      {!rerun && target.kind === 'workflow' && context.launchPlans.length > 0 && (
         <div className="plait-LaunchForm-field">
           <label htmlFor={id('plan')} className="plait-LaunchForm-name">
             Launch plan
@@ -464,89 +520,93 @@ export function LaunchForm(props: LaunchFormProps): JSX.Element {
             />
           )}
         </SettingField>
-        <div className="plait-LaunchForm-field plait-LaunchForm-checkRow">
-          <input
-            id={id('overwrite')}
-            type="checkbox"
-            className="plait-LaunchForm-checkbox"
-            checked={settings.overwriteCache}
-            aria-describedby={id('overwrite-hint')}
-            onChange={e => updateSettings({ overwriteCache: e.target.checked })}
-          />
-          <label htmlFor={id('overwrite')}>Overwrite cached outputs</label>
-          <span id={id('overwrite-hint')} className="plait-LaunchForm-hint">
-            Run cached nodes again and replace their entries
-          </span>
-        </div>
-        <SettingField id={id('parallelism')} label="Max parallelism" error={errors[SETTING_KEYS.maxParallelism]}
-          hint={`Most nodes running at once, 1 to ${MAX_PARALLELISM}${plan?.maxParallelism ? `; launch plan ${plan.name} sets ${plan.maxParallelism}` : ''}`}>
-          {common => (
-            <input
-              {...common}
-              type="text"
-              inputMode="numeric"
-              className="plait-LaunchForm-input plait-LaunchForm-integer"
-              autoComplete="off"
-              placeholder={plan?.maxParallelism ? String(plan.maxParallelism) : 'no limit'}
-              value={settings.maxParallelism}
-              onChange={e => updateSettings({ maxParallelism: e.target.value }, isKey(SETTING_KEYS.maxParallelism))}
-              onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, isKey(SETTING_KEYS.maxParallelism)))}
-            />
-          )}
-        </SettingField>
-        {KEY_VALUE_GROUPS.map(g => {
-          const fromPlan = g.group === 'envs' || !plan ? [] : Object.entries(plan[g.group]).map(([k, v]) => `${k}=${v}`);
-          return (
-            <KeyValueRows
-              key={g.group}
-              title={g.title}
-              singular={g.singular}
-              keyWord={g.keyWord}
-              idBase={id(g.group)}
-              rows={settings[g.group]}
-              errors={rowErrors(g.group, settings[g.group])}
-              note={
-                groupError(g.group) ??
-                (g.group === 'envs' ? ENVS_HINT : fromPlan.length ? `Launch plan ${plan?.name} adds ${fromPlan.join(', ')}` : undefined)
-              }
-              focusRow={addedRow}
-              onChange={rows => updateSettings({ [g.group]: rows }, inGroup(g.group))}
-              onAdd={addTo(g.group)}
-              onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, inGroup(g.group)))}
-            />
-          );
-        })}
-        <SettingField id={id('prefix')} label="Raw output prefix" error={errors[SETTING_KEYS.rawOutputPrefix]}
-          hint={`A folder in the object store for the outputs, e.g. team-a/raw${plan?.rawOutputPrefix ? `; launch plan ${plan.name} sets ${plan.rawOutputPrefix}` : ''}`}>
-          {common => (
-            <input
-              {...common}
-              type="text"
-              className="plait-LaunchForm-input"
-              spellCheck={false}
-              autoComplete="off"
-              placeholder={plan?.rawOutputPrefix ?? 'default'}
-              value={settings.rawOutputPrefix}
-              onChange={e => updateSettings({ rawOutputPrefix: e.target.value }, isKey(SETTING_KEYS.rawOutputPrefix))}
-              onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, isKey(SETTING_KEYS.rawOutputPrefix)))}
-            />
-          )}
-        </SettingField>
-        <SettingField id={id('interruptible')} label="Interruptible" error={errors[SETTING_KEYS.interruptible]}
-          hint="Whether tasks may run on workers that can be taken away (spot or preemptible)">
-          {common => (
-            <select
-              {...common}
-              className="plait-LaunchForm-input plait-LaunchForm-interruptible"
-              value={settings.interruptible}
-              onChange={e => updateSettings({ interruptible: e.target.value as SettingsDraft['interruptible'] })}
-            >
-              <option value="">as each task says</option>
-              <option value="true">yes, every task</option>
-              <option value="false">no task</option>
-            </select>
-          )}
-        </SettingField>
+        {!rerun && (
+          <>
+            <div className="plait-LaunchForm-field plait-LaunchForm-checkRow">
+              <input
+                id={id('overwrite')}
+                type="checkbox"
+                className="plait-LaunchForm-checkbox"
+                checked={settings.overwriteCache}
+                aria-describedby={id('overwrite-hint')}
+                onChange={e => updateSettings({ overwriteCache: e.target.checked })}
+              />
+              <label htmlFor={id('overwrite')}>Overwrite cached outputs</label>
+              <span id={id('overwrite-hint')} className="plait-LaunchForm-hint">
+                Run cached nodes again and replace their entries
+              </span>
+            </div>
+            <SettingField id={id('parallelism')} label="Max parallelism" error={errors[SETTING_KEYS.maxParallelism]}
+              hint={`Most nodes running at once, 1 to ${MAX_PARALLELISM}${plan?.maxParallelism ? `; launch plan ${plan.name} sets ${plan.maxParallelism}` : ''}`}>
+              {common => (
+                <input
+                  {...common}
+                  type="text"
+                  inputMode="numeric"
+                  className="plait-LaunchForm-input plait-LaunchForm-integer"
+                  autoComplete="off"
+                  placeholder={plan?.maxParallelism ? String(plan.maxParallelism) : 'no limit'}
+                  value={settings.maxParallelism}
+                  onChange={e => updateSettings({ maxParallelism: e.target.value }, isKey(SETTING_KEYS.maxParallelism))}
+                  onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, isKey(SETTING_KEYS.maxParallelism)))}
+                />
+              )}
+            </SettingField>
+            {KEY_VALUE_GROUPS.map(g => {
+              const fromPlan = g.group === 'envs' || !plan ? [] : Object.entries(plan[g.group]).map(([k, v]) => `${k}=${v}`);
+              return (
+                <KeyValueRows
+                  key={g.group}
+                  title={g.title}
+                  singular={g.singular}
+                  keyWord={g.keyWord}
+                  idBase={id(g.group)}
+                  rows={settings[g.group]}
+                  errors={rowErrors(g.group, settings[g.group])}
+                  note={
+                    groupError(g.group) ??
+                    (g.group === 'envs' ? ENVS_HINT : fromPlan.length ? `Launch plan ${plan?.name} adds ${fromPlan.join(', ')}` : undefined)
+                  }
+                  focusRow={addedRow}
+                  onChange={rows => updateSettings({ [g.group]: rows }, inGroup(g.group))}
+                  onAdd={addTo(g.group)}
+                  onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, inGroup(g.group)))}
+                />
+              );
+            })}
+            <SettingField id={id('prefix')} label="Raw output prefix" error={errors[SETTING_KEYS.rawOutputPrefix]}
+              hint={`A folder in the object store for the outputs, e.g. team-a/raw${plan?.rawOutputPrefix ? `; launch plan ${plan.name} sets ${plan.rawOutputPrefix}` : ''}`}>
+              {common => (
+                <input
+                  {...common}
+                  type="text"
+                  className="plait-LaunchForm-input"
+                  spellCheck={false}
+                  autoComplete="off"
+                  placeholder={plan?.rawOutputPrefix ?? 'default'}
+                  value={settings.rawOutputPrefix}
+                  onChange={e => updateSettings({ rawOutputPrefix: e.target.value }, isKey(SETTING_KEYS.rawOutputPrefix))}
+                  onBlur={e => onBlurCheck(e, () => checkSettings(latest.current.settings, isKey(SETTING_KEYS.rawOutputPrefix)))}
+                />
+              )}
+            </SettingField>
+            <SettingField id={id('interruptible')} label="Interruptible" error={errors[SETTING_KEYS.interruptible]}
+              hint="Whether tasks may run on workers that can be taken away (spot or preemptible)">
+              {common => (
+                <select
+                  {...common}
+                  className="plait-LaunchForm-input plait-LaunchForm-interruptible"
+                  value={settings.interruptible}
+                  onChange={e => updateSettings({ interruptible: e.target.value as SettingsDraft['interruptible'] })}
+                >
+                  <option value="">as each task says</option>
+                  <option value="true">yes, every task</option>
+                  <option value="false">no task</option>
+                </select>
+              )}
+            </SettingField>
+          </>
+        )}
       </section>
 
       <div className="plait-LaunchForm-actions">
