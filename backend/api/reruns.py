@@ -211,11 +211,21 @@ def _inputs(s: Session, old: ExecutionRecord, version: str, given: dict[str, Any
         return dict(old.inputs)
     target = queries.get_entity(s, old.entity_kind, old.project, old.domain, old.entity_name, version)
     declared = {i.name: i.type for i in parse_spec(target.spec).interface.inputs}
+    fixed: dict[str, Any] = {}
+    if old.launch_plan_name and old.launch_plan_version:  # what the plan fixes stays fixed in its re-runs
+        plan = queries.get_entity(s, "launch_plan", old.project, old.domain, old.launch_plan_name,
+                                  old.launch_plan_version)
+        spec = parse_spec(plan.spec)
+        fixed = dict(spec.fixed_inputs) if isinstance(spec, LaunchPlanSpec) else {}
     out = dict(old.inputs)
     for name, value in given.items():
         if name not in declared:
             raise InvalidField(f"`{old.entity_name}` has no input `{name}`; its inputs: "
                                f"{', '.join(declared) or 'none'}", field=f"inputs.{name}")
+        if name in fixed:
+            raise InvalidField(f"input `{name}` is fixed to {fixed[name]!r} by launch plan "
+                               f"`{old.launch_plan_name}` and cannot be overridden in its re-runs; leave it out, "
+                               "or launch the workflow or another launch plan", field=f"inputs.{name}")
         problem = validate_literal(declared[name], value)
         if problem is not None:
             raise InvalidField(f"input `{name}` of `{old.entity_name}` expects {describe_type(declared[name])}: "

@@ -113,6 +113,7 @@ def plan_body(path: str, x: int) -> int:
 
 
 plan = plait.LaunchPlan.get_or_create(plan_body, name="pipelines.plan")
+fixed_plan = plait.LaunchPlan.get_or_create(chain, name="pipelines.fixed_chain", fixed_inputs={"x": 5})
 
 
 @plait.workflow

@@ -239,6 +239,19 @@ def test_a_launch_plan_node_reuses_its_child_execution(remote: Remote, tmp_path:
     assert chosen.phase == "SUCCEEDED" and ran(log) == ["planned", "after"]
 
 
+def test_a_launch_plans_fixed_input_stays_fixed_in_its_reruns(remote: Remote, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    plan = remote.fetch_launch_plan("pipelines.fixed_chain", "v1")
+    original = remote.execute(plan, {"path": str(log)}).wait(timeout=90)
+    assert original.phase == "SUCCEEDED" and original.outputs == {"o0": 8}
+    with pytest.raises(RemoteUserError, match="input `x` is fixed to 5 by launch plan `pipelines.fixed_chain` "
+                                              "and cannot be overridden in its re-runs"):
+        remote.rerun(original, ["n1"], inputs={"x": 7})
+    log.unlink()
+    again = remote.rerun(original, ["n1"], wait=True)
+    assert again.phase == "SUCCEEDED" and again.outputs == {"o0": 8} and ran(log) == ["b", "c"]
+
+
 def test_only_the_failed_items_of_a_map_run_again(remote: Remote, tmp_path: Path) -> None:
     log, flag = tmp_path / "log", tmp_path / "fixed"
     inputs = {"path": str(log), "flag": str(flag), "values": [1, -2, 3, -4]}
