@@ -192,6 +192,16 @@ class LocalExecution:
             )
         return native_outputs(self.entity.interface, self.outputs)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled (an error crossing to another process), it keeps its id, phase and error only:
+        its entity and node values belong to the process that ran it, and may not pickle."""
+        return (_detached, (self.id, self.phase, self.error))
+
+
+def _detached(id: str, phase: str, error: str | None) -> LocalExecution:
+    """A LocalExecution that came from another process: nothing to re-run from (`plait.rerun` says so)."""
+    return LocalExecution(id, None, {}, {}, {}, phase, error)
+
 
 def native_outputs(interface: Interface, outputs: dict[str, Any]) -> Any:
     """Outputs as the Python function would return them."""

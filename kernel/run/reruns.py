@@ -66,6 +66,11 @@ def rerun(
             f"of the error a failed run raised), got {short_repr(execution)}; re-run a backend "
             "execution with plait.Remote().rerun(...)"
         )
+    if execution.entity is None:
+        raise UserError(
+            f"execution {execution.id} was run in another process, and its nodes stay there; re-run it "
+            "in the process (kernel) that ran it, or run it again with plait.run"
+        )
     chosen = [from_nodes] if isinstance(from_nodes, str) else list(from_nodes)
     overrides = {p: dict(v) for p, v in (node_inputs or {}).items()}
     items = dict(map_items or {})

@@ -1,6 +1,6 @@
 """Partial re-runs on a real backend: run an execution again from chosen nodes, reusing the rest.
 
-Every task of tests/resources/rerun/pipelines.py notes its name in a log file
+Every task of tests/resources/rerun/rerun_programs.py notes its name in a log file
 when it runs, so each test reads what ran again and what was reused.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from plait.remote import Remote, RemoteUserError
 from server_fixture import running_server
 
-PROGRAM = Path(__file__).parent.parent / "resources" / "rerun" / "pipelines.py"
+PROGRAM = Path(__file__).parent.parent / "resources" / "rerun" / "rerun_programs.py"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def nodes_of(run: Any) -> dict[str, Any]:
 
 
 def launch(remote: Remote, workflow: str, inputs: dict[str, Any], **options: Any) -> Any:
-    run = remote.execute(remote.fetch_workflow(f"pipelines.{workflow}", "v1"), inputs, **options)
+    run = remote.execute(remote.fetch_workflow(f"rerun_programs.{workflow}", "v1"), inputs, **options)
     return run.wait(timeout=90)
 
 
@@ -107,11 +107,11 @@ def test_node_inputs_override_a_chosen_node(remote: Remote, tmp_path: Path) -> N
     again = remote.rerun(original, ["n1"], node_inputs={"n1": {"x": 100}}, wait=True)
     assert again.phase == "SUCCEEDED" and again.outputs == {"o0": 102}
     assert ran(log) == ["b", "c"]
-    with pytest.raises(RemoteUserError, match=r"node `n1` \(pipelines.step\) has no input `y`; its inputs: path, name, x"):
+    with pytest.raises(RemoteUserError, match=r"node `n1` \(rerun_programs.step\) has no input `y`; its inputs: path, name, x"):
         remote.rerun(original, ["n1"], node_inputs={"n1": {"y": 1}})
-    with pytest.raises(RemoteUserError, match=r"input `x` of node `n1` \(pipelines.step\) expects int"):
+    with pytest.raises(RemoteUserError, match=r"input `x` of node `n1` \(rerun_programs.step\) expects int"):
         remote.rerun(original, ["n1"], node_inputs={"n1": {"x": "many"}})
-    with pytest.raises(RemoteUserError, match="`pipelines.chain` has no input `z`; its inputs: path, x"):
+    with pytest.raises(RemoteUserError, match="`rerun_programs.chain` has no input `z`; its inputs: path, x"):
         remote.rerun(original, ["n1"], inputs={"z": 1})
 
 
@@ -164,12 +164,12 @@ def test_a_skipped_node_gives_its_outputs_to_what_follows(remote: Remote, tmp_pa
     skipped = nodes_of(run)["n1"]
     assert skipped.phase == "SKIPPED" and skipped.record["reused_from"] is None
     assert skipped.record["outputs"]["o0"]["literal"] == 41
-    wf = remote.fetch_workflow("pipelines.chain", "v1")
-    with pytest.raises(RemoteUserError, match=r"output `o0` of skipped node `n1` \(pipelines.step\) expects int"):
+    wf = remote.fetch_workflow("rerun_programs.chain", "v1")
+    with pytest.raises(RemoteUserError, match=r"output `o0` of skipped node `n1` \(rerun_programs.step\) expects int"):
         remote.execute(wf, {"path": str(log)}, skip={"n1": {"o0": "forty"}})
-    with pytest.raises(RemoteUserError, match=r"skipping node `n1` \(pipelines.step\) misses output `o0`"):
+    with pytest.raises(RemoteUserError, match=r"skipping node `n1` \(rerun_programs.step\) misses output `o0`"):
         remote.execute(wf, {"path": str(log)}, skip={"n1": {}})
-    with pytest.raises(RemoteUserError, match="workflow `pipelines.chain` has no node `n7`; its nodes: n0, n1, n2"):
+    with pytest.raises(RemoteUserError, match="workflow `rerun_programs.chain` has no node `n7`; its nodes: n0, n1, n2"):
         remote.execute(wf, {"path": str(log)}, skip={"n7": {"o0": 1}})
 
 
@@ -182,7 +182,7 @@ def test_refusals_name_the_node(remote: Remote, tmp_path: Path) -> None:
     assert unknown.value.status == 422
     with pytest.raises(RemoteUserError, match="choose at least one node"):
         remote.rerun(original, [])
-    running = remote.execute(remote.fetch_task("pipelines.nap", "v1"), {"seconds": 30.0})
+    running = remote.execute(remote.fetch_task("rerun_programs.nap", "v1"), {"seconds": 30.0})
     with pytest.raises(RemoteUserError, match=f"execution `{running.id}` is (QUEUED|RUNNING); re-run it once it "
                                               "has ended") as busy:
         remote.rerun(running, ["n0"])
@@ -194,15 +194,15 @@ def test_a_newer_version_whose_upstream_changed_is_refused(remote: Remote, tmp_p
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "log"
     original = launch(remote, "chain", {"path": str(log), "x": 0})
-    changed = tmp_path / "v2" / "pipelines.py"
+    changed = tmp_path / "v2" / "rerun_programs.py"
     changed.parent.mkdir()
     shutil.copy(PROGRAM, changed)
     changed.write_text(changed.read_text().replace("return x + 1\n\n\n@plait.task\ndef step",
                                                    "return x + 2\n\n\n@plait.task\ndef step", 1))
-    monkeypatch.delitem(sys.modules, "pipelines")  # the changed copy imports under the same name
+    monkeypatch.delitem(sys.modules, "rerun_programs")  # the changed copy imports under the same name
     remote.register(str(changed), version="v2")
-    with pytest.raises(RemoteUserError, match=r"node `n0` \(pipelines.first\) would be reused, but its task "
-                                              r"`pipelines.first` changed \(version `v1` -> `v2`\)"):
+    with pytest.raises(RemoteUserError, match=r"node `n0` \(rerun_programs.first\) would be reused, but its task "
+                                              r"`rerun_programs.first` changed \(version `v1` -> `v2`\)"):
         remote.rerun(original, ["n2"], version="v2")
     log.unlink()
     # Chosen, the changed node runs again, at the new version.
@@ -212,10 +212,10 @@ def test_a_newer_version_whose_upstream_changed_is_refused(remote: Remote, tmp_p
     assert again.record["entity"]["version"] == "v2"
 
     # A version where only code the reused nodes do not run changed: they are reused.
-    other = tmp_path / "v3" / "pipelines.py"
+    other = tmp_path / "v3" / "rerun_programs.py"
     other.parent.mkdir()
     other.write_text(PROGRAM.read_text().replace("return a + b\n", "return a + b + 0\n", 1))
-    monkeypatch.delitem(sys.modules, "pipelines")
+    monkeypatch.delitem(sys.modules, "rerun_programs")
     remote.register(str(other), version="v3")
     log.unlink()
     newer = remote.rerun(original, ["n2"], version="v3", wait=True)
@@ -241,10 +241,10 @@ def test_a_launch_plan_node_reuses_its_child_execution(remote: Remote, tmp_path:
 
 def test_a_launch_plans_fixed_input_stays_fixed_in_its_reruns(remote: Remote, tmp_path: Path) -> None:
     log = tmp_path / "log"
-    plan = remote.fetch_launch_plan("pipelines.fixed_chain", "v1")
+    plan = remote.fetch_launch_plan("rerun_programs.fixed_chain", "v1")
     original = remote.execute(plan, {"path": str(log)}).wait(timeout=90)
     assert original.phase == "SUCCEEDED" and original.outputs == {"o0": 8}
-    with pytest.raises(RemoteUserError, match="input `x` is fixed to 5 by launch plan `pipelines.fixed_chain` "
+    with pytest.raises(RemoteUserError, match="input `x` is fixed to 5 by launch plan `rerun_programs.fixed_chain` "
                                               "and cannot be overridden in its re-runs"):
         remote.rerun(original, ["n1"], inputs={"x": 7})
     log.unlink()
@@ -299,7 +299,7 @@ def test_a_rerun_on_the_backend_matches_the_local_engine(remote: Remote, tmp_pat
     import plait
     from plait.run.engine import execute
 
-    program = sys.modules["pipelines"]
+    program = sys.modules["rerun_programs"]
     local_log, remote_log = tmp_path / "local", tmp_path / "remote"
     local = execute(getattr(program, workflow), {**inputs, "path": str(local_log)})
     local_log.unlink()

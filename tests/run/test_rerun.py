@@ -339,3 +339,23 @@ def test_a_reused_launch_plan_node_keeps_its_child_records() -> None:
     calls.clear()
     inside = plait.rerun(first, from_nodes=["n0-n0"])  # a launch plan runs again whole
     assert inside.native() == 3 and calls == ["double:1", "inc:2"]
+
+
+def test_a_failed_runs_error_still_pickles_and_its_execution_says_where_to_rerun() -> None:
+    import pickle
+
+    @plait.task
+    def broken(x: int) -> int:
+        raise ValueError(f"bad {x}")
+
+    @plait.workflow
+    def wf(x: int) -> int:
+        return broken(x=x)
+
+    with pytest.raises(ValueError) as failed:
+        wf(x=1)
+    assert failed.value.execution.nodes  # here, it can be re-run
+    copy = pickle.loads(pickle.dumps(failed.value))  # as a worker sends it back
+    assert str(copy) == "bad 1" and copy.execution.phase == "FAILED" and copy.execution.id == failed.value.execution.id
+    with pytest.raises(UserError, match="was run in another process"):
+        plait.rerun(copy.execution, from_nodes=["n0"])

@@ -112,8 +112,8 @@ def plan_body(path: str, x: int) -> int:
     return step(path=path, name="planned", x=x)
 
 
-plan = plait.LaunchPlan.get_or_create(plan_body, name="pipelines.plan")
-fixed_plan = plait.LaunchPlan.get_or_create(chain, name="pipelines.fixed_chain", fixed_inputs={"x": 5})
+plan = plait.LaunchPlan.get_or_create(plan_body, name="rerun_programs.plan")
+fixed_plan = plait.LaunchPlan.get_or_create(chain, name="rerun_programs.fixed_chain", fixed_inputs={"x": 5})
 
 
 @plait.workflow
