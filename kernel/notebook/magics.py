@@ -183,7 +183,6 @@ def cmd_dag(shell: Any, args: list[str]) -> None:
 def cmd_run(shell: Any, args: list[str]) -> Any:
     from ..run.engine import execute
     from ..run.progress import ProgressModel, planned_rows
-    from .progress import show_progress
 
     opts, name, entity, words = parse_line(RUN, shell, args)
     inputs = read_inputs(RUN, name, entity, words)
@@ -191,23 +190,10 @@ def cmd_run(shell: Any, args: list[str]) -> Any:
         return None
     warn_stale(shell, name, entity)
     model = ProgressModel(entity.short_name, planned_rows(entity))
-    view = show_progress(model) if opts.progress else None
-    outcome = "FAILED"
-    try:
-        result = execute(
-            entity, inputs, observer=model.observe, overwrite_cache=opts.overwrite_cache,
-            max_parallelism=opts.max_parallelism, name=opts.name, envs=opts.envs,
-        )
-        outcome = "SUCCEEDED"
-    except KeyboardInterrupt:
-        outcome = "ABORTED"
-        raise
-    finally:
-        model.finish(outcome)
-        if view is not None:
-            view.close()
-        else:
-            print(model.text())
+    result = _with_progress(model, opts.progress, lambda: execute(
+        entity, inputs, observer=model.observe, overwrite_cache=opts.overwrite_cache,
+        max_parallelism=opts.max_parallelism, name=opts.name, envs=opts.envs,
+    ))
     value = result.native()
     if opts.out:
         shell.user_ns[opts.out] = value
@@ -225,7 +211,6 @@ def cmd_rerun(shell: Any, args: list[str]) -> Any:
         return _remote("rerun")(shell, args)
     from ..run.progress import ProgressModel, planned_rows
     from ..run.reruns import rerun
-    from .progress import show_progress
 
     target: str | None = None
     chosen: list[str] = []
@@ -265,10 +250,23 @@ def cmd_rerun(shell: Any, args: list[str]) -> Any:
     entity = execution.entity
     inputs = _input_overrides(entity, words)
     model = ProgressModel(f"{entity.short_name} (re-run of {execution.id})", planned_rows(entity))
-    view = show_progress(model) if progress else None
+    result = _with_progress(model, progress, lambda: rerun(execution, from_nodes=chosen, inputs=inputs,
+                                                          observer=model.observe))
+    value = result.native()
+    if out:
+        shell.user_ns[out] = value
+    return value
+
+
+def _with_progress(model: Any, widget: bool, run: Any) -> Any:
+    """`run()` with `model` shown live (the widget, or a text summary at the end without it);
+    the model ends SUCCEEDED, FAILED or, on an interrupt, ABORTED."""
+    from .progress import show_progress
+
+    view = show_progress(model) if widget else None
     outcome = "FAILED"
     try:
-        result = rerun(execution, from_nodes=chosen, inputs=inputs, observer=model.observe)
+        result = run()
         outcome = "SUCCEEDED"
     except KeyboardInterrupt:
         outcome = "ABORTED"
@@ -279,10 +277,7 @@ def cmd_rerun(shell: Any, args: list[str]) -> Any:
             view.close()
         else:
             print(model.text())
-    value = result.native()
-    if out:
-        shell.user_ns[out] = value
-    return value
+    return result
 
 
 def _input_overrides(entity: Any, pairs: list[tuple[str, str]]) -> dict[str, Any]:
