@@ -19,28 +19,20 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from pathlib import Path
 
 os.environ.setdefault("PLAIT_HOME", tempfile.mkdtemp(prefix="plait-bench-"))
+sys.path.insert(0, str(Path(__file__).parent))
 
 import plait  # noqa: E402
 from plait.run.engine import execute  # noqa: E402
+from run import median_time  # noqa: E402  (the local engine benchmarks' timing, shared)
 
 CHAIN = 200
 LAST = f"n{CHAIN - 1}"
-
-
-def median_time(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 @plait.task
@@ -81,12 +73,9 @@ def measure(label: str, wf: object, repeat: int) -> tuple[str, str, str, str]:
 
 def measure_backend(repeat: int = 3) -> tuple[str, str, str, str]:
     """The same on the backend: the chain run again vs a re-run from its last node (medians)."""
-    import sys
-    from pathlib import Path
+    from serving import plait_server
 
     here = Path(__file__).parent
-    sys.path.insert(0, str(here))
-    from serving import plait_server
 
     with plait_server() as (remote, _home):
         remote.register(str(here / "backend_programs.py"))
@@ -109,8 +98,6 @@ def measure_backend(repeat: int = 3) -> tuple[str, str, str, str]:
 
 
 def main() -> None:
-    import sys
-
     rows = [
         measure(f"{CHAIN}-node chain, cheap tasks: re-run the last node", chain, 21),
         measure(f"{CHAIN}-node chain, 1 ms tasks: re-run the last node", slow_chain, 5),
