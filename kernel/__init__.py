@@ -97,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "Granularity": "artifacts",
     "Inputs": "artifacts",
     "OnArtifact": "artifacts",
+    "catalog": "artifacts",
     # notebooks
     "NotebookTask": "task_types.notebook_task",
     "record": "task_types.notebook_task",
@@ -132,7 +133,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .artifacts import Artifact, DataCard, Granularity, Inputs, ModelCard, OnArtifact
+    from .artifacts import Artifact, DataCard, Granularity, Inputs, ModelCard, OnArtifact, catalog
     from .config.cache import Cache, CacheFunctionBody, CachePolicy, HashMethod
     from .config.concurrency import ConcurrencyLimitBehavior, ConcurrencyPolicy
     from .config.image_spec import ImageSpec

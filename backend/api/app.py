@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from .. import server_version
 from . import (
     errors,
+    routes_artifacts,
     routes_dask,
     routes_entities,
     routes_executions,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.include_router(routes_launch_plans.router)
     app.include_router(routes_secrets.router)
     app.include_router(routes_notifications.router)
+    app.include_router(routes_artifacts.router)
     app.router.routes.extend(routes_dask.routes)  # the Dask dashboard's proxy: not in the OpenAPI document
     app.add_middleware(BearerAuth, token=token)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

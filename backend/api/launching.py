@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from plait.errors import UserError
@@ -52,6 +52,7 @@ def merge_inputs(
     given: dict[str, Any],
     *,
     launch_plan: LaunchPlanSpec | None = None,
+    artifacts: Callable[[str, str, dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The execution's inputs as value refs `{"literal": ..., "hash": ...}`, or `InputProblems`.
 
@@ -59,6 +60,10 @@ def merge_inputs(
     a float becomes a float), so cache keys match the local engine's.
 
     `interface` is the interface of what runs (the workflow, for a launch plan).
+    A default that is an artifact query is resolved by `artifacts` (the
+    catalog's `LaunchArtifacts`: it answers the found version's value ref, or
+    raises QueryProblem, reported as the input's problem); without it such a
+    default is refused.
     """
     problems: list[Problem] = []
     declared = {i.name: i for i in interface.inputs}
@@ -80,9 +85,10 @@ def merge_inputs(
                 "leave it out, or launch the workflow or another launch plan",
             ))
 
-    usable_defaults = _interface_defaults(interface)
+    usable_defaults = _interface_defaults(interface, queries=artifacts is not None)
     merged: dict[str, Any] = {}
     source: dict[str, str] = {}
+    resolved: dict[str, dict[str, Any]] = {}  # inputs found in the artifact catalog: value refs
     for spec in interface.inputs:
         name = spec.name
         layers = []  # later layers win
@@ -107,12 +113,19 @@ def merge_inputs(
                 ))
             continue
         value = merged[spec.name]
-        if source[spec.name] != "request" and _is_artifact_query(value):
-            problems.append(Problem(
-                spec.name, expected, "artifact query",
-                f"input `{spec.name}` of `{entity}` defaults to an artifact query, which this "
-                f"server does not resolve yet; pass a value for `{spec.name}`",
-            ))
+        if _is_artifact_query(value):
+            if artifacts is None:
+                problems.append(Problem(
+                    spec.name, expected, "artifact query",
+                    f"input `{spec.name}` of `{entity}` defaults to an artifact query, which is resolved "
+                    f"only when an execution is created; pass a value for `{spec.name}`",
+                ))
+                continue
+            plain = {k: v for k, v in merged.items() if not _is_artifact_query(v)}
+            try:
+                resolved[spec.name] = artifacts(entity, spec.name, value["artifact_query"], plain, spec.type)
+            except ValueError as exc:  # the catalog's QueryProblem: the query in words
+                problems.append(Problem(spec.name, expected, "artifact query", str(exc)))
             continue
         error = validate_literal(spec.type, value)
         if error is not None:
@@ -125,15 +138,16 @@ def merge_inputs(
     if problems:
         raise InputProblems(entity, problems)
     types = {spec.name: spec.type for spec in interface.inputs}
-    return {name: literal_ref(value, types[name]) for name, value in merged.items()}
+    return {name: resolved.get(name) or literal_ref(value, types[name]) for name, value in merged.items()}
 
 
-def _interface_defaults(interface: InterfaceSpec) -> set[str]:
-    """Inputs whose interface default is a usable literal (not an artifact query or unrepresentable)."""
+def _interface_defaults(interface: InterfaceSpec, *, queries: bool = False) -> set[str]:
+    """Inputs whose interface default is a usable literal (not unrepresentable; an artifact
+    query only when `queries` are resolved)."""
     out = set()
     for spec in interface.inputs:
         default = spec.default
-        if isinstance(default, dict) and (UNREPRESENTABLE in default or _is_artifact_query(default)):
+        if isinstance(default, dict) and (UNREPRESENTABLE in default or (_is_artifact_query(default) and not queries)):
             continue
         out.add(spec.name)
     return out

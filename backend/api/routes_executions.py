@@ -11,6 +11,7 @@ from plait.model import InterfaceSpec, LaunchPlanSpec, parse_spec
 from plait.model.vocab import UNSUCCESSFUL
 from sqlalchemy.orm import Session
 
+from ..artifacts.catalog import LaunchArtifacts
 from ..store import queries
 from ..store.errors import Conflict, NotFound
 from ..store.queries import concurrency, execution_labels
@@ -61,7 +62,8 @@ def _header(record: ExecutionRecord | ExecutionHeader) -> dict[str, Any]:
 
 def execution_view(record: ExecutionRecord) -> S.Execution:
     return S.Execution(**_header(record), inputs=record.inputs, outputs=record.outputs,
-                       settings=record.settings, rerun_of=record.settings.get("rerun_of"))
+                       settings=record.settings, rerun_of=record.settings.get("rerun_of"),
+                       artifact_inputs=record.settings.get("artifact_inputs") or {})
 
 
 def summary_view(record: ExecutionHeader) -> S.ExecutionSummary:
@@ -164,8 +166,10 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
         _admit(s, svc, body.project)
         target, lp, lp_record = _resolve(s, body)
         interface: InterfaceSpec = parse_spec(target.spec).interface
-        inputs = launching.merge_inputs(target.name, interface, body.inputs, launch_plan=lp)
+        found = LaunchArtifacts(s, body.project, body.domain)
+        inputs = launching.merge_inputs(target.name, interface, body.inputs, launch_plan=lp, artifacts=found)
         settings = launching.merge_settings(body.settings, lp)
+        settings.update({"artifact_inputs": found.summary()} if found.resolved else {})
         settings["raw_output_prefix"] = launching.raw_output_prefix(settings.get("raw_output_prefix"),
                                                                     svc.storage.uri("x")[:-1])
         settings.update({} if body.notifications is None else {"notifications": [n.to_spec() for n in body.notifications]})
@@ -185,6 +189,7 @@ def create_execution(body: S.ExecutionCreate, svc: Svc) -> S.Execution:
             launch_plan_name=lp_record.name if lp_record else None,
             launch_plan_version=lp_record.version if lp_record else None,
         )
+        found.note(record.id)
         body_out = json_bytes(execution_view(record))  # the answer exists before the commit
     _submit(svc, record.id)
     return Response(content=body_out, status_code=201, media_type="application/json")  # type: ignore[return-value]
@@ -447,7 +452,7 @@ def read_value(
     Values are under `executions/`, or under the raw output prefix of the execution that
     stored them (`<prefix>/executions/<id>/...`)."""
     path = _store_path(svc.storage, uri)
-    if "://" in path or not (path.startswith("executions/") or _under_raw_prefix(svc, path)):
+    if "://" in path or not (path.startswith(("executions/", "artifacts/")) or _under_raw_prefix(svc, path)):
         raise InvalidField(
             f"`{uri}` is not an execution value of this server's object store; only paths under "
             "`executions/` can be read here", field="uri",

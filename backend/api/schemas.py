@@ -453,6 +453,16 @@ class Execution(ExecutionSummary):
     rerun_of: RerunOf | None = Field(
         description="For a re-run (`POST /executions/{id}/rerun`): the execution it re-runs and the "
         "nodes chosen to run again; null otherwise.")
+    artifact_inputs: dict[str, ArtifactRef] = Field(
+        default_factory=dict,
+        description="The inputs found in the artifact catalog when the execution was created (a query "
+        "default, or the version that triggered it), by input name.")
+
+
+class ArtifactRef(Response):
+    name: str
+    version: str
+    uri: str = Field(description="`plait://project/domain/name@version`.")
 
 
 class ExecutionList(Response):
@@ -760,3 +770,138 @@ class NotificationDelivery(Response):
 
 class NotificationDeliveryList(Response):
     items: list[NotificationDelivery] = Field(description="Oldest first.")
+
+
+# ------------------------------------------------------------------ artifacts
+
+
+class ArtifactProducer(Response):
+    execution_id: str
+    node_path: str
+    task: str | None
+    task_version: str | None
+    output: str
+
+
+class ArtifactCard(Response):
+    kind: Literal["model", "data"]
+    text: str = Field(description="Markdown.")
+
+
+class ArtifactVersion(Response):
+    """One version of an artifact (docs/artifacts.md)."""
+
+    id: int = Field(description="The catalog's sequence: newer versions have larger ids.")
+    project: str
+    domain: str
+    name: str
+    version: str
+    uri: str = Field(description="`plait://project/domain/name@version`.")
+    partitions: dict[str, str]
+    time_partition: str | None = Field(description="ISO date-time, cut to `granularity`.")
+    granularity: Literal["MINUTE", "HOUR", "DAY", "MONTH"] | None
+    type: dict[str, Any] = Field(description="The value's type spec.")
+    type_name: str
+    value: ValueRef = Field(description="The value ref: a literal, or a `uri` readable with `GET /data`.")
+    preview: str = Field(description="A short text of the value.")
+    cards: list[ArtifactCard]
+    producer: ArtifactProducer | None = Field(description="The node that made it; null when created through the API.")
+    created_at: dt.datetime
+
+
+class ArtifactSummary(Response):
+    project: str
+    domain: str
+    name: str
+    versions: int
+    partition_keys: list[str]
+    time_partitioned: bool
+    latest: ArtifactVersion
+
+
+class ArtifactList(Response):
+    items: list[ArtifactSummary]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class ArtifactVersionList(Response):
+    items: list[ArtifactVersion]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class ArtifactCreate(Model):
+    """A version made by a client (`Remote.create_artifact`): a literal, or a pickle."""
+
+    project: str = Field("default", pattern=PROJECT_PATTERN)
+    domain: Domain = "development"
+    name: str = Field(min_length=1, max_length=255)
+    partitions: dict[str, str] = Field(default_factory=dict)
+    time_partition: dt.datetime | None = None
+    granularity: Literal["MINUTE", "HOUR", "DAY", "MONTH"] | None = None
+    type: dict[str, Any] = Field(description="The value's type spec, as the SDK writes it.")
+    literal: Any = Field(default=None, description="The value as a literal (plain values).")
+    pickle_b64: str | None = Field(default=None, max_length=64 * 1024 * 1024,
+                                   description="The value pickled, base64 (anything else); never loaded by the server.")
+    cards: list[ArtifactCard] = Field(default_factory=list)
+
+
+class LineageNode(Response):
+    id: str
+    kind: Literal["artifact", "execution"]
+    name: str | None = None
+    version: str | None = None
+    project: str | None = None
+    domain: str | None = None
+    partitions: dict[str, str] | None = None
+    time_partition: str | None = None
+    created_at: str | None = None
+    type: dict[str, Any] | None = None
+    execution_id: str | None = None
+    entity_name: str | None = None
+    phase: str | None = None
+
+
+class LineageEdge(Response):
+    source: str
+    target: str
+    kind: Literal["produced", "consumed"]
+    node_path: str
+    port: str
+
+
+class Lineage(Response):
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+
+
+class ArtifactUse(Response):
+    artifact: ArtifactVersion
+    node_path: str = Field(description="The node; empty for the execution itself (a query default, a trigger).")
+    port: str = Field(description="The output that made it, or the input it fed.")
+    how: Literal["emitted", "query", "trigger", "cache_hit"]
+
+
+class ExecutionArtifacts(Response):
+    emitted: list[ArtifactUse]
+    consumed: list[ArtifactUse]
+
+
+class TriggerRun(Response):
+    name: str
+    version: str
+    artifact: ArtifactRef
+    outcome: Literal["launched", "skipped", "failed"]
+    execution_id: str | None
+    detail: str | None
+    recorded_at: dt.datetime
+
+
+class TriggerRunList(Response):
+    items: list[TriggerRun]
+    limit: int
+    offset: int
+    next_offset: int | None

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from plait.errors import UserError
 from plait.model.specs import LaunchPlanSpec, NodeSpec, TaskSpec
 
+from ..artifacts import catalog
 from ..store import queries as q
 from ..store.errors import NotFound
 from . import values
@@ -210,6 +211,9 @@ class MapNodes:
             assert result is not None
             if result["status"] == "SUCCEEDED":
                 state.results[index] = result.get("outputs") or {}
+                if result.get("artifacts"):  # each item's versions, as its own node's
+                    catalog.record(run.host, run.project, run.domain, run.id, f"{path}-{index}",
+                                   state.target.version, result["artifacts"], state.results[index])
             else:
                 err = result.get("error") or {}
                 fails = run.user_failures.get(f"{path}-{index}", 0) + 1

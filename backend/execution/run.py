@@ -28,6 +28,7 @@ from plait.errors import FlyteError, UserError
 from plait.model.specs import LaunchPlanSpec, NodeSpec, Spec, TaskSpec, WorkflowSpec
 from plait.model.vocab import COMPLETED
 
+from ..artifacts import catalog
 from ..secrets import task_secrets
 from ..store import queries as q
 from ..store.errors import NotFound
@@ -362,6 +363,7 @@ class ExecutionRun:
                 hit = self.cache.lookup(key)
                 if hit is not None:
                     self.record_node(path, "CACHE_HIT", outputs=hit.outputs)
+                    catalog.link_cache_hit(self.host, self.id, path, hit)
                     self.complete(path, hit.outputs, record=False)
                     return
             if cache.get("serialize") and not self.cache.reserve(path, key):
@@ -499,6 +501,14 @@ class ExecutionRun:
                 self._release(path)
                 self.graphs.expand_dynamic(path, result["dynamic"])
                 return
+            if result.get("artifacts"):
+                problem = catalog.type_problem(self.host.db, self.project, self.domain, spec.name, result["artifacts"])
+                if problem:  # the attempt's versions would not fit the catalog: nothing is recorded
+                    self.presubmit.drop_after(path)
+                    self.node_failed(path, {"kind": "USER", "type": "ArtifactTypeError", "message": problem})
+                    return
+                catalog.record(self.host, self.project, self.domain, self.id, path, spec.version,
+                               result["artifacts"], outputs)
             if self.cache.key_of.get(path):
                 self.cache.store(path, outputs, serialize=bool(spec.settings["cache"].get("serialize")))
             self.node_succeeded(path, outputs)

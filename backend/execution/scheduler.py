@@ -1,5 +1,7 @@
 """The scheduler: fires every active scheduled launch plan on its ticks, each tick once.
 
+(It also runs the artifact triggers of active plans: `plait.backend.artifacts.triggers`.)
+
 A thread of the server (started with the executor). Each turn it loads the
 active plans, works out which of their ticks are due since the last one
 handled, and handles each due tick in one transaction: insert its
@@ -44,6 +46,9 @@ from plait.errors import UserError
 from plait.model import LaunchPlanSpec, parse_spec
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..artifacts.catalog import LaunchArtifacts
+from ..artifacts.triggers import POLL_S as TRIGGER_POLL_S
+from ..artifacts.triggers import ArtifactTriggers
 from ..store import queries
 from ..store.errors import NotFound
 from ..store.models import utcnow
@@ -279,6 +284,7 @@ class Scheduler:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.next_due: dt.datetime | None = None
+        self.triggers = ArtifactTriggers(self, submit)  # plans that react to new artifact versions
 
     # -------------------------------------------------------------- the thread
     def start(self) -> None:
@@ -296,7 +302,7 @@ class Scheduler:
                 self.turn()
             except Exception:  # noqa: BLE001 - the next turn tries again; the log says why
                 log.exception("the scheduler's turn failed")
-            wait = self.turn_s
+            wait = min(self.turn_s, TRIGGER_POLL_S) if self.triggers.active else self.turn_s
             if self.next_due is not None:
                 wait = min(wait, max((self.next_due - self.clock()).total_seconds(), 0.01))
             self._stopping.wait(wait)
@@ -312,6 +318,10 @@ class Scheduler:
         with self.db.session(readonly=True) as s:
             plans = lpq.active_plans(s)
         self._handled = []
+        try:
+            self.triggers.turn(plans, now)
+        except SQLAlchemyError:  # the next turn tries again; the scheduled ticks go on meanwhile
+            log.exception("handling artifact triggers failed")
         firing: list[_Due] = []
         next_due: dt.datetime | None = None
         waiting: dict[tuple[str, str, str], tuple[Any, dt.datetime | None]] = {}
@@ -479,8 +489,10 @@ class Scheduler:
         lp, target, interface = self._template(s, project, domain, name, version)
         if concurrency.policy_of(lp.settings) is not None:
             return None
-        inputs, settings = self._inputs_and_settings(s, launching, lp, target, interface, project, domain,
-                                                     schedule, tick)
+        inputs, settings, found = self._inputs_and_settings(s, launching, lp, target, interface, project, domain,
+                                                            schedule, tick)
+        if found.resolved:
+            return None  # its uses of artifact versions are recorded with the execution: `_fire`
         return dict(project=project, domain=domain, entity_kind=target.kind, entity_name=target.name,
                     entity_version=target.version, launch_plan_name=name, launch_plan_version=version,
                     inputs=inputs, settings=settings)
@@ -533,8 +545,8 @@ class Scheduler:
         from ..api import launching
 
         lp, target, interface = self._template(s, project, domain, name, version)
-        inputs, settings = self._inputs_and_settings(s, launching, lp, target, interface, project, domain,
-                                                     schedule, tick)
+        inputs, settings, found = self._inputs_and_settings(s, launching, lp, target, interface, project, domain,
+                                                            schedule, tick)
         # The plan's ConcurrencyPolicy, as every launch path applies it: the plan's launch lock
         # is held until this transaction commits, so the count stays true for the insert.
         policy = concurrency.policy_of(lp.settings)
@@ -547,7 +559,7 @@ class Scheduler:
             entity_version=target.version, inputs=inputs, settings=settings, id=execution_id,
             launch_plan_name=name, launch_plan_version=version,
         )
-
+        found.note(execution_id)
 
     def _template(self, s: Any, project: str, domain: str, name: str, version: str) -> tuple[Any, Any, Any]:
         """(launch plan spec, workflow record, its interface) of a plan version: looked up once
@@ -572,21 +584,25 @@ class Scheduler:
 
     def _inputs_and_settings(self, s: Any, launching: Any, lp: Any, target: Any, interface: Any, project: str,
                              domain: str, schedule: Schedule, tick: dt.datetime) -> tuple[dict[str, Any],
-                                                                                           dict[str, Any]]:
-        """The execution's inputs (the tick as the kickoff input) and settings, as a launch of
-        the plan makes them; raises what such a launch would be refused for."""
+                                                                                           dict[str, Any],
+                                                                                           LaunchArtifacts]:
+        """The execution's inputs (the tick as the kickoff input), settings and the artifact
+        versions its query defaults found, as a launch of the plan makes them; raises what
+        such a launch would be refused for."""
         given: dict[str, Any] = {}
         if schedule.kickoff_arg:
             given[schedule.kickoff_arg] = {"__datetime__": tick.astimezone(UTC).isoformat()}
-        inputs = launching.merge_inputs(target.name, interface, given, launch_plan=lp)
+        found = LaunchArtifacts(s, project, domain)
+        inputs = launching.merge_inputs(target.name, interface, given, launch_plan=lp, artifacts=found)
         settings = launching.merge_settings(_NoSettings(), lp)
+        settings.update({"artifact_inputs": found.summary()} if found.resolved else {})
         if self.storage is not None:
             settings["raw_output_prefix"] = launching.raw_output_prefix(settings.get("raw_output_prefix"),
                                                                         self.storage.uri("x")[:-1])
         launching.check_secrets(s, project, domain, target.kind, target.name, target.version)
         launching.check_pools(s, self.cluster, project, domain, target.kind, target.name, target.version,
                               settings)
-        return inputs, settings
+        return inputs, settings, found
 
 
 @dataclass(frozen=True)

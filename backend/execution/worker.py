@@ -685,7 +685,7 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
     attempt = Attempt(entity, inputs, execution=payload["execution_id"], path=payload["node_path"],
                       number=payload.get("attempt", 1), project=payload.get("project", "default"),
                       domain=payload.get("domain", "development"),
-                      files_dir=lambda path: _files_dir(store, payload["output_prefix"]))
+                      files_dir=lambda path: _files_dir(store, payload["output_prefix"]), keep_artifacts=True)
     if not payload.get("secrets"):
         attempt.context.provide_secrets({})  # it requested none: it gets none, and is told so
         return _run_called(store, payload, sink, entity, attempt, None)
@@ -734,7 +734,10 @@ def _run_called(store: Any, payload: dict[str, Any], sink: LogSink, entity: Any,
         attempt.close()
     iface = entity.interface.outputs
     refs = {n: to_ref(store, payload["output_prefix"], n, iface[n], v) for n, v in outputs.items()}
-    return {"status": "SUCCEEDED", "outputs": refs}
+    answer: dict[str, Any] = {"status": "SUCCEEDED", "outputs": refs}
+    if attempt.artifacts:  # recorded by the executor with the node's success (catalog.py)
+        answer["artifacts"] = attempt.artifacts
+    return answer
 
 
 class AttemptAborted(Exception):

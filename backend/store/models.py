@@ -268,6 +268,8 @@ class LaunchPlanState(Base):
     activated_at: Mapped[dt.datetime | None]
     catch_up: Mapped[str | None] = mapped_column(String(8))  # None: the schedule's, else skip
     last_tick: Mapped[dt.datetime | None]  # ticks after it are due
+    # An artifact trigger's cursor: versions with a larger id are new to it (set on activation).
+    trigger_after: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -321,3 +323,91 @@ class NotificationDelivery(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+
+
+class ArtifactVersion(Base):
+    """One version of an artifact (migration 0009): written with its producing node's success,
+    or through the API. `id` orders versions: the newest matching version has the largest id."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (
+        UniqueConstraint("project", "domain", "name", "version"),
+        # One version per output of a successful node, whoever records it.
+        UniqueConstraint("execution_id", "node_path", "output"),
+        Index(None, "project", "domain", "name", "id"),
+        Index(None, "execution_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(64))
+    partitions: Mapped[dict[str, Any]]
+    time_partition: Mapped[str | None] = mapped_column(String(32))  # ISO, cut to the granularity
+    granularity: Mapped[str | None] = mapped_column(String(8))
+    type: Mapped[dict[str, Any]]
+    value: Mapped[dict[str, Any]]  # the value ref
+    cards: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    execution_id: Mapped[str | None] = mapped_column(String(64))
+    node_path: Mapped[str | None] = mapped_column(String(512))
+    task_name: Mapped[str | None] = mapped_column(String(255))
+    task_version: Mapped[str | None] = mapped_column(String(128))
+    output: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ArtifactPartition(Base):
+    """A partition value of a version, the time partition under `time_partition`: what makes
+    "the latest version with these partitions" one index walk from the newest id down."""
+
+    __tablename__ = "artifact_partitions"
+    __table_args__ = (Index("ix_artifact_partitions_lookup", "project", "domain", "name", "key", "value", "artifact_id"),)
+
+    artifact_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class ArtifactUse(Base):
+    """An execution's use of a version: an input resolved from a query (`query`), the version
+    that launched it (`trigger`), or a cached node standing for the node that made it
+    (`cache_hit`). With the producer columns of `artifacts`, the lineage."""
+
+    __tablename__ = "artifact_uses"
+    __table_args__ = (
+        UniqueConstraint("artifact_id", "execution_id", "node_path", "port"),
+        Index(None, "execution_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    artifact_id: Mapped[int] = mapped_column(Integer, ForeignKey("artifacts.id", ondelete="CASCADE"))
+    execution_id: Mapped[str] = mapped_column(String(64), ForeignKey("executions.id", ondelete="CASCADE"))
+    node_path: Mapped[str] = mapped_column(String(512), default="")  # "" for the execution itself
+    port: Mapped[str] = mapped_column(String(255), default="")  # the input (or output) it fed
+    how: Mapped[str] = mapped_column(String(16))  # query | trigger | cache_hit
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ArtifactTriggerRun(Base):
+    """A version handled by an active launch plan's artifact trigger: launched, skipped or
+    failed. The unique key keeps a version from launching the plan twice, across restarts."""
+
+    __tablename__ = "artifact_trigger_runs"
+    __table_args__ = (UniqueConstraint("project", "domain", "name", "artifact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))  # the launch plan
+    version: Mapped[str] = mapped_column(String(128))
+    artifact_id: Mapped[int] = mapped_column(Integer, ForeignKey("artifacts.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(16))  # launched | skipped | failed
+    execution_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -16,13 +16,16 @@ The package, from the bottom up:
 - `query`: `Inputs.x`, partition references, time granularity, `ArtifactQuery`;
 - `artifact`: `Artifact`, `create_from` and the model and data cards;
 - `triggers`: `OnArtifact`;
-- `engine_hook`: `record_outputs`, which the engine calls after a task attempt.
+- `catalog`: `plait.catalog()`, the calls of `plait.Remote`'s catalog over the local store;
+- `engine_hook`: `pending_versions`, the versions a finished attempt makes, and
+  `record_outputs`, which stores them locally (the backend records them itself).
 """
 
 from __future__ import annotations
 
 from .artifact import MAX_PARTITION_KEYS, Artifact, ArtifactValue, DataCard, ModelCard
-from .engine_hook import declared_artifact, record_outputs
+from .catalog import ArtifactSummary, LocalCatalog, catalog
+from .engine_hook import declared_artifact, pending_versions, record_outputs
 from .query import ArtifactQuery, Granularity, InputRef, Inputs, PartitionRef
 from .store import ArtifactNotFoundError, ArtifactRecord, ArtifactStore, list_artifacts
 from .triggers import OnArtifact
@@ -34,15 +37,19 @@ __all__ = [
     "ArtifactQuery",
     "ArtifactRecord",
     "ArtifactStore",
+    "ArtifactSummary",
     "ArtifactValue",
     "DataCard",
     "Granularity",
     "InputRef",
     "Inputs",
+    "LocalCatalog",
     "ModelCard",
     "OnArtifact",
     "PartitionRef",
+    "catalog",
     "declared_artifact",
     "list_artifacts",
+    "pending_versions",
     "record_outputs",
 ]

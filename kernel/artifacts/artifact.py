@@ -206,9 +206,13 @@ class Artifact:
         domain: str | None = None,
         time_partition: Any = None,
         partitions: Mapping[str, Any] | None = None,
+        version: str | None = None,
         **kwargs: Any,
     ) -> ArtifactQuery:
-        """The latest version whose partitions match; values may be literals or `Inputs.x`."""
+        """The latest version whose partitions match; values may be literals or `Inputs.x`.
+
+        `version` pins one version (its uri's part after `@`): as a workflow's default it is
+        that version, locally and on the backend."""
         wanted = {**(partitions or {}), **kwargs}
         declared = bool(self.partition_keys) or self.time_partitioned
         owner = f"{self.name}.query"
@@ -230,7 +234,7 @@ class Artifact:
             time_partition,
             project or self.project,
             domain or self.domain,
-            self.version,
+            (version.rsplit("@", 1)[-1] if version else None) or self.version,
         )
 
     def get(self, uri_or_version: str) -> Any:

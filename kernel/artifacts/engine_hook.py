@@ -31,16 +31,44 @@ def record_outputs(
     execution_id: Any,
     emitted: Mapping[str, Any] | None = None,
 ) -> list[ArtifactRecord]:
-    """Store a new version for each artifact output of a finished task attempt.
+    """Store a new version in the local store for each artifact output of a finished task attempt.
 
     `emitted` maps output names to what the task returned for them before the
     engine unwrapped `create_from` values; without it, outputs are scanned
     for artifact annotations.
     """
+    store = local_store()
+    return [
+        store.add(
+            outputs[v["output"]],
+            **{k: v[k] for k in v if k not in ("project", "domain")},
+            project=v["project"] or getattr(execution_id, "project", "local"),
+            domain=v["domain"] or getattr(execution_id, "domain", "development"),
+            execution=str(getattr(execution_id, "name", execution_id)),
+        )
+        for v in pending_versions(task, outputs, inputs, emitted)
+    ]
+
+
+def pending_versions(
+    task: Any,
+    outputs: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    emitted: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The versions a finished attempt makes, one per artifact output, before anything stores them.
+
+    Each is a dict: `name`, `project` and `domain` (None: the run's), `partitions`,
+    `time_partition` (ISO text, cut to the granularity), `granularity`, `task`,
+    `output`, `type` (the output's type spec) and `cards`. The local engine stores
+    them at once (`record_outputs`); the backend's worker sends them with the
+    attempt's answer, and the executor records them with the node's success.
+    Raises UserError, naming the task, the output and the artifact, for a
+    partition it cannot fill.
+    """
     from ..typesys import strip_annotated, type_spec
 
     made = []
-    store = local_store()
     for name, tp in task.interface.outputs.items():
         returned = (emitted or {}).get(name)
         wrapper = returned if isinstance(returned, ArtifactValue) else None
@@ -80,22 +108,18 @@ def record_outputs(
                 )
             if not isinstance(when, (_dt.datetime, _dt.date)):
                 raise UserError(f"{owner}: time_partition must be a datetime, got {when!r}")
-        made.append(
-            store.add(
-                outputs[name],
-                name=artifact.name,
-                project=artifact.project or getattr(execution_id, "project", "local"),
-                domain=artifact.domain or getattr(execution_id, "domain", "development"),
-                partitions=partitions,
-                time_partition=granularity.truncate(when).isoformat() if granularity and when else None,
-                granularity=granularity.value if granularity else None,
-                execution=str(getattr(execution_id, "name", execution_id)),
-                task=task.name,
-                output=name,
-                type=_safe_type_spec(type_spec, strip_annotated(tp)[0]),
-                cards=[c.to_spec() for c in wrapper.cards] if wrapper is not None else [],
-            )
-        )
+        made.append({
+            "name": artifact.name,
+            "project": artifact.project,
+            "domain": artifact.domain,
+            "partitions": partitions,
+            "time_partition": granularity.truncate(when).isoformat() if granularity and when else None,
+            "granularity": granularity.value if granularity else None,
+            "task": task.name,
+            "output": name,
+            "type": _safe_type_spec(type_spec, strip_annotated(tp)[0]),
+            "cards": [c.to_spec() for c in wrapper.cards] if wrapper is not None else [],
+        })
     return made
 
 

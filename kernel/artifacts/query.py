@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..model.times import truncate_time
 from .store import TIME_PARTITION, ArtifactNotFoundError, ArtifactRecord, local_store
 
 if TYPE_CHECKING:
@@ -30,18 +31,7 @@ class Granularity(enum.Enum):
 
     def truncate(self, when: _dt.datetime | _dt.date) -> _dt.datetime:
         """`when` cut down to this granularity, in UTC when it carries a zone."""
-        if not isinstance(when, _dt.datetime):
-            when = _dt.datetime(when.year, when.month, when.day)
-        if when.tzinfo is not None:
-            when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        when = when.replace(second=0, microsecond=0)
-        if self is Granularity.MINUTE:
-            return when
-        when = when.replace(minute=0)
-        if self is Granularity.HOUR:
-            return when
-        when = when.replace(hour=0)
-        return when if self is Granularity.DAY else when.replace(day=1)
+        return truncate_time(when, self.value)
 
 
 # ------------------------------------------------------------------ references

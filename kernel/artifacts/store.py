@@ -2,7 +2,8 @@
 
 Versions live under `$PLAIT_HOME/artifacts/`: `index.json` lists them and
 `values/<version>.pkl` holds each value. The backend keeps the same records
-in its database.
+in its database; `plait.Remote` answers them as `ArtifactRecord`s too, so a
+notebook reads a local version and a backend version alike.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import InputError, UserError
 from ..model import home as layout
+from ..model.literals import describe_type
 
 TIME_PARTITION = "time_partition"
 """The key of an artifact's time partition, beside its named partition keys."""
@@ -32,9 +35,22 @@ class ArtifactNotFoundError(UserError, LookupError):
     """No stored artifact version matches a query."""
 
 
+class ValueSource(Protocol):
+    """Where a record's value is read from: the local store, or the backend through a client."""
+
+    def load(self, record: ArtifactRecord) -> Any: ...
+
+
 @dataclass(frozen=True)
 class ArtifactRecord:
-    """One stored version of an artifact."""
+    """One stored version of an artifact, from the local store or the backend's catalog.
+
+    `seq` orders the versions of a store (newer is larger; on the backend it is
+    the catalog's `id`). The producer is `execution`, `task` and `output`, with
+    `node_path` and `task_version` on the backend. `value_ref` is the backend's
+    ref of the value (a literal, or a `uri` in its object store); `value()`
+    reads the value from where the record came from.
+    """
 
     name: str
     version: str
@@ -50,6 +66,13 @@ class ArtifactRecord:
     output: str = ""
     type: dict[str, Any] = field(default_factory=dict)
     cards: list[dict[str, Any]] = field(default_factory=list)
+    id: int | None = None
+    value_ref: dict[str, Any] | None = None
+    node_path: str = ""
+    task_version: str = ""
+    preview: str = ""
+    type_name: str = ""
+    _source: ValueSource | None = field(default=None, repr=False, compare=False)
 
     @property
     def uri(self) -> str:
@@ -68,10 +91,38 @@ class ArtifactRecord:
         return self.partitions[key]
 
     def value(self) -> Any:
-        return local_store().load(self)
+        """The version's value, read from the store (or backend) this record came from."""
+        return (self._source or local_store()).load(self)
 
     def to_spec(self) -> dict[str, Any]:
-        return {**self.__dict__, "uri": self.uri}
+        return {**self._row(), "uri": self.uri}
+
+    def _row(self) -> dict[str, Any]:
+        """The record's fields as the index stores them (not where it came from)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_source"}
+
+
+_ROW_FIELDS = frozenset(f.name for f in dataclass_fields(ArtifactRecord)) - {"_source"}
+
+
+def type_text(spec: dict[str, Any]) -> str:
+    """A version's type as it reads (`list[int]`), from its spec; empty without one."""
+    return describe_type(spec) if spec else ""
+
+
+def preview_text(value: Any, limit: int = 200) -> str:
+    """A short text of a value for listings: its repr, cut (containers after 20 items, so a
+    long list is not written out whole first); empty when repr fails."""
+    import reprlib
+
+    shorten = reprlib.Repr()
+    shorten.maxlist = shorten.maxtuple = shorten.maxset = shorten.maxdict = 20
+    shorten.maxstring = shorten.maxother = limit
+    try:
+        text = shorten.repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not stop the store
+        return ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class ArtifactStore:
@@ -105,7 +156,12 @@ class ArtifactStore:
 
     def records(self, name: str | None = None) -> list[ArtifactRecord]:
         """Stored versions, oldest first (of one artifact when `name` is given)."""
-        return [ArtifactRecord(**r) for r in self._read() if name is None or r["name"] == name]
+        return [self._record(r) for r in self._read() if name is None or r["name"] == name]
+
+    def _record(self, row: dict[str, Any]) -> ArtifactRecord:
+        known = {k: v for k, v in row.items() if k in _ROW_FIELDS}  # fields of a newer plait are left out
+        known.setdefault("type_name", type_text(known.get("type") or {}))
+        return ArtifactRecord(**known, _source=self)
 
     def add(self, value: Any, **fields: Any) -> ArtifactRecord:
         data = _dumps(fields["name"], value)
@@ -118,9 +174,10 @@ class ArtifactStore:
                 version=version,
                 seq=1 + max((r["seq"] for r in rows), default=0),
                 created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(),
-                **fields,
+                **{"preview": preview_text(value), "type_name": type_text(fields.get("type") or {}), **fields},
+                _source=self,
             )
-            rows.append(dict(record.__dict__))
+            rows.append(record._row())
             _atomic_write(self._index, json.dumps({"artifacts": rows}, indent=1).encode())
         return record
 

@@ -8,6 +8,7 @@ as a module. The others live beside it:
 - `cluster`: `plait cluster manifests`, a cluster file as Kubernetes resources;
 - `worker`: `plait worker`, the workers of a pool of a `kind: hosts` cluster on this host;
 - `executions`: `plait abort`, with a reason;
+- `artifacts`: `plait get artifacts` and `plait get artifact NAME`, on the backend or `--local`;
 - `build`: `plait build`, the environments of tasks' images, without registering;
 - `secrets`: the `create` and `delete` groups, and `plait create|get|delete secret(s)`;
 - `progress`: the live line of a run; `output`: errors and tables.
@@ -21,6 +22,7 @@ from typing import Any
 import click
 
 from ..errors import UserError
+from .artifacts import get_artifact, get_artifacts
 from .backend import get_cmd, local_cache_cmd, register_cmd
 from .build import build_cmd
 from .cluster import cluster_cmd
@@ -125,6 +127,8 @@ main.add_command(delete_cmd)
 get_cmd.add_command(get_secrets)
 main.add_command(update_cmd)
 get_cmd.add_command(get_schedule_runs)
+get_cmd.add_command(get_artifacts)
+get_cmd.add_command(get_artifact)
 
 main.add_command(cluster_cmd)
 main.add_command(worker_cmd)

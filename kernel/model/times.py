@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["UNKNOWN", "duration_s", "duration_text", "parse_time", "time_column", "time_text", "zone_name"]
+__all__ = ["GRANULARITIES", "UNKNOWN", "duration_s", "truncate_time", "duration_text", "parse_time", "time_column", "time_text", "zone_name"]
 
 UNKNOWN = "—"
 """What a duration that cannot be told (not started) reads as."""
@@ -121,3 +121,26 @@ def time_column(values: Iterable[Any], *, utc: bool = False) -> tuple[str, list[
         else:
             cells.append(time_text(stamp, utc=utc, zone=not one))
     return one, cells
+
+
+GRANULARITIES = ("MINUTE", "HOUR", "DAY", "MONTH")
+"""How finely an artifact's time partition tells versions apart."""
+
+
+def truncate_time(when: _dt.datetime | _dt.date, granularity: str) -> _dt.datetime:
+    """`when` cut down to `granularity` (one of GRANULARITIES), as a naive UTC datetime: an
+    artifact's time partition, the same whether the engine or the backend cuts it."""
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"granularity expects one of {', '.join(GRANULARITIES)}, got {granularity!r}")
+    if not isinstance(when, _dt.datetime):
+        when = _dt.datetime(when.year, when.month, when.day)
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    when = when.replace(second=0, microsecond=0)
+    if granularity == "MINUTE":
+        return when
+    when = when.replace(minute=0)
+    if granularity == "HOUR":
+        return when
+    when = when.replace(hour=0)
+    return when if granularity == "DAY" else when.replace(day=1)

@@ -7,7 +7,8 @@ progress widget as its observer. Errors that are the user's to fix show as
 one message and the cell line that caused it (`plait.notebook.tracebacks`).
 
 Remote commands (`%plait launch`, `executions`, `logs`, `outputs`) live in
-`plait.notebook.remote_magics`, over the backend client `plait.remote`.
+`plait.notebook.remote_magics`, over the backend client `plait.remote`; `%plait artifacts`
+in `plait.notebook.artifact_magics`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ USAGE = """\
 %plait executions [WF]            recent executions on the backend
 %plait logs EXEC [NODE]           a node's log (every node's without NODE)
 %plait outputs EXEC               the outputs of an execution, by name
+%plait artifacts [NAME] [--partition K=V] [--remote] [--limit N]
+                                  artifacts, or the latest versions of NAME with their
+                                  partitions (local runs'; --remote: the backend's)
+%plait artifacts NAME --load VERSION|latest --out VAR
+                                  load a version's value into the variable VAR
 Cell magics: %%task [options], %%dynamic [options], %%workflow [options]
 """
 
@@ -321,6 +327,12 @@ def _local_execution(shell: Any, name: str | None) -> Any:
     return value
 
 
+def cmd_artifacts(shell: Any, args: list[str]) -> Any:
+    from .artifact_magics import artifacts
+
+    return artifacts(shell, args)
+
+
 def _remote(command: str) -> Any:
     def run(shell: Any, args: list[str]) -> Any:
         from . import remote_magics as remote
@@ -338,4 +350,5 @@ _COMMANDS = {
     "executions": _remote("executions"),
     "logs": _remote("logs"),
     "outputs": _remote("outputs"),
+    "artifacts": cmd_artifacts,
 }

@@ -19,6 +19,7 @@ unpickled here (the client trusts what its own tasks produced).
 The package, by module:
 - `discovery`: find the server, or start one;
 - `client`: `Remote`, the HTTP client;
+- `artifacts`: its artifact catalog calls (`get_artifact`, `list_artifacts`, ...);
 - `views`: `RemoteEntity`, `RemoteNode`, `RemoteExecution`, `EntityId`;
 - `errors`: what can go wrong, split by blame;
 - `bundle`: code bundles and `Registration`.

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from ..errors import InputError, TypeMismatchError, UserError
 from ..model.vocab import KIND_PATHS, stored_kind
+from .artifacts import ArtifactMethods
 from .discovery import API, Connection, discover, load_httpx, start_server
 from .errors import AuthenticationError, BackendBusy, RemoteUserError, ServerError
 from .views import EntityId, RemoteEntity, RemoteExecution, items_of
@@ -23,13 +24,14 @@ from .views import EntityId, RemoteEntity, RemoteExecution, items_of
 BUSY_BACKOFF_MAX_S = 30.0  # the longest single wait after repeated 429s
 
 
-class Remote:
+class Remote(ArtifactMethods):
     """A plait backend: register entities, launch executions, follow them.
 
     A server that admits no more launches for a while (HTTP 429, too many
     executions waiting in the project) is asked again after the `Retry-After`
     it gives, backing off on repeats, for up to `busy_timeout` seconds;
     `on_busy(message, seconds)` hears about each wait (the CLI prints it).
+    The artifact catalog's calls (`get_artifact`, ...) come from `ArtifactMethods`.
     """
 
     def __init__(

@@ -57,6 +57,14 @@ class Scope:
         self.hashes: dict[int, tuple[Any, str]] = {}
         self._files_dir = files_dir
 
+    def record_artifacts(self, task: Any, outputs: dict[str, Any], inputs: dict[str, Any],
+                         emitted: dict[str, Any] | None) -> None:
+        """A finished attempt's artifact outputs become versions: in the local store here; a
+        scope of the backend's worker keeps them for the attempt's answer instead."""
+        from ..artifacts import record_outputs
+
+        record_outputs(task, outputs, inputs, self.id, emitted)
+
     def data_dir(self, path: str) -> str:
         """The folder (created now) where node `path` keeps its output files."""
         if self._files_dir is not None:
@@ -64,6 +72,21 @@ class Scope:
         d = local_data_dir(self.id.name, path)
         d.mkdir(parents=True, exist_ok=True)
         return str(d)
+
+
+class CollectingScope(Scope):
+    """A scope whose attempts' artifact versions are kept in `artifacts` (see `pending_versions`),
+    not stored: the backend records them with the node's success, exactly once."""
+
+    def __init__(self, execution_id: ExecutionId, files_dir: Callable[[str], str] | None = None) -> None:
+        super().__init__(execution_id, files_dir)
+        self.artifacts: list[dict[str, Any]] = []
+
+    def record_artifacts(self, task: Any, outputs: dict[str, Any], inputs: dict[str, Any],
+                         emitted: dict[str, Any] | None) -> None:
+        from ..artifacts import pending_versions
+
+        self.artifacts.extend(pending_versions(task, outputs, inputs, emitted))
 
 
 # ------------------------------------------------------------------ the call
@@ -228,9 +251,7 @@ def convert_outputs(
     for name in hashed:
         remember_hash(scope, task.interface.outputs[name], outputs[name])
     if emitted is not None or declares_artifacts(task):
-        from ..artifacts import record_outputs
-
-        record_outputs(task, outputs, inputs or {}, scope.id, emitted)
+        scope.record_artifacts(task, outputs, inputs or {}, emitted)
     return outputs
 
 
@@ -263,7 +284,9 @@ class Attempt:
     `scope` is the run it belongs to (`files_dir(path)` says where its output
     files go; by default the local data folder), `context` what
     `current_context()` returns inside the task. Leaving the `with` (or
-    `close()`) removes the attempt's working directory.
+    `close()`) removes the attempt's working directory. With `keep_artifacts`
+    the artifact versions the attempt makes are kept in `artifacts` (the
+    backend's worker answers with them) instead of going to the local store.
     """
 
     def __init__(
@@ -277,12 +300,19 @@ class Attempt:
         project: str = "local",
         domain: str = "development",
         files_dir: Callable[[str], str] | None = None,
+        keep_artifacts: bool = False,
     ) -> None:
         self.task = task
         self.inputs = inputs
         self.path = path
-        self.scope = Scope(ExecutionId(execution, project, domain), files_dir)
+        scope = CollectingScope if keep_artifacts else Scope
+        self.scope = scope(ExecutionId(execution, project, domain), files_dir)
         self.context = ExecutionParameters(self.scope.id, task.name, number, path)
+
+    @property
+    def artifacts(self) -> list[dict[str, Any]]:
+        """The artifact versions the attempt made (with `keep_artifacts`), as `pending_versions` gives them."""
+        return list(getattr(self.scope, "artifacts", []))
 
     def call(self, timeout: float | None = None, envs: dict[str, str] | None = None) -> Any:
         """Run the task's body once (see `call`); `envs` apply over the task's own environment."""

@@ -212,15 +212,17 @@ class Processes:
     # ------------------------------------------------------------------ plait
 
     def server(self, home: Path, address: str, *, database_url: str | None = None,
-               name: str = "server", extra_args: tuple[str, ...] = ()) -> Server:
-        """Start `plait server --port 0 --dask-scheduler ADDRESS` on `home`; wait until it serves."""
+               name: str = "server", extra_args: tuple[str, ...] = (),
+               env: dict[str, str] | None = None) -> Server:
+        """Start `plait server --port 0 --dask-scheduler ADDRESS` on `home`; wait until it serves.
+        `env` adds variables (a switch such as PLAIT_SCHEDULER=0)."""
         argv = [sys.executable, "-m", "plait", "server", "--port", "0", "--dask-scheduler", address,
                 *extra_args]
         if database_url:
             argv += ["--database-url", database_url]
         # Only the arguments configure it, whatever the environment of the test run says.
         unset: dict[str, str | None] = dict.fromkeys(SERVER_SETTINGS)
-        process = self.start(name, argv, env={**unset, "PLAIT_HOME": str(home)})
+        process = self.start(name, argv, env={**unset, **(env or {}), "PLAIT_HOME": str(home)})
 
         def endpoint() -> str | None:
             try:

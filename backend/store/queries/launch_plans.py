@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Execution, LaunchPlanState, ScheduleRun
 from ._common import check_page, dialect_insert, now_or, one_of, require_project, validate_domain
+from .artifacts import newest_id as newest_artifact_id
 from .catalog import get_entity
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class LaunchPlanStateRecord:
     catch_up: str | None  # given at activation; None: the schedule's own, else skip
     last_tick: dt.datetime | None
     updated_at: dt.datetime | None
+    trigger_after: int | None = None  # an artifact trigger's cursor: newer versions are new to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ class ScheduleRunRecord:
 
 def _state(row: LaunchPlanState) -> LaunchPlanStateRecord:
     return LaunchPlanStateRecord(row.project, row.domain, row.name, row.active_version, row.activated_at,
-                                 row.catch_up, row.last_tick, row.updated_at)
+                                 row.catch_up, row.last_tick, row.updated_at, row.trigger_after)
 
 
 def _run(row: ScheduleRun) -> ScheduleRunRecord:
@@ -103,9 +105,10 @@ def activate_launch_plan(s: Session, project: str, domain: str, name: str, versi
     if catch_up is not None:
         check_catch_up(catch_up)
     when = now_or(now)
+    seen = newest_artifact_id(s)  # an artifact trigger reacts to versions made from now on
     insert = dialect_insert(s, LaunchPlanState).values(
         project=project, domain=domain, name=name, active_version=version, activated_at=when,
-        catch_up=catch_up, last_tick=when, updated_at=when,
+        catch_up=catch_up, last_tick=when, updated_at=when, trigger_after=seen,
     )
     s.execute(insert.on_conflict_do_nothing(
         index_elements=[LaunchPlanState.project, LaunchPlanState.domain, LaunchPlanState.name]))
@@ -115,6 +118,7 @@ def activate_launch_plan(s: Session, project: str, domain: str, name: str, versi
     if row.active_version != version:
         if row.active_version is None:
             row.last_tick = when
+            row.trigger_after = seen
         row.active_version = version
         row.activated_at = when
     if catch_up is not None:
@@ -263,3 +267,11 @@ def advance_last_ticks(s: Session, last: dict[tuple[str, str, str], dt.datetime]
         or_(table.c.last_tick.is_(None), table.c.last_tick < bindparam("t")),
     ).values(last_tick=bindparam("t"))
     s.execute(stmt, [{"p": p, "d": d, "n": n, "t": t} for (p, d, n), t in sorted(last.items())])
+
+
+def advance_trigger(s: Session, project: str, domain: str, name: str, artifact_id: int) -> None:
+    """The plan's artifact trigger has handled the versions up to `artifact_id`."""
+    s.execute(update(LaunchPlanState).where(
+        LaunchPlanState.project == project, LaunchPlanState.domain == domain, LaunchPlanState.name == name,
+        or_(LaunchPlanState.trigger_after.is_(None), LaunchPlanState.trigger_after < artifact_id),
+    ).values(trigger_after=artifact_id))
