@@ -169,8 +169,19 @@ def get_artifact_version(
     name: ArtifactName, version: VersionPath, svc: Svc, project: ProjectQ = "default",
     domain: DomainQ = "development",
 ) -> S.ArtifactVersion:
+    """One version, with the inputs of the node that made it."""
+    from ..store import queries
+
     with svc.db.session(readonly=True) as s:
-        return version_view(aq.get_version(s, project, domain, name, version))
+        found = version_view(aq.get_version(s, project, domain, name, version))
+        if found.producer is None:
+            return found
+        try:  # what the producing node was given: the inputs of its record
+            node = queries.get_node(s, found.producer.execution_id, found.producer.node_path)
+        except NotFound:
+            return found
+    producer = found.producer.model_copy(update={"inputs": node.inputs})
+    return found.model_copy(update={"producer": producer})
 
 
 @router.get("/artifacts/{name}/versions/{version}/lineage", name="get_artifact_lineage", responses=_ERRORS)

@@ -11,7 +11,7 @@ from plait.model import InterfaceSpec, LaunchPlanSpec, parse_spec
 from plait.model.vocab import UNSUCCESSFUL
 from sqlalchemy.orm import Session
 
-from ..artifacts.catalog import LaunchArtifacts
+from ..artifacts.catalog import LaunchArtifacts, carried_inputs, note_carried
 from ..store import queries
 from ..store.errors import Conflict, NotFound
 from ..store.queries import concurrency, execution_labels
@@ -221,6 +221,8 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool,
                     "executions can be recovered", kind="execution", name=old_id,
                 )
             settings["recover_from"] = old_id
+        carried = carried_inputs(old.inputs, inputs, settings.pop("artifact_inputs", None))
+        settings.update({"artifact_inputs": carried} if carried else {})
         checks.check_json(inputs, "inputs")
         checks.check_stored_settings(settings)
         launching.check_references(s, old.project, old.domain, old.entity_kind, old.entity_name, version)
@@ -234,6 +236,7 @@ def _again(svc: Services, old_id: str, name: str | None, *, recover: bool,
             settings=settings, id=name, launch_plan_name=old.launch_plan_name,
             launch_plan_version=old.launch_plan_version,
         )
+        note_carried(s, old.project, old.domain, record.id, carried)
         body_out = json_bytes(execution_view(record))
     _submit(svc, record.id)
     return Response(content=body_out, status_code=201, media_type="application/json")  # type: ignore[return-value]

@@ -781,6 +781,8 @@ class ArtifactProducer(Response):
     task: str | None
     task_version: str | None
     output: str
+    inputs: dict[str, ValueRef] | None = Field(
+        default=None, description="The producing node's inputs (value refs): in the answer for one version.")
 
 
 class ArtifactCard(Response):

@@ -164,3 +164,20 @@ def _when(owner: str, value: Any) -> dt.datetime:
         return dt.datetime.fromisoformat(str(text))
     except ValueError:
         raise QueryProblem(f"{owner}: the time partition must be a date-time, found {value!r}") from None
+
+
+def carried_inputs(old_inputs: Mapping[str, Any], new_inputs: Mapping[str, Any],
+                   found: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Of an execution's `artifact_inputs`, those a relaunch or re-run keeps (the same value ref)."""
+    return {k: dict(v) for k, v in (found or {}).items() if old_inputs.get(k) == new_inputs.get(k)}
+
+
+def note_carried(s: Session, project: str, domain: str, execution_id: str,
+                 found: Mapping[str, Mapping[str, Any]]) -> None:
+    """A relaunch reads the versions its original read: recorded as its own uses."""
+    for input_name, ref in found.items():
+        try:
+            version = aq.get_version(s, project, domain, str(ref["name"]), str(ref["version"]))
+        except Exception:  # noqa: BLE001 - a version removed since: nothing to link
+            continue
+        aq.record_use(s, version.id, execution_id, "query", port=input_name)

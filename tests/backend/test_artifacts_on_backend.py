@@ -144,6 +144,21 @@ def test_a_query_default_is_resolved_when_the_execution_is_created(remote: Remot
     # An explicit value still wins over the query.
     given = run(remote, "use_model_wf", {"team": "search", "model": 1})
     assert given.outputs == {"o0": "search:1"} and given.record["artifact_inputs"] == {}
+    # A relaunch reads the same version, and says so.
+    again = remote.relaunch(used).wait(timeout=90)
+    assert again.outputs == {"o0": "search:50"} and again.record["artifact_inputs"] == used.record["artifact_inputs"]
+    assert [u["how"] for u in api(remote, f"/executions/{again.id}/artifacts")["consumed"]] == ["query"]
+    # The version knows what its producer was given.
+    detail = api(remote, f"/artifacts/churn_model/versions/{model['version']}")
+    assert detail["producer"]["inputs"]["team"]["literal"] == "search"
+
+
+def test_a_launch_plan_default_query_is_resolved_at_launch(remote: Remote) -> None:
+    run(remote, "train_wf", {"team": "plans", "depth": 6})
+    plan = remote.fetch_launch_plan("describe_newest_model", "v1")
+    done = remote.execute(plan, {"team": "plans"}).wait(timeout=90)
+    assert done.phase == "SUCCEEDED" and done.outputs == {"o0": "plans:60"}
+    assert done.record["artifact_inputs"]["model"]["name"] == "churn_model"
 
 
 def test_one_version_per_successful_node_however_many_attempts(remote: Remote, tmp_path: Path) -> None:
@@ -299,3 +314,38 @@ def test_a_query_default_and_a_trigger_give_the_same_results_locally(programs: A
     bound = programs.on_count.trigger.inputs_for(record)
     assert bound == {"source": "both", "rows": 12}
     assert execute(programs.summary_wf, bound).outputs == {"o0": "both has 12 rows"}
+
+
+def test_triggers_chain_from_one_artifact_to_the_next(remote: Remote) -> None:
+    remote.activate_launch_plan("summarize_counts", "v1")
+    remote.activate_launch_plan("announce_summaries", "v1")
+    try:
+        made = run(remote, "count_wf", {"source": "chain", "rows": 4})
+        [count] = versions(remote, "row_count", execution=made.id)
+        [first] = wait_for(lambda: [r for r in trigger_runs(remote, "summarize_counts")
+                                    if r["artifact"]["version"] == count["version"]])
+        assert remote.fetch_execution(first["execution_id"]).wait(timeout=90).phase == "SUCCEEDED"
+        [summary] = versions(remote, "count_summary", execution=first["execution_id"])
+        [second] = wait_for(lambda: [r for r in trigger_runs(remote, "announce_summaries")
+                                     if r["artifact"]["version"] == summary["version"]])
+        done = remote.fetch_execution(second["execution_id"]).wait(timeout=90)
+        assert done.outputs == {"o0": "announced: chain has 4 rows"}
+        assert done.record["settings"]["trigger_depth"] == 2
+    finally:
+        remote.deactivate_launch_plan("announce_summaries")
+        remote.deactivate_launch_plan("summarize_counts")
+
+
+def test_a_trigger_obeys_its_plans_concurrency_policy(remote: Remote) -> None:
+    remote.activate_launch_plan("read_ticks_one_at_a_time", "v1")
+    try:
+        made = [remote.create_artifact("tick", n) for n in (1, 2)]  # two versions at once
+        runs = wait_for(lambda: (lambda rs: rs if len(rs) == 2 else None)(
+            trigger_runs(remote, "read_ticks_one_at_a_time")))
+        by_version = {r["artifact"]["version"]: r for r in runs}
+        assert by_version[made[0].version]["outcome"] == "launched"
+        skipped = by_version[made[1].version]
+        assert skipped["outcome"] == "skipped" and skipped["execution_id"] is None
+        assert "Concurrency limit" in skipped["detail"] or "concurrency" in skipped["detail"].lower()
+    finally:
+        remote.deactivate_launch_plan("read_ticks_one_at_a_time")

@@ -100,6 +100,16 @@ def use_model_wf(team: str = "growth", model: int = Model.query(team=plait.Input
     return describe(team=team, model=model)
 
 
+@plait.workflow
+def describe_wf(team: str, model: int) -> str:
+    return describe(team=team, model=model)
+
+
+newest_model = plait.LaunchPlan.get_or_create(
+    describe_wf, name="describe_newest_model", default_inputs={"model": Model.query(team=plait.Inputs.team)},
+)
+
+
 @plait.task
 def read_hour(n: int) -> int:
     return n + 1000
@@ -198,4 +208,43 @@ def echo_wf(n: int = 0) -> int:
 
 on_echo = plait.LaunchPlan.get_or_create(
     echo_wf, name="echo_again", trigger=plait.OnArtifact(trigger_on=Echo, inputs={"n": Echo}),
+)
+
+
+# --- a chain: row_count -> summarize_counts makes count_summary -> announce_summaries -----
+@plait.task
+def announce(text: str) -> str:
+    return f"announced: {text}"
+
+
+@plait.workflow
+def announce_wf(text: str) -> str:
+    return announce(text=text)
+
+
+on_summary = plait.LaunchPlan.get_or_create(
+    announce_wf, name="announce_summaries", trigger=plait.OnArtifact(trigger_on=Summary, inputs={"text": Summary}),
+)
+
+
+# --- a trigger under a concurrency policy: one run at a time, the others skipped ------------
+Tick = plait.Artifact(name="tick")
+
+
+@plait.task
+def slow_read(n: int) -> int:
+    import time
+
+    time.sleep(3)
+    return n
+
+
+@plait.workflow
+def slow_read_wf(n: int) -> int:
+    return slow_read(n=n)
+
+
+one_at_a_time = plait.LaunchPlan.get_or_create(
+    slow_read_wf, name="read_ticks_one_at_a_time", trigger=plait.OnArtifact(trigger_on=Tick, inputs={"n": Tick}),
+    concurrency=plait.ConcurrencyPolicy(max_concurrency=1, behavior=plait.ConcurrencyLimitBehavior.SKIP),
 )
