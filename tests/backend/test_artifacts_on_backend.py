@@ -76,7 +76,7 @@ def test_a_basic_artifact_is_recorded_with_its_producer_and_value(remote: Remote
     assert v["uri"] == f"plait://default/development/readings@{v['version']}"
     assert v["partitions"] == {} and v["time_partition"] is None
     assert v["producer"] == {"execution_id": done.id, "node_path": "n0", "task": f"{MOD}.read_sensors",
-                             "task_version": "v1", "output": "o0"}
+                             "task_version": "v1", "output": "o0", "inputs": None}  # inputs: one version's answer
     frame = pickle.loads(remote.download(v["value"]["uri"]))
     pd.testing.assert_frame_equal(frame, pd.DataFrame({"sensor": ["a", "b", "c"], "value": [1.5, 2.5, 4.0]}))
     listed = {a["name"]: a for a in api(remote, "/artifacts")["items"]}
