@@ -78,6 +78,7 @@ bench: install
 	$(PY) benchmarks/actors.py
 	$(PY) benchmarks/scheduler.py
 	$(PY) benchmarks/rerun.py
+	$(PY) benchmarks/artifacts.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts
