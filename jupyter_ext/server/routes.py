@@ -86,6 +86,13 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "executions/{id}/recover"),
     _route("POST", "executions/{id}/rerun"),
     _route("GET", "data", ("uri",)),
+    # The Artifacts tab, the artifact view and the artifacts of an execution (read only).
+    _route("GET", "artifacts", ("project", "domain", "name_contains", "limit", "offset")),
+    _route("GET", "artifacts/{name}/versions",
+           ("project", "domain", "partition", "time_from", "time_to", "execution", "limit", "offset")),
+    _route("GET", "artifacts/{name}/versions/{version}", ("project", "domain")),
+    _route("GET", "artifacts/{name}/versions/{version}/lineage", ("project", "domain", "depth")),
+    _route("GET", "executions/{execution_id}/artifacts"),
 )
 
 
@@ -185,7 +192,7 @@ def _fits(template: tuple[str, ...], segments: list[str]) -> bool:
         return False
     for part, value in zip(template, segments, strict=True):
         if part.startswith("{"):
-            if part in ("{id}", "{path}") and not _ID.fullmatch(value):
+            if part in ("{id}", "{execution_id}", "{path}") and not _ID.fullmatch(value):
                 return False
         elif part != value:
             return False

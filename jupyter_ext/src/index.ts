@@ -5,10 +5,12 @@
  */
 import { ILabShell, ILayoutRestorer, IRouter, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { ReadonlyJSONObject } from '@lumino/coreutils';
 
 import type { EntityKind } from './api/client';
 import { labClient, labDashboardUrl } from './api/lab';
+import { labMarkdown } from './artifacts/markdown';
 import { plaitIcon } from './icons';
 import { ViewArgs, Views } from './views';
 
@@ -17,15 +19,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'plait workflows, launch plans and executions in the sidebar',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ICommandPalette, ILayoutRestorer, IRouter],
+  optional: [ICommandPalette, ILayoutRestorer, IRouter, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     shell: ILabShell,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    router: IRouter | null
+    router: IRouter | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
-    const views = new Views(shell, labClient(), labDashboardUrl());
+    const views = new Views(shell, labClient(), labDashboardUrl(), rendermime ? labMarkdown(rendermime) : undefined);
     const sidebar = views.sidebar();
     sidebar.title.icon = plaitIcon;
     sidebar.title.caption = 'plait: workflows and executions';
@@ -44,6 +47,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand('plait:open-execution', {
       label: 'plait: Open Execution',
       execute: args => views.openExecution(String(args.id))
+    });
+    commands.addCommand('plait:open-artifact', {
+      label: 'plait: Open Artifact',
+      execute: args =>
+        views.openArtifact(String(args.name), String(args.version), {
+          project: args.project as string | undefined,
+          domain: args.domain as string | undefined
+        })
     });
     commands.addCommand('plait:open-executions-table', {
       label: 'plait: Open Executions as a Table',

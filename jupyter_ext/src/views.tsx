@@ -5,6 +5,10 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { EntityKind, Execution, PlaitClient } from './api/client';
+import type { Scope } from './artifacts/api';
+import { ArtifactView } from './artifacts/ArtifactView';
+import { versionLabel } from './artifacts/lineage';
+import type { MarkdownRenderer } from './artifacts/markdown';
 import { ExecutionView } from './execution/ExecutionView';
 import { shortName } from './format';
 import { plaitIcon } from './icons';
@@ -18,7 +22,8 @@ export type ViewArgs =
   | { view: 'entity'; kind: EntityKind; name: string; version?: string }
   | { view: 'execution'; id: string }
   | { view: 'launch'; kind: EntityKind; name: string; version?: string; fromExecution?: string; rerun?: string[] }
-  | { view: 'executions' };
+  | { view: 'executions' }
+  | { view: 'artifact'; name: string; version: string; project?: string; domain?: string };
 
 /** An execution's shareable lab address: the lab opens its view when loaded from it. */
 export function executionLink(id: string, base: string = window.location.origin + labPath()): string {
@@ -40,7 +45,9 @@ export class Views {
   constructor(
     private readonly shell: ILabShell,
     readonly client: PlaitClient,
-    private readonly dashboardUrl?: string
+    private readonly dashboardUrl?: string,
+    /** Renders model and data cards (JupyterLab's Markdown renderer); shown as text without it. */
+    private readonly renderMarkdown?: MarkdownRenderer
   ) {}
 
   /** Open the view `args` names (the restorer's and the `plait:open-view` command's entry point). */
@@ -54,6 +61,8 @@ export class Views {
         return this.openLaunch(args.kind, args.name, args.version, args.fromExecution, args.rerun);
       case 'executions':
         return this.openExecutionTable();
+      case 'artifact':
+        return this.openArtifact(args.name, args.version, { project: args.project, domain: args.domain });
     }
   }
 
@@ -69,6 +78,7 @@ export class Views {
         onOpenEntity={(kind, name) => this.openEntity(kind, name)}
         onOpenExecution={id => this.openExecution(id)}
         onOpenExecutionTable={() => this.openExecutionTable()}
+        onOpenArtifact={(name, version, scope) => this.openArtifact(name, version, scope)}
       />
     );
     widget.id = 'plait-sidebar';
@@ -110,6 +120,31 @@ export class Views {
         onOpenWorkflow={(name, version) => this.openEntity('workflow', name, version)}
         onRelaunchWithChanges={execution => this.relaunchWithChanges(execution)}
         onRunFrom={(execution, fromNodes) => this.runFrom(execution, fromNodes)}
+        onOpenArtifact={(name, version, scope) => this.openArtifact(name, version, scope)}
+      />
+    ));
+  }
+
+  /** One artifact version: its facts, cards and lineage. */
+  openArtifact(name: string, version: string, scope: Scope = {}): void {
+    const { project, domain } = scope;
+    const key = `plait-artifact-${project ?? ''}-${domain ?? ''}-${name}@${version}`;
+    const args: ViewArgs = { view: 'artifact', name, version, ...(project ? { project } : {}), ...(domain ? { domain } : {}) };
+    this.show(key, versionLabel(name, version), args, () => (
+      <ArtifactView
+        client={this.client}
+        name={name}
+        version={version}
+        scope={scope}
+        renderMarkdown={this.renderMarkdown}
+        onLoaded={v => {
+          const widget = this.open.get(key);
+          if (widget) {
+            widget.title.caption = `artifact ${v.uri}`;
+          }
+        }}
+        onOpenExecution={id => this.openExecution(id)}
+        onOpenArtifact={(n, v, s) => this.openArtifact(n, v, s)}
       />
     ));
   }

@@ -3,3 +3,4 @@ import './dag.css';
 import './launch.css';
 import './execution.css';
 import './executions.css';
+import './artifacts.css';

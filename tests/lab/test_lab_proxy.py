@@ -175,6 +175,13 @@ PANEL_CALLS = [
     ("POST", "executions/abc/relaunch", "/api/v1/executions/abc/relaunch", ""),
     ("POST", "executions/abc/recover", "/api/v1/executions/abc/recover", ""),
     ("GET", "data?uri=executions%2Fabc%2Fn0%2F1%2Fo0.pkl", "/api/v1/data", "uri=executions%2Fabc%2Fn0%2F1%2Fo0.pkl"),
+    ("GET", "artifacts?name_contains=model&limit=50", "/api/v1/artifacts", "name_contains=model&limit=50"),
+    ("GET", "artifacts/model/versions?partition=region%3Deu&partition=team%3Da&limit=20",
+     "/api/v1/artifacts/model/versions", "partition=region%3Deu&partition=team%3Da&limit=20"),
+    ("GET", "artifacts/model/versions/3f2a9c0d1e2b4a5c", "/api/v1/artifacts/model/versions/3f2a9c0d1e2b4a5c", ""),
+    ("GET", "artifacts/model/versions/3f2a9c0d1e2b4a5c/lineage?depth=3",
+     "/api/v1/artifacts/model/versions/3f2a9c0d1e2b4a5c/lineage", "depth=3"),
+    ("GET", "executions/abc/artifacts", "/api/v1/executions/abc/artifacts", ""),
 ]
 
 

@@ -4,6 +4,113 @@
  */
 
 export interface paths {
+    "/api/v1/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Artifacts
+         * @description One row per artifact name (versions, partition keys, newest version), the most recently made first.
+         */
+        get: operations["list_artifacts"];
+        put?: never;
+        /**
+         * Create Artifact
+         * @description Make a version from a client: a literal checked against its type, or a pickle stored
+         *     as given (never loaded here).
+         */
+        post: operations["create_artifact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{name}/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Latest Artifact
+         * @description The newest version with these partitions (and time partition, cut to the artifact's
+         *     granularity); 404 says the query in words when none matches.
+         */
+        get: operations["get_latest_artifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Artifact Versions
+         * @description Versions newest first, with these partitions, a time partition in [time_from, time_to],
+         *     made by `execution`.
+         */
+        get: operations["list_artifact_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Artifact Version
+         * @description One version, with the inputs of the node that made it.
+         */
+        get: operations["get_artifact_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{name}/versions/{version}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Artifact Lineage
+         * @description The executions and versions upstream and downstream of a version, `depth` steps each way.
+         */
+        get: operations["get_artifact_lineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bundles/{digest}": {
         parameters: {
             query?: never;
@@ -75,6 +182,27 @@ export interface paths {
          *     their rules and sizes (a 422 names the field).
          */
         post: operations["create_execution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{execution_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Execution Artifacts
+         * @description The versions an execution's nodes made, and those it read (query defaults, its trigger,
+         *     cache hits standing for the nodes that made them).
+         */
+        get: operations["get_execution_artifacts"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -418,6 +546,27 @@ export interface paths {
          * @description Which version is active, the schedule in words and its next five ticks (UTC).
          */
         get: operations["get_launch_plan_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/launch_plans/{name}/trigger_runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Trigger Runs
+         * @description The versions the plan's artifact trigger handled, newest first: launched (the execution),
+         *     skipped by the concurrency policy, or failed to launch (why).
+         */
+        get: operations["list_trigger_runs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -866,6 +1015,221 @@ export interface components {
              * @description Why it is aborted, in words (shown with the execution's error).
              */
             reason?: string | null;
+        };
+        /** ArtifactCard */
+        ArtifactCard: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "model" | "data";
+            /**
+             * Text
+             * @description Markdown.
+             */
+            text: string;
+        };
+        /**
+         * ArtifactCreate
+         * @description A version made by a client (`Remote.create_artifact`): a literal, or a pickle.
+         */
+        ArtifactCreate: {
+            /** Cards */
+            cards?: components["schemas"]["ArtifactCard"][];
+            /**
+             * Domain
+             * @default development
+             * @enum {string}
+             */
+            domain: "development" | "staging" | "production";
+            /** Granularity */
+            granularity?: ("MINUTE" | "HOUR" | "DAY" | "MONTH") | null;
+            /**
+             * Literal
+             * @description The value as a literal (plain values).
+             */
+            literal?: unknown;
+            /** Name */
+            name: string;
+            /** Partitions */
+            partitions?: {
+                [key: string]: string;
+            };
+            /**
+             * Pickle B64
+             * @description The value pickled, base64 (anything else); never loaded by the server.
+             */
+            pickle_b64?: string | null;
+            /**
+             * Project
+             * @default default
+             */
+            project: string;
+            /** Time Partition */
+            time_partition?: string | null;
+            /**
+             * Type
+             * @description The value's type spec, as the SDK writes it.
+             */
+            type: {
+                [key: string]: unknown;
+            };
+        };
+        /** ArtifactList */
+        ArtifactList: {
+            /** Items */
+            items: components["schemas"]["ArtifactSummary"][];
+            /** Limit */
+            limit: number;
+            /** Next Offset */
+            next_offset: number | null;
+            /** Offset */
+            offset: number;
+        };
+        /** ArtifactProducer */
+        ArtifactProducer: {
+            /** Execution Id */
+            execution_id: string;
+            /**
+             * Inputs
+             * @description The producing node's inputs (value refs): in the answer for one version.
+             */
+            inputs?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /** Node Path */
+            node_path: string;
+            /** Output */
+            output: string;
+            /** Task */
+            task: string | null;
+            /** Task Version */
+            task_version: string | null;
+        };
+        /** ArtifactRef */
+        ArtifactRef: {
+            /** Name */
+            name: string;
+            /**
+             * Uri
+             * @description `plait://project/domain/name@version`.
+             */
+            uri: string;
+            /** Version */
+            version: string;
+        };
+        /** ArtifactSummary */
+        ArtifactSummary: {
+            /** Domain */
+            domain: string;
+            latest: components["schemas"]["ArtifactVersion"];
+            /** Name */
+            name: string;
+            /** Partition Keys */
+            partition_keys: string[];
+            /** Project */
+            project: string;
+            /** Time Partitioned */
+            time_partitioned: boolean;
+            /** Versions */
+            versions: number;
+        };
+        /** ArtifactUse */
+        ArtifactUse: {
+            artifact: components["schemas"]["ArtifactVersion"];
+            /**
+             * How
+             * @enum {string}
+             */
+            how: "emitted" | "query" | "trigger" | "cache_hit";
+            /**
+             * Node Path
+             * @description The node; empty for the execution itself (a query default, a trigger).
+             */
+            node_path: string;
+            /**
+             * Port
+             * @description The output that made it, or the input it fed.
+             */
+            port: string;
+        };
+        /**
+         * ArtifactVersion
+         * @description One version of an artifact (docs/artifacts.md).
+         */
+        ArtifactVersion: {
+            /** Cards */
+            cards: components["schemas"]["ArtifactCard"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Domain */
+            domain: string;
+            /** Granularity */
+            granularity: ("MINUTE" | "HOUR" | "DAY" | "MONTH") | null;
+            /**
+             * Id
+             * @description The catalog's sequence: newer versions have larger ids.
+             */
+            id: number;
+            /** Name */
+            name: string;
+            /** Partitions */
+            partitions: {
+                [key: string]: string;
+            };
+            /**
+             * Preview
+             * @description A short text of the value.
+             */
+            preview: string;
+            /** @description The node that made it; null when created through the API. */
+            producer: components["schemas"]["ArtifactProducer"] | null;
+            /** Project */
+            project: string;
+            /**
+             * Time Partition
+             * @description ISO date-time, cut to `granularity`.
+             */
+            time_partition: string | null;
+            /**
+             * Type
+             * @description The value's type spec.
+             */
+            type: {
+                [key: string]: unknown;
+            };
+            /** Type Name */
+            type_name: string;
+            /**
+             * Uri
+             * @description `plait://project/domain/name@version`.
+             */
+            uri: string;
+            /**
+             * Value
+             * @description The value ref: a literal, or a `uri` readable with `GET /data`.
+             */
+            value: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: string;
+        };
+        /** ArtifactVersionList */
+        ArtifactVersionList: {
+            /** Items */
+            items: components["schemas"]["ArtifactVersion"][];
+            /** Limit */
+            limit: number;
+            /** Next Offset */
+            next_offset: number | null;
+            /** Offset */
+            offset: number;
         };
         /** Attempt */
         Attempt: {
@@ -1426,6 +1790,13 @@ export interface components {
             /** Abort Requested */
             abort_requested: boolean;
             /**
+             * Artifact Inputs
+             * @description The inputs found in the artifact catalog when the execution was created (a query default, or the version that triggered it), by input name.
+             */
+            artifact_inputs?: {
+                [key: string]: components["schemas"]["ArtifactRef"];
+            };
+            /**
              * Created At
              * Format: date-time
              */
@@ -1500,6 +1871,13 @@ export interface components {
             };
             /** Started At */
             started_at: string | null;
+        };
+        /** ExecutionArtifacts */
+        ExecutionArtifacts: {
+            /** Consumed */
+            consumed: components["schemas"]["ArtifactUse"][];
+            /** Emitted */
+            emitted: components["schemas"]["ArtifactUse"][];
         };
         /**
          * ExecutionCreate
@@ -1822,6 +2200,65 @@ export interface components {
              * @description The version `schedule` describes: the active one, else the one asked for, else the newest.
              */
             version: string;
+        };
+        /** Lineage */
+        Lineage: {
+            /** Edges */
+            edges: components["schemas"]["LineageEdge"][];
+            /** Nodes */
+            nodes: components["schemas"]["LineageNode"][];
+        };
+        /** LineageEdge */
+        LineageEdge: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "produced" | "consumed";
+            /** Node Path */
+            node_path: string;
+            /** Port */
+            port: string;
+            /** Source */
+            source: string;
+            /** Target */
+            target: string;
+        };
+        /** LineageNode */
+        LineageNode: {
+            /** Created At */
+            created_at?: string | null;
+            /** Domain */
+            domain?: string | null;
+            /** Entity Name */
+            entity_name?: string | null;
+            /** Execution Id */
+            execution_id?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "artifact" | "execution";
+            /** Name */
+            name?: string | null;
+            /** Partitions */
+            partitions?: {
+                [key: string]: string;
+            } | null;
+            /** Phase */
+            phase?: string | null;
+            /** Project */
+            project?: string | null;
+            /** Time Partition */
+            time_partition?: string | null;
+            /** Type */
+            type?: {
+                [key: string]: unknown;
+            } | null;
+            /** Version */
+            version?: string | null;
         };
         /**
          * LogChunk
@@ -2457,6 +2894,39 @@ export interface components {
             /** Secrets */
             secrets: components["schemas"]["Secret"][];
         };
+        /** TriggerRun */
+        TriggerRun: {
+            artifact: components["schemas"]["ArtifactRef"];
+            /** Detail */
+            detail: string | null;
+            /** Execution Id */
+            execution_id: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "launched" | "skipped" | "failed";
+            /**
+             * Recorded At
+             * Format: date-time
+             */
+            recorded_at: string;
+            /** Version */
+            version: string;
+        };
+        /** TriggerRunList */
+        TriggerRunList: {
+            /** Items */
+            items: components["schemas"]["TriggerRun"][];
+            /** Limit */
+            limit: number;
+            /** Next Offset */
+            next_offset: number | null;
+            /** Offset */
+            offset: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -2466,6 +2936,336 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_artifacts: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                name_contains?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactList"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_artifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArtifactCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactVersion"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_latest_artifact: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                /** @description `key=value`; repeat for several keys. */
+                partition?: string[];
+                time_partition?: string | null;
+                version?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The artifact's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_artifact_versions: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                /** @description `key=value`; repeat for several keys. */
+                partition?: string[];
+                time_from?: string | null;
+                time_to?: string | null;
+                execution?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The artifact's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactVersionList"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_artifact_version: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+            };
+            header?: never;
+            path: {
+                /** @description The artifact's name. */
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactVersion"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_artifact_lineage: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                depth?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The artifact's name. */
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lineage"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     upload_bundle: {
         parameters: {
             query?: {
@@ -2715,6 +3515,55 @@ export interface operations {
             };
             /** @description Too many executions wait in the project; try again after the seconds the `Retry-After` header gives. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_execution_artifacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionArtifacts"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3670,6 +4519,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LaunchPlanState"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_trigger_runs: {
+        parameters: {
+            query?: {
+                project?: string;
+                domain?: "development" | "staging" | "production";
+                outcome?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerRunList"];
                 };
             };
             /** @description Missing or wrong bearer token. */

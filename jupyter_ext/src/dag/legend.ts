@@ -2,8 +2,11 @@
 import { NODE_PHASES } from '../phases';
 import { forEachNode, type DagGraph } from './types';
 
-/** The kinds with a colour of their own, in legend order; others are drawn as "other". */
-export const KINDS = ['task', 'workflow', 'launch_plan', 'map', 'dynamic', 'branch', 'gate'] as const;
+/**
+ * The kinds with a colour of their own, in legend order; others are drawn as "other".
+ * `artifact` and `execution` are the nodes of an artifact's lineage graph (artifacts/lineage.ts).
+ */
+export const KINDS = ['task', 'workflow', 'launch_plan', 'map', 'dynamic', 'branch', 'gate', 'artifact', 'execution'] as const;
 
 /** Node phases with a colour of their own, in legend order: every one. */
 const PHASES: readonly string[] = NODE_PHASES;

@@ -14,6 +14,7 @@
 import * as React from 'react';
 
 import type { Execution, PlaitClient, Schemas } from '../api/client';
+import { ExecutionArtifactInputs, type OpenArtifact } from '../artifacts/ExecutionArtifacts';
 import { DagView } from '../dag/DagView';
 import { DashboardLink, useDashboard } from '../dashboard';
 import type { Dag } from '../dag/types';
@@ -56,6 +57,8 @@ export interface ExecutionViewProps {
   onRelaunchWithChanges?: (execution: Execution) => void;
   /** "Run from here": re-run the ended execution from these node paths (no choosing of nodes without it). */
   onRunFrom?: (execution: Execution, fromNodes: string[]) => void;
+  /** Opens an artifact version's view (the artifacts the execution and its nodes emitted and consumed). */
+  onOpenArtifact?: OpenArtifact;
 }
 
 const TABS = ['Nodes', 'Graph', 'Timeline'] as const;
@@ -255,6 +258,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           focus={panelFocus.to}
           focusSeq={panelFocus.seq}
           onOpenExecution={props.onOpenExecution}
+          onOpenArtifact={props.onOpenArtifact}
           onRunFrom={runFrom && isTerminal(execution.phase) ? () => runFrom([selectedNode.path]) : undefined}
           onClose={() => {
             closedPath.current = selectedNode.path;
@@ -535,6 +539,7 @@ function Header(
           values={execution.outputs}
           empty={terminal ? 'none' : 'not yet'}
         />
+        <ExecutionArtifactInputs client={client} executionId={execution.id} onOpenArtifact={props.onOpenArtifact} />
       </div>
     </section>
   );

@@ -5,6 +5,7 @@
 import * as React from 'react';
 
 import type { Attempt, Entity, Execution, PlaitClient } from '../api/client';
+import { NodeArtifacts, type OpenArtifact } from '../artifacts/ExecutionArtifacts';
 import { workerPageUrl } from '../dashboard';
 import { formatDuration, formatTime } from '../format';
 import { phaseClass } from '../phases';
@@ -40,6 +41,8 @@ export interface NodePanelProps {
   onOpenExecution?: (id: string) => void;
   /** "Run from here" from this node (a button only with it: the execution has ended). */
   onRunFrom?: () => void;
+  /** Opens an artifact version's view: the artifacts the node emitted and consumed link to it. */
+  onOpenArtifact?: OpenArtifact;
 }
 
 export type PanelFocus = 'heading' | 'log' | 'none';
@@ -187,6 +190,13 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
       <LogView client={client} executionId={execution.id} node={node} />
       <Values client={client} title="Inputs" of={node.path} values={node.inputs} />
       <Values client={client} title="Outputs" of={node.path} values={node.outputs} />
+      <NodeArtifacts
+        client={client}
+        executionId={execution.id}
+        nodePath={node.path}
+        refresh={node.phase}
+        onOpenArtifact={props.onOpenArtifact}
+      />
       <TaskDefinition client={client} execution={execution} node={node} />
 
       <section>

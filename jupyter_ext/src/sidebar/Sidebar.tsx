@@ -3,12 +3,14 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { EntityKind, PlaitClient } from '../api/client';
+import type { Scope } from '../artifacts/api';
+import { ArtifactList } from '../artifacts/ArtifactList';
 import { DashboardLink, useDashboard } from '../dashboard';
 import { EntityList, KIND_LABEL } from './EntityList';
 import { ExecutionList } from './ExecutionList';
 
-type Tab = EntityKind | 'executions';
-const TABS: Tab[] = ['workflow', 'task', 'launch_plan', 'executions'];
+type Tab = EntityKind | 'executions' | 'artifacts';
+const TABS: Tab[] = ['workflow', 'task', 'launch_plan', 'executions', 'artifacts'];
 
 export interface SidebarProps {
   client: PlaitClient;
@@ -18,6 +20,8 @@ export interface SidebarProps {
   onOpenExecutionTable?: () => void;
   /** Where the lab serves the Dask dashboard; the link shows while the backend reports one. */
   dashboardUrl?: string;
+  /** Open an artifact version's view (the Artifacts tab is shown only with it). */
+  onOpenArtifact?: (name: string, version: string, scope: Scope) => void;
 }
 
 /** "Dask dashboard", linking to the lab's forward of it, when the backend has a dashboard. */
@@ -29,7 +33,8 @@ function SidebarDashboardLink(props: { client: PlaitClient; url: string; generat
 export function Sidebar(props: SidebarProps): JSX.Element {
   const [tab, setTab] = React.useState<Tab>('workflow');
   const [generation, setGeneration] = React.useState(0);
-  const label = (t: Tab) => (t === 'executions' ? 'Executions' : KIND_LABEL[t]);
+  const label = (t: Tab) => (t === 'executions' ? 'Executions' : t === 'artifacts' ? 'Artifacts' : KIND_LABEL[t]);
+  const tabs = props.onOpenArtifact ? TABS : TABS.filter(t => t !== 'artifacts');
   return (
     <div className="plait-Sidebar">
       <header className="plait-SidebarHeader">
@@ -42,7 +47,7 @@ export function Sidebar(props: SidebarProps): JSX.Element {
         </button>
       </header>
       <div role="tablist" aria-label="plait lists" className="plait-Tabs">
-        {TABS.map(t => (
+        {tabs.map(t => (
           <button
             key={t}
             role="tab"
@@ -53,9 +58,9 @@ export function Sidebar(props: SidebarProps): JSX.Element {
             className={tab === t ? 'plait-Tab plait-mod-active' : 'plait-Tab'}
             onClick={() => setTab(t)}
             onKeyDown={e => {
-              const i = TABS.indexOf(tab);
+              const i = tabs.indexOf(tab);
               if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
-                const next = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
+                const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
                 setTab(next);
                 document.getElementById(`plait-tab-${next}`)?.focus();
               }
@@ -66,7 +71,14 @@ export function Sidebar(props: SidebarProps): JSX.Element {
         ))}
       </div>
       <div role="tabpanel" id={`plait-tabpanel-${tab}`} aria-labelledby={`plait-tab-${tab}`} className="plait-TabPanel">
-        {tab === 'executions' ? (
+        {tab === 'artifacts' && props.onOpenArtifact ? (
+          <ArtifactList
+            client={props.client}
+            generation={generation}
+            onOpenArtifact={props.onOpenArtifact}
+            onOpenExecution={props.onOpenExecution}
+          />
+        ) : tab === 'artifacts' ? null : tab === 'executions' ? (
           <ExecutionList
             client={props.client}
             generation={generation}
