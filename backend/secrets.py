@@ -103,6 +103,12 @@ def env_name(group: str | None, key: str | None) -> str:
     return ENV_PREFIX + joined.upper().replace("-", "_").replace(".", "_")
 
 
+def flyte_env_name(group: str | None, key: str | None) -> str:
+    """The variable Flyte itself puts a secret in: `_FSEC_<GROUP>_<KEY>`, only upper-cased
+    (what `SecretsManager.get_secrets_env_var` names)."""
+    return ENV_PREFIX + "_".join(p.upper() for p in (group, key) if p)
+
+
 # ------------------------------------------------------------------ the key
 
 _lock = threading.Lock()

@@ -36,10 +36,15 @@ _EXPORTS: dict[str, str] = {
     "ImperativeWorkflow": "sdk.workflows",
     "WorkflowFailurePolicy": "sdk.workflows",
     "dynamic": "sdk.dynamic",
+    "eager": "sdk.eager",
+    "EagerException": "sdk.eager",
     "map": "sdk.maptask",
     "map_task": "sdk.maptask",
     "conditional": "sdk.branches",
     "create_node": "sdk.nodes",
+    "sleep": "sdk.gates",
+    "wait_for_input": "sdk.gates",
+    "approve": "sdk.gates",
     "kwtypes": "sdk.interface",
     "LaunchPlan": "sdk.launch_plan",
     "reference_launch_plan": "sdk.launch_plan",
@@ -53,8 +58,22 @@ _EXPORTS: dict[str, str] = {
     # data
     "FlyteFile": "sdk.files",
     "FlyteDirectory": "sdk.files",
+    "StructuredDataset": "types.structured",
+    "StructuredDatasetEncoder": "types.structured",
+    "StructuredDatasetDecoder": "types.structured",
+    "StructuredDatasetTransformerEngine": "types.structured",
+    "StructuredDatasetType": "extend",
+    "Literal": "extend",
+    "Scalar": "extend",
+    "LiteralType": "extend",
+    "Blob": "extend",
+    "BlobMetadata": "extend",
+    "BlobType": "extend",
     "current_context": "sdk.context",
     "ExecutionParameters": "sdk.context",
+    "FlyteContext": "sdk.flyte_context",
+    "FlyteContextManager": "sdk.flyte_context",
+    "BatchSize": "sdk.batch_size",
     # other task types
     "ShellTask": "task_types.shell",
     "OutputLocation": "task_types.shell",
@@ -103,6 +122,8 @@ _EXPORTS: dict[str, str] = {
     "record": "task_types.notebook_task",
     # the backend client
     "Remote": "remote",
+    "UnionRemote": "remote",
+    "FlyteRemote": "remote",
     "RemoteExecution": "remote",
     "RemoteEntity": "remote",
     "ModelCard": "artifacts",
@@ -172,12 +193,25 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TypeMismatchError,
         UserError,
     )
-    from .remote import Remote, RemoteEntity, RemoteExecution
+    from .extend import (
+        Blob,
+        BlobMetadata,
+        BlobType,
+        Literal,
+        LiteralType,
+        Scalar,
+        StructuredDatasetType,
+    )
+    from .remote import FlyteRemote, Remote, RemoteEntity, RemoteExecution, UnionRemote
     from .run.reruns import rerun
+    from .sdk.batch_size import BatchSize
     from .sdk.branches import conditional
     from .sdk.context import ExecutionParameters, current_context
     from .sdk.dynamic import dynamic
+    from .sdk.eager import EagerException, eager
     from .sdk.files import FlyteDirectory, FlyteFile
+    from .sdk.flyte_context import FlyteContext, FlyteContextManager
+    from .sdk.gates import approve, sleep, wait_for_input
     from .sdk.interface import kwtypes
     from .sdk.launch_plan import LaunchPlan, reference_launch_plan
     from .sdk.maptask import map, map_task
@@ -188,3 +222,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .task_types.container import ContainerTask
     from .task_types.notebook_task import NotebookTask, record
     from .task_types.shell import OutputLocation, ShellTask
+    from .types.structured import (
+        StructuredDataset,
+        StructuredDatasetDecoder,
+        StructuredDatasetEncoder,
+        StructuredDatasetTransformerEngine,
+    )

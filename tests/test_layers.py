@@ -33,10 +33,11 @@ FOLDERS = {"plait": ROOT / "kernel", "plait.backend": ROOT / "backend",
 
 LAYERS = {
     "errors": 0, "model": 0, "_moved": 0,
-    "typesys": 1, "config": 1,
-    "sdk": 2, "task_types": 2, "artifacts": 2,
+    "typesys": 1, "config": 1, "models": 1,
+    "sdk": 2, "task_types": 2, "artifacts": 2, "types": 2, "extend": 2, "core": 2, "testing": 2,
+    "experimental": 2, "exceptions": 2, "extras": 2,
     "run": 3, "environments": 3,
-    "remote": 4,
+    "remote": 4, "configuration": 4,
     "cli": 5, "notebook": 5, "__main__": 5,
 }
 LAYER_NAMES = ["errors, model", "typesys, config", "sdk, task_types, artifacts", "run", "remote",
@@ -45,6 +46,8 @@ LAYER_NAMES = ["errors, model", "typesys, config", "sdk, task_types, artifacts",
 # (importer, imported) -> why an import inside a function may point upwards.
 LAZY_UPWARD: dict[tuple[str, str], str] = {
     ("plait.sdk.entity", "plait.run.engine"): "calling an entity outside a workflow runs it",
+    ("plait.typesys.transformers", "plait.sdk.flyte_context"):
+        "a custom type transformer is given the current Flyte context (`ctx.file_access`)",
     ("plait.cli", "plait.backend.server"): "`plait server` starts the backend",
     ("plait.cli.cluster", "plait.backend.compute"): "`plait cluster manifests` reads the backend's cluster file",
     ("plait.cli.worker", "plait.backend.compute"): "`plait worker` reads the cluster file and starts a pool's Dask workers",

@@ -23,6 +23,7 @@ from . import (
     routes_notifications,
     routes_projects,
     routes_secrets,
+    routes_signals,
 )
 from .auth import BearerAuth
 from .deps import Services
@@ -73,6 +74,7 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.include_router(routes_secrets.router)
     app.include_router(routes_notifications.router)
     app.include_router(routes_artifacts.router)
+    app.include_router(routes_signals.router)
     app.router.routes.extend(routes_dask.routes)  # the Dask dashboard's proxy: not in the OpenAPI document
     app.add_middleware(BearerAuth, token=token)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

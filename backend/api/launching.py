@@ -342,7 +342,7 @@ class _Walk:
                     yield from self._pinned(pin, node.overrides)
                 elif node.map is not None:
                     yield from self._entity(node.map.target_kind, node.map.target, version, node.overrides)
-                elif node.kind != "branch":
+                elif node.kind not in ("branch", "gate"):  # described by their node
                     yield from self._entity(node.kind, node.entity, version, node.overrides)
 
     def _entity(self, kind: str, name: str, version: str,

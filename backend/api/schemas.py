@@ -907,3 +907,29 @@ class TriggerRunList(Response):
     limit: int
     offset: int
     next_offset: int | None
+
+
+# ------------------------------------------------------------------ gate signals
+
+
+class Signal(Response):
+    """A value a gate node (`wait_for_input`, `approve`) of an execution waits for."""
+
+    name: str
+    node_path: str
+    gate: Literal["signal", "approve"]
+    type: dict[str, Any] = Field(description="The value's type spec (an approval's is boolean).")
+    type_name: str
+    value: Any = Field(description="The value given (a literal); null while it waits.")
+    is_set: bool
+    created_at: dt.datetime
+    timeout_at: dt.datetime | None = Field(description="When the gate fails if no value is set; null: never.")
+    set_at: dt.datetime | None
+
+
+class SignalList(Response):
+    items: list[Signal]
+
+
+class SignalSet(Model):
+    value: Any = Field(description="The value, as a literal of the signal's type (true or false to approve).")

@@ -482,8 +482,10 @@ class Executor:
         number = payload["attempt"]
         route = self.route(run, spec, overrides, interruptible=interruptible)
         key = self.attempt_key(run.id, path, number)
+        # An eager body waits for the nodes it awaits: it holds no pool slot they may need (eager.py).
+        resources = None if spec.task_type == "eager" else route.resources or None
         fut = self.client.submit(run_attempt, payload, key=key, pure=False, priority=run.priority,
-                                 resources=route.resources or None)
+                                 resources=resources)
         if route.pool is not None:
             self.journal.note_attempt(run.id, path, number, "RUNNING", pool=route.pool)
         self._sent(route, ("attempt", run.id, path, number, fut))
@@ -638,6 +640,12 @@ class Executor:
                 for run in list(self.runs.values()):
                     if run.cache.waiting:
                         run.retry_cache_waits()
+                    if run.gates.due():  # gates: a sleep over, a signal set, a timeout
+                        run.gates.poll()
+                        if run.done:
+                            self._forget(run)
+                    if not run.done and run.eager.due():  # calls the eager bodies made (eager.py)
+                        run.eager.poll()
             except Exception:  # noqa: BLE001 - one bad event must not stop the executor
                 log.exception("executor event failed")
             # Commit at most every FLUSH_EVERY_S while events keep coming (each commit

@@ -145,8 +145,8 @@ class Presubmit:
             spec = with_overrides(run.specs.for_node(scope, node.kind, node.entity, TaskSpec), node.overrides)
         except (UserError, NotFound):
             return False
-        if spec.settings.get("cache"):
-            return False
+        if spec.settings.get("cache") or spec.task_type == "eager":
+            return False  # an eager body goes to Dask at its start, holding no pool slot (eager.py)
         try:
             route = run.host.route(run, spec, node.overrides)
         except (UserError, LookupError):

@@ -36,7 +36,9 @@ from . import values
 from .attempts import SYSTEM_RETRIES, last_system_retry, usage_fields
 from .caching import TaskCache
 from .children import ChildExecutions
+from .eager import EagerNodes
 from .entities import EntitySpecs, expect, single_node_workflow, with_overrides
+from .gates import GateNodes
 from .graphs import GraphNodes
 from .maps import MapNodes
 from .presubmit import Presubmit
@@ -78,6 +80,8 @@ class ExecutionRun:
         self.maps = MapNodes(self)
         self.children = ChildExecutions(self)
         self.graphs = GraphNodes(self)
+        self.gates = GateNodes(self)
+        self.eager = EagerNodes(self)
         self.root_spec: WorkflowSpec | None = None
         self.scopes: dict[str | None, Scope] = {}
         self.scope_of: dict[str, Scope] = {}  # node path -> its scope
@@ -180,6 +184,9 @@ class ExecutionRun:
         if scope.closed:
             return
         scope.closed = True
+        if scope.on_close is not None:  # an eager body's call (eager.py): the body gets the answer
+            scope.on_close(scope)
+            return
         if scope.failed:
             failure = scope.failed[0]
             if scope.owner is None:
@@ -257,6 +264,8 @@ class ExecutionRun:
                 self.children.start(scope, path, node, inputs)
             elif kind == "map":
                 self.maps.start(scope, path, node, inputs)
+            elif kind == "gate":
+                self.gates.start(scope, path, node, inputs)
             else:
                 self._start_task(scope, path, node, inputs)
         except (UserError, NotFound) as exc:
@@ -334,6 +343,9 @@ class ExecutionRun:
             "name": spec.name, "code": spec.code, "inputs": inputs,
             "timeout": spec.settings.get("timeout"), "envs": {**(self.settings.get("envs") or {})},
             "output_prefix": f"{self.output_root}/{path}/{attempt}",
+            # intra-task checkpoints: this attempt's, then its predecessors' (latest first)
+            "checkpoint": {"prefix": f"{self.output_root}/{path}/{attempt}/checkpoint",
+                           "previous": [f"{self.output_root}/{path}/{n}/checkpoint" for n in range(attempt - 1, 0, -1)]},
         }
         if spec.settings.get("secret_requests"):
             payload.update(task_secrets(self.host.db, self.project, self.domain, spec))
@@ -633,12 +645,13 @@ class ExecutionRun:
                 spec = expect(self.specs.fetch(s, "task", handler, None), TaskSpec, handler)
             names = {i.name for i in spec.interface.inputs}
             inputs = {k: v for k, v in self.scopes[None].inputs.items() if k in names}
-            err_name = "err" if "err" in names else "error"
-            blob = pickle.dumps(FlyteError(f"{err.get('type', 'Error')}: {err.get('message', '')}",
-                                           failed_node_id=err.get("node", "")))
-            uri = f"executions/{self.id}/on-failure/err.pkl"
-            self.host.storage.put_bytes(uri, blob)
-            inputs[err_name] = {"uri": uri, "format": "pickle", "hash": "err"}
+            err_name = next((n for n in ("err", "error") if n in names), None)
+            if err_name is not None:  # a handler without `err` is not told the error, as in Flyte
+                blob = pickle.dumps(FlyteError(f"{err.get('type', 'Error')}: {err.get('message', '')}",
+                                               failed_node_id=err.get("node", "")))
+                uri = f"executions/{self.id}/on-failure/err.pkl"
+                self.host.storage.put_bytes(uri, blob)
+                inputs[err_name] = {"uri": uri, "format": "pickle", "hash": "err"}
             self.host.run_inline_attempt(self, "on-failure", spec, inputs)
         except Exception as exc:  # noqa: BLE001 - the handler's failure must not hide the workflow's
             err["on_failure_error"] = str(exc)

@@ -42,6 +42,7 @@ class Scope:
     finished: set[str] = field(default_factory=set)
     closed: bool = False
     downstream: dict[str, list[str]] = field(default_factory=dict)  # node id -> nodes that wait for it
+    on_close: Any = None  # an eager call's scope: called when it closes, instead of answering its owner
 
     def __post_init__(self) -> None:
         known = self.nodes

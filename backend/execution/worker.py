@@ -289,7 +289,7 @@ class AttemptSecrets:
     """
 
     def __init__(self, sealed: Any) -> None:
-        from plait.backend.secrets import env_name
+        from plait.backend.secrets import env_name, flyte_env_name
 
         self.grants = tuple(getattr(sealed, "grants", ()))
         self.masker = Masker(g.value for g in self.grants)
@@ -303,6 +303,8 @@ class AttemptSecrets:
                 self.given[variable[len("_FSEC_"):]] = g.value
                 if g.mount in ("ENV_VAR", "ANY"):
                     self.env[variable] = g.value
+                    # Flyte's own spelling too, which keeps `-` and `.` (`_FSEC_USER-INFO_TOKEN`)
+                    self.env[flyte_env_name(g.group, g.key)] = g.value
                 if g.env_var:
                     self.env[g.env_var] = g.value
                 if g.mount in ("FILE", "ANY"):
@@ -382,6 +384,8 @@ def materialize(store: Any, ref: dict[str, Any], tp: Any, upstream: tuple[Any, .
         return materialize(store, inner, tp)
     if "literal" in ref:
         value = from_literal(tp, ref["literal"])
+    elif "uri" in ref and ref.get("structured_dataset"):
+        value = structured_value(store, ref)
     elif "uri" in ref:
         value = pickle.loads(store.get_bytes(ref["uri"]))
     elif "collection" in ref:
@@ -405,6 +409,8 @@ def materialize(store: Any, ref: dict[str, Any], tp: Any, upstream: tuple[Any, .
 
 def to_ref(store: Any, prefix: str, name: str, tp: Any, value: Any) -> dict[str, Any]:
     """A Python output as a value ref: a literal when small and representable, else a pickle."""
+    if hasattr(value, "__plait_stored_bytes__"):
+        return structured_ref(store, prefix, name, value)
     digest = value_hash(tp, value)
     try:
         lit = to_literal(tp, value)
@@ -414,11 +420,62 @@ def to_ref(store: Any, prefix: str, name: str, tp: Any, value: Any) -> dict[str,
     except (ValueTypeError, TypeError, ValueError):
         pass
     import cloudpickle
+    from plait.run.attempt import batch_size_of
 
+    size = batch_size_of(tp)
+    if size is not None and isinstance(value, list):
+        return batched_ref(store, prefix, name, tp, value, size, digest)
     uri = f"{prefix}/outputs/{name}.pkl"
     store.put_bytes(uri, cloudpickle.dumps(value))
     preview = repr(value)
     return {"uri": uri, "format": "pickle", "hash": digest, "preview": preview[:200]}
+
+
+def batched_ref(store: Any, prefix: str, name: str, tp: Any, value: list[Any], size: int,
+                digest: str) -> dict[str, Any]:
+    """`Annotated[list[T], BatchSize(n)]` of pickled items: one pickle per `n` items, and the
+    list as a collection of per-item refs into them (so a map task can fan out over it)."""
+    import typing
+
+    import cloudpickle
+    from plait.typesys import strip_annotated
+
+    item_tp = (typing.get_args(strip_annotated(tp)[0]) or (Any,))[0]
+    refs: list[dict[str, Any]] = []
+    for start in range(0, len(value), size):
+        uri = f"{prefix}/outputs/{name}/batch-{start // size}.pkl"
+        chunk = value[start:start + size]
+        store.put_bytes(uri, cloudpickle.dumps(chunk))
+        refs += [{"uri": uri, "format": "pickle", "path": [i], "hash": value_hash(item_tp, item),
+                  "preview": repr(item)[:200]} for i, item in enumerate(chunk)]
+    return {"collection": refs, "hash": digest}
+
+
+def structured_ref(store: Any, prefix: str, name: str, value: Any) -> dict[str, Any]:
+    """A StructuredDataset output as one file in the object store (Parquet unless it declares
+    another format), hashed by its bytes.
+
+    The hash is the one the local engine gives the same data (`sd:` and the
+    file's sha256), so a task taking it is a cache hit when the data is the same.
+    """
+    data, fmt = value.__plait_stored_bytes__()
+    uri = f"{prefix}/outputs/{name}.{fmt}"
+    store.put_bytes(uri, data)
+    ref: dict[str, Any] = {"uri": uri, "format": fmt, "structured_dataset": True,
+                           "hash": "sd:" + hashlib.sha256(data).hexdigest(), "preview": repr(value)[:200]}
+    sd_type = value.metadata.structured_dataset_type
+    columns = [c.name for c in (sd_type.columns or [])] if sd_type is not None else []
+    if columns:
+        ref["columns"] = columns  # declared by the producing task: read only these downstream
+    return ref
+
+
+def structured_value(store: Any, ref: dict[str, Any]) -> Any:
+    """The StructuredDataset a `structured_ref` names, in a local folder of this worker."""
+    from plait.typesys.structured import StructuredDataset
+
+    return StructuredDataset.__plait_from_stored_bytes__(store.get_bytes(ref["uri"]), ref["format"],
+                                                         ref.get("columns"))
 
 
 # ------------------------------------------------------------------ logs and usage
@@ -686,6 +743,7 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
                       number=payload.get("attempt", 1), project=payload.get("project", "default"),
                       domain=payload.get("domain", "development"),
                       files_dir=lambda path: _files_dir(store, payload["output_prefix"]), keep_artifacts=True)
+    _give_context(store, payload, attempt)
     if not payload.get("secrets"):
         attempt.context.provide_secrets({})  # it requested none: it gets none, and is told so
         return _run_called(store, payload, sink, entity, attempt, None)
@@ -698,6 +756,18 @@ def _run(store: Any, payload: dict[str, Any], sink: LogSink, upstream: tuple[Any
         granted.close()
 
 
+def _give_context(store: Any, payload: dict[str, Any], attempt: Attempt) -> None:
+    """Where the attempt's Flyte context keeps data: "remote" scratch paths
+    (`file_access.get_random_remote_path`) in its folder of the object store, and its
+    checkpoint in the object store, reading its predecessors' (a map item keeps a local
+    one: its items have no attempts of their own to resume)."""
+    attempt.context.raw_output_prefix = os.path.join(_files_dir(store, payload["output_prefix"]), "raw")
+    where = payload.get("checkpoint")
+    if not where or payload.get("batched"):
+        return
+    attempt.keep_checkpoints_in(store, where["prefix"], where.get("previous", ()))
+
+
 def _run_called(store: Any, payload: dict[str, Any], sink: LogSink, entity: Any, attempt: Attempt,
                 granted: AttemptSecrets | None) -> dict[str, Any]:
     """The attempt's call (or a dynamic task's expansion) and its outputs as value refs."""
@@ -708,12 +778,23 @@ def _run_called(store: Any, payload: dict[str, Any], sink: LogSink, entity: Any,
     timeout = payload.get("timeout")
     usage = _usage.current()
 
+    eager = getattr(entity, "task_type", "") == "eager"
+
     def call() -> Any:
+        if eager:  # the entities its body awaits run as nodes of the execution (eager.py)
+            from .eager import run_eager_body
+
+            return run_eager_body(store, attempt, payload, envs, to_ref=to_ref, materialize=materialize)
         return attempt.call(None, envs)  # its timeout is watched here, on the attempt thread
 
     try:
         if payload.get("batched") and not timeout and (usage is None or usage.limit is None):
             raw = call()  # a map item: on this thread, with nothing to watch
+        elif eager:
+            from .eager import seceded
+
+            with seceded():  # its slot on this worker may be needed by the nodes it awaits
+                raw = _call_watched(store, payload, sink, call, timeout=timeout, task=entity.name)
         else:
             raw = _call_watched(store, payload, sink, call, timeout=timeout, task=entity.name)
         outputs = attempt.outputs(raw)

@@ -411,3 +411,23 @@ class ArtifactTriggerRun(Base):
     execution_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Signal(Base):
+    """A gate's signal (migration 0010): opened by the executor when a `wait_for_input` or
+    `approve` node starts waiting (`value` null), set once through the API, read by the
+    executor to let the node go. `timeout_at` is when the node fails without a value."""
+
+    __tablename__ = "signals"
+    __table_args__ = (UniqueConstraint("execution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[str] = mapped_column(String(64), ForeignKey("executions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    node_path: Mapped[str] = mapped_column(String(512))
+    gate: Mapped[str] = mapped_column(String(16))  # signal | approve
+    type: Mapped[dict[str, Any]]
+    value: Mapped[dict[str, Any] | None]  # {"literal": ...} once set
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    timeout_at: Mapped[dt.datetime | None]
+    set_at: Mapped[dt.datetime | None]

@@ -52,6 +52,9 @@ from plait.model.vocab import (
 from plait.model.vocab import (
     TIMED_OUT as TIMED_OUT,
 )
+from plait.model.vocab import (
+    WAITING as WAITING,
+)
 
 DOMAINS = ("development", "staging", "production")
 DEFAULT_PROJECT = "default"

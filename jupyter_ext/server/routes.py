@@ -85,6 +85,9 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "executions/{id}/relaunch"),
     _route("POST", "executions/{id}/recover"),
     _route("POST", "executions/{id}/rerun"),
+    # The execution view's form for a waiting gate: what it waits for, and giving it its value.
+    _route("GET", "executions/{id}/signals"),
+    _route("POST", "executions/{id}/signals/{name}"),
     _route("GET", "data", ("uri",)),
     # The Artifacts tab, the artifact view and the artifacts of an execution (read only).
     _route("GET", "artifacts", ("project", "domain", "name_contains", "limit", "offset")),

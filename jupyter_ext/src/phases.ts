@@ -11,6 +11,8 @@ import type { ExecutionPhase, NodePhase } from './api/client';
 const ENDED: Record<NodePhase, boolean> = {
   QUEUED: false,
   RUNNING: false,
+  // A gate node (sleep, wait_for_input, approve): waiting for its time, a signal or an approval.
+  WAITING: false,
   SUCCEEDED: true,
   FAILED: true,
   ABORTED: true,
@@ -24,7 +26,8 @@ const ENDED: Record<NodePhase, boolean> = {
 const NODE_ONLY: Record<Exclude<NodePhase, ExecutionPhase>, true> = {
   SKIPPED: true,
   CACHE_HIT: true,
-  REUSED: true
+  REUSED: true,
+  WAITING: true
 };
 
 /** Every node phase, in the order legends list them. */

@@ -55,7 +55,7 @@ describe('format', () => {
 
 describe('phases', () => {
   it('lists the schema phases in order, an execution having all but the node-only ones', () => {
-    expect(NODE_PHASES).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'SKIPPED',
+    expect(NODE_PHASES).toEqual(['QUEUED', 'RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'SKIPPED',
                                  'CACHE_HIT', 'REUSED']);
     expect(EXECUTION_PHASES).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
   });
@@ -65,6 +65,7 @@ describe('phases', () => {
                                                     'CACHE_HIT', 'REUSED']);
     expect(phaseClass('TIMED_OUT')).toBe('plait-phase-timed-out');
     expect(phaseClass('REUSED')).toBe('plait-phase-reused');
+    expect(phaseClass('WAITING')).toBe('plait-phase-waiting');
     expect(phaseClass(undefined)).toBe('plait-phase-unknown');
   });
 });

@@ -39,6 +39,7 @@ from .run import (
     run_cmd,
 )
 from .secrets import create_cmd, delete_cmd, get_secrets
+from .signals import get_signals, signal_cmd
 from .worker import worker_cmd
 
 __all__ = ["CONTEXT", "CliInputError", "entities_of", "entity_help", "find_entity", "load_module",
@@ -133,6 +134,8 @@ get_cmd.add_command(get_artifact)
 main.add_command(cluster_cmd)
 main.add_command(worker_cmd)
 main.add_command(abort_cmd)
+main.add_command(signal_cmd)
+get_cmd.add_command(get_signals)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

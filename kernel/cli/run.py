@@ -47,7 +47,18 @@ def module_file(path: str) -> Path:
 
 
 def load_module(path: str) -> ModuleType:
+    """Import FILE: by its dotted path when its folder is a package (`basics/subworkflow.py` is
+    `basics.subworkflow`, so its entities are `basics.subworkflow.my_wf`, as registration names
+    them), else under its stem."""
+    from ..remote.bundle import import_file, package_module
+
     file = module_file(path)
+    found = package_module(file)
+    if found is not None:
+        try:
+            return import_file(*found, file.resolve())
+        except PlaitError as exc:
+            raise click.BadParameter(str(exc), param_hint="FILE") from None
     name = file.stem
     folder = str(file.resolve().parent)
     if folder not in sys.path:

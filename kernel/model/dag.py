@@ -87,7 +87,7 @@ class _FromSpec:
         self._specs: dict[tuple[str, str], dict[str, Any] | None] = {}
 
     def entity(self, kind: str, name: str) -> dict[str, Any] | None:
-        if kind in ("map", "branch"):  # not registered: their nodes say it all
+        if kind in ("map", "branch", "gate"):  # not registered: their nodes say it all
             return None
         key = (stored_kind(kind), name)
         if key not in self._specs:

@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 ExecutionPhase: TypeAlias = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"]
 NodePhase: TypeAlias = Literal[
-    "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT", "REUSED"
+    "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "CACHE_HIT", "REUSED", "WAITING"
 ]
 
 QUEUED: Final = "QUEUED"
@@ -27,9 +27,10 @@ TIMED_OUT: Final = "TIMED_OUT"
 SKIPPED: Final = "SKIPPED"  # a node: not run, because a branch was not taken or an upstream node failed
 CACHE_HIT: Final = "CACHE_HIT"  # a node: outputs taken from the cache
 REUSED: Final = "REUSED"  # a node of a re-run: outputs taken from the execution it re-runs, not run again
+WAITING: Final = "WAITING"  # a gate node: waiting for its time, a signal or an approval
 
 EXECUTION_PHASES: Final[tuple[ExecutionPhase, ...]] = (QUEUED, RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
-NODE_PHASES: Final[tuple[NodePhase, ...]] = (*EXECUTION_PHASES, SKIPPED, CACHE_HIT, REUSED)
+NODE_PHASES: Final[tuple[NodePhase, ...]] = (*EXECUTION_PHASES, SKIPPED, CACHE_HIT, REUSED, WAITING)
 ATTEMPT_PHASES: Final[tuple[str, ...]] = (RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT)
 
 ENDED: Final = frozenset({SUCCEEDED, FAILED, ABORTED, TIMED_OUT})
@@ -45,10 +46,10 @@ UNSUCCESSFUL: Final = FAILURES | {ABORTED}
 
 # ------------------------------------------------------------------ kinds
 
-EntityKind: TypeAlias = Literal["task", "dynamic", "workflow", "launch_plan", "map", "branch"]
+EntityKind: TypeAlias = Literal["task", "dynamic", "workflow", "launch_plan", "map", "branch", "gate"]
 StoredKind: TypeAlias = Literal["task", "workflow", "launch_plan"]
 
-ENTITY_KINDS: Final[tuple[EntityKind, ...]] = ("task", "dynamic", "workflow", "launch_plan", "map", "branch")
+ENTITY_KINDS: Final[tuple[EntityKind, ...]] = ("task", "dynamic", "workflow", "launch_plan", "map", "branch", "gate")
 TASK_KINDS: Final = frozenset({"task", "dynamic", "map", "branch"})
 """Spec kinds that are tasks to the backend (their specs parse as `TaskSpec`)."""
 STORED_KINDS: Final[tuple[StoredKind, ...]] = ("task", "workflow", "launch_plan")

@@ -19,6 +19,7 @@ unpickled here (the client trusts what its own tasks produced).
 The package, by module:
 - `discovery`: find the server, or start one;
 - `client`: `Remote`, the HTTP client;
+- `flyte`: `UnionRemote` / `FlyteRemote` and `Config`, Remote under Union's and flytekit's names;
 - `artifacts`: its artifact catalog calls (`get_artifact`, `list_artifacts`, ...);
 - `views`: `RemoteEntity`, `RemoteNode`, `RemoteExecution`, `EntityId`;
 - `errors`: what can go wrong, split by blame;
@@ -37,6 +38,7 @@ from .errors import (
     ServerError,
     WaitTimeout,
 )
+from .flyte import Config, FlyteRemote, UnionRemote
 from .views import EntityId, RemoteEntity, RemoteExecution, RemoteNode, error_text
 
 __all__ = [
@@ -44,15 +46,18 @@ __all__ = [
     "START_TIMEOUT_S",
     "AuthenticationError",
     "BackendBusy",
+    "Config",
     "Connection",
     "EntityId",
     "ExecutionFailed",
+    "FlyteRemote",
     "Remote",
     "RemoteEntity",
     "RemoteExecution",
     "RemoteNode",
     "RemoteUserError",
     "ServerError",
+    "UnionRemote",
     "WaitTimeout",
     "discover",
     "error_text",

@@ -99,7 +99,7 @@ def collect(items: Iterable[Any]) -> Registration:
             root, names = _modules_of_path(Path(item))
             _add_root(roots, root)
             for name, file in names:
-                modules.append(_import(root, name, file))
+                modules.append(import_file(root, name, file))
                 sources[_archive_path(name, file)] = file
             for name, file in _package_inits(root, names):
                 sources[_archive_path(name, file)] = file
@@ -143,7 +143,7 @@ def collect(items: Iterable[Any]) -> Registration:
     specs: dict[tuple[str, str], dict[str, Any]] = {}  # keyed by (kind, name), as the server is
     named: dict[tuple[str, str], Any] = {}
     for e in entities:
-        if e.kind == "branch":
+        if e.kind in ("branch", "gate"):
             continue  # described in full by its workflow node
         spec = e.to_spec()
         home, attr = where[id(e)] if id(e) in where else (homes[id(e)], "")
@@ -251,6 +251,17 @@ def _module_name(root: Path, file: Path) -> str:
     return ".".join(parts)
 
 
+def package_module(file: Path) -> tuple[Path, str] | None:
+    """(root, dotted name) of a .py file whose folder is a package: `basics/subworkflow.py` is
+    `basics.subworkflow` when `basics/` has an `__init__.py`, as Flyte names its tasks; None for
+    a file of a plain folder, which is named by its stem."""
+    file = file.resolve()
+    if not _is_package(file.parent):
+        return None
+    root = _package_root(file.parent)
+    return root, _module_name(root, file)
+
+
 def _modules_of_path(path: Path) -> tuple[Path, list[tuple[str, Path]]]:
     """The registration root of `path` and the (module name, file) pairs it holds.
 
@@ -311,7 +322,7 @@ def _add_root(roots: list[Path], root: Path) -> None:
         roots.append(root)
 
 
-def _import(root: Path, name: str, file: Path) -> ModuleType:
+def import_file(root: Path, name: str, file: Path) -> ModuleType:
     """Import `file` as module `name`, with `root` on sys.path."""
     entry = str(root)
     if entry not in sys.path:
@@ -407,8 +418,8 @@ def _closure(top: list[Any]) -> list[Any]:
 
     for e in top:
         visit(e)
-    # Map and branch nodes live inside their workflow's spec; their targets are registered.
-    return [e for e in seen.values() if e.kind not in ("map", "branch")]
+    # Map, branch and gate nodes live inside their workflow's spec; their targets are registered.
+    return [e for e in seen.values() if e.kind not in ("map", "branch", "gate")]
 
 
 def _home_module(entity: Any) -> str | None:

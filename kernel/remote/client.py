@@ -19,12 +19,13 @@ from ..model.vocab import KIND_PATHS, stored_kind
 from .artifacts import ArtifactMethods
 from .discovery import API, Connection, discover, load_httpx, start_server
 from .errors import AuthenticationError, BackendBusy, RemoteUserError, ServerError
+from .signals import SignalMethods
 from .views import EntityId, RemoteEntity, RemoteExecution, items_of
 
 BUSY_BACKOFF_MAX_S = 30.0  # the longest single wait after repeated 429s
 
 
-class Remote(ArtifactMethods):
+class Remote(ArtifactMethods, SignalMethods):
     """A plait backend: register entities, launch executions, follow them.
 
     A server that admits no more launches for a while (HTTP 429, too many

@@ -239,6 +239,11 @@ class RemoteExecution:
             return from_literal(tp, ref)
         if "literal" in ref:
             value = from_literal(tp, ref["literal"])
+        elif "uri" in ref and ref.get("structured_dataset"):  # a StructuredDataset output
+            from ..types.structured import StructuredDataset
+
+            value = StructuredDataset.__plait_from_stored_bytes__(self.remote.download(ref["uri"]),
+                                                                  ref["format"], ref.get("columns"))
         elif "uri" in ref:
             import cloudpickle
 

@@ -23,16 +23,19 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import TaskTimeoutError, TypeMismatchError, UserError
 from ..model.home import local_data_dir
 from ..sdk import context as _ctx
+from ..sdk.batch_size import batch_size_of as batch_size_of  # the backend's workers read it here
 from ..sdk.compiler import LiteralWriter
 from ..sdk.context import ExecutionId, ExecutionParameters
 from ..sdk.entity import Entity
+from ..sdk.model_files import is_model, persist_model_files
 from ..typesys import ValueTypeError, checker, describe, strip_annotated, value_hash
+from ..typesys.specs import is_tabular
 
 UNWIND_S = 1.0  # how long a timed-out attempt may take to clean up
 
@@ -101,6 +104,7 @@ def call(task: Any, inputs: dict[str, Any], ctx: ExecutionParameters, timeout: f
     `timeout` (seconds) the body runs on a thread that is interrupted when the
     time is up: TaskTimeoutError is raised, here and inside the body.
     """
+    inputs = read_tabular_inputs(task, inputs)
     if env:
         with ENV_LOCK:
             saved = {k: os.environ.get(k) for k in env}
@@ -114,6 +118,28 @@ def call(task: Any, inputs: dict[str, Any], ctx: ExecutionParameters, timeout: f
                     else:
                         os.environ[k] = v
     return _call_timed(task, inputs, ctx, timeout)
+
+
+def read_tabular_inputs(task: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs declared as data frames or StructuredDatasets, read as declared (columns, frame class).
+
+    Workflow bindings are checked when the workflow compiles, so other inputs
+    reach the body as they are; a StructuredDataset bound to `pd.DataFrame`
+    (or to `Annotated[StructuredDataset, kwtypes(...)]`) must be opened first.
+    """
+    tabular = task.__dict__.get("_plait_tabular_inputs")
+    if tabular is None:
+        types = getattr(getattr(task, "interface", None), "input_types", None) or {}
+        tabular = task.__dict__["_plait_tabular_inputs"] = [
+            (n, checker(tp)) for n, tp in types.items() if is_tabular(strip_annotated(tp)[0])
+        ]
+    if not tabular:
+        return inputs
+    read = dict(inputs)
+    for name, check in tabular:
+        if name in read and read[name] is not None:
+            read[name] = check(read[name])
+    return read
 
 
 def _call_timed(task: Any, inputs: dict[str, Any], ctx: ExecutionParameters, timeout: float | None) -> Any:
@@ -247,6 +273,8 @@ def convert_outputs(
             value = persist(ctx, lambda: scope.data_dir(path))
         elif value.__class__ is list and value and hasattr(value[0], "__plait_persist__"):
             value = [v.__plait_persist__(ctx, lambda: scope.data_dir(path)) for v in value]
+        elif is_model(value):  # a pydantic model: the files in its fields travel with it
+            value = persist_model_files(value, ctx, lambda: scope.data_dir(path))
         outputs[name] = value
     for name in hashed:
         remember_hash(scope, task.interface.outputs[name], outputs[name])
@@ -327,6 +355,24 @@ class Attempt:
         """Run a dynamic task's body; answer with the graph it built (see `dynamic_spec`)."""
         graph = self.task.compile_body(self.scope, self.path, self.inputs)
         return dynamic_spec(graph, self.task, literal=literal, code=code)
+
+    def run_eager(self, send: Callable[..., Any], *, literal: LiteralWriter, code: Callable[[Any], dict[str, Any]],
+                  envs: dict[str, str] | None = None) -> Any:
+        """Run an eager workflow's body; each entity it awaits goes to `send` as a one-node
+        graph (see `plait.run.eager.SendingDriver`), whose answer the body awaits."""
+        from .eager import SendingDriver
+
+        driver = SendingDriver(self.task.name, send, literal, code, self.path)
+        self.context.eager_driver = driver  # type: ignore[attr-defined]
+        return self.call(None, envs)
+
+    def keep_checkpoints_in(self, store: Any, prefix: str, previous: Iterable[str] = ()) -> None:
+        """Save this attempt's checkpoint under `prefix` of `store` (an object store) and read
+        the earlier attempts' from the prefixes `previous`, the latest first: the backend's
+        worker, so that a retry on another machine resumes where the last attempt saved."""
+        from ..sdk.checkpoint import Checkpoint, StorePlace
+
+        self.context.provide_checkpoint(Checkpoint(StorePlace(store, prefix), [StorePlace(store, p) for p in previous]))
 
     def close(self) -> None:
         self.context.cleanup()

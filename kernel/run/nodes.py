@@ -12,6 +12,7 @@ reads the values of the graph around it rather than inputs of its own.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Any
 
 from ..config.settings import effective
 from ..errors import FlyteError, InputError, UserError
-from ..model.vocab import COMPARISONS, FAILED, FAILURES, RUNNING, SKIPPED, SUCCEEDED
+from ..model.vocab import COMPARISONS, FAILED, FAILURES, RUNNING, SKIPPED, SUCCEEDED, WAITING
 from ..sdk.compiler import Graph, ref_of
 from ..sdk.launch_plan import ReferenceLaunchPlan
 from ..sdk.promise import Conjunction, Promise
@@ -60,6 +61,8 @@ def run_workflow(exe: Execution, path: str, wf: Any, overrides: dict[str, Any], 
     the error is raised.
     """
     graph = wf.compile()
+    if getattr(wf, "printed", ""):  # what the body printed while it was built, once per run
+        sys.stdout.write(wf.printed)
     rec = exe.record(path, overrides.get("name") or wf.name, "workflow") if path else None
     if rec is not None:
         exe.set_phase(rec, RUNNING)
@@ -82,9 +85,10 @@ def _handle_failure(exe: Execution, path: str, wf: Any, inputs: dict[str, Any], 
     """Run the workflow's on_failure handler with its inputs and `err` naming the failed node."""
     handler = wf.on_failure
     failed = next((r.path for r in reversed(exe.nodes.values()) if r.phase in FAILURES), "")
-    err_name = "err" if "err" in handler.interface.inputs else "error"
     kwargs = {k: v for k, v in inputs.items() if k in handler.interface.inputs}
-    kwargs[err_name] = FlyteError(f"{type(exc).__name__}: {exc}", failed_node_id=failed)
+    err_name = next((n for n in ("err", "error") if n in handler.interface.inputs), None)
+    if err_name is not None:  # a handler without `err` is not told the error, as in Flyte
+        kwargs[err_name] = FlyteError(f"{type(exc).__name__}: {exc}", failed_node_id=failed)
     run_entity(exe, f"{path}-on-failure" if path else "on-failure", handler, {}, kwargs)
 
 
@@ -375,9 +379,39 @@ def _depth(exe: Execution, path: str) -> int:
     return parent + 1
 
 
+# ------------------------------------------------------------------ gates
+
+
+def run_gate(exe: Execution, path: str, gate: Any, overrides: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """A gate node (`plait.sleep`, `wait_for_input`, `approve`): wait, then pass on.
+
+    A signal's value comes from the run (`execute(..., signals={name: value})`), else
+    from a prompt (a notebook's input box, or the terminal within the timeout), else
+    the run fails saying how to give it. A rejected approval fails the node.
+    """
+    from .gates import signal_value
+
+    rec = exe.record(path, gate.name, "gate")
+    exe.set_phase(rec, WAITING)
+    if gate.gate == "sleep":
+        time.sleep(gate.seconds)
+        exe.set_phase(rec, SUCCEEDED)
+        return {}
+    value = signal_value(exe, gate, inputs)
+    if gate.gate == "approve":
+        if not value:
+            exe.set_phase(rec, FAILED, f"approval `{gate.signal}` was rejected")
+            raise UserError(f"approval `{gate.signal}` was rejected; the nodes after it do not run")
+        exe.set_phase(rec, SUCCEEDED)
+        return {"o0": inputs["upstream"]}
+    exe.set_phase(rec, SUCCEEDED)
+    return {"o0": value}
+
+
 RUNNERS: dict[str, Runner] = {
     "workflow": run_workflow,
     "launch_plan": run_launch_plan,
     "map": run_map,
     "dynamic": run_dynamic,
+    "gate": run_gate,
 }

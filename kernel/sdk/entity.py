@@ -1,7 +1,9 @@
 """What every callable plait object shares: a name, an interface and `__call__`.
 
-Inside a workflow definition a call adds a node; anywhere else it runs the
-entity with the local engine and returns plain Python values.
+Inside a workflow definition a call adds a node; inside an `@eager` body it
+returns an awaitable that runs the entity as a node of the eager run
+(`plait.sdk.eager`); anywhere else it runs the entity with the local engine and
+returns plain Python values.
 """
 
 from __future__ import annotations
@@ -9,12 +11,16 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextvars import ContextVar
 from pathlib import PurePath
 from typing import Any
 
 from ..errors import InputError
 from .compiler import current_builder
 from .interface import Interface
+
+# The driver of the @eager body running in this context (plait.sdk.eager), if any.
+EAGER_DRIVER: ContextVar[Any] = ContextVar("plait_eager_driver", default=None)
 
 
 def qualified_name(fn: Any) -> str:
@@ -96,6 +102,9 @@ class Entity:
         builder = current_builder()
         if builder is not None:
             return builder.add(self, args, kwargs)
+        driver = EAGER_DRIVER.get()
+        if driver is not None:  # awaited in an @eager body: a node of the eager run
+            return driver.call(self, self.kwargs_from_call(args, kwargs))
         return self.local_call(*args, **kwargs)
 
     def kwargs_from_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

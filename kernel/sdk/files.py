@@ -77,6 +77,25 @@ class _PathValue(os.PathLike):  # type: ignore[type-arg]
             return cls(value)
         raise ValueTypeError(cls.__name__, value_type_name(value))
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """As a field of a pydantic model: a path, a file object or `{"path": ...}` (its JSON
+        form) is taken; the files travel with the model (see `plait.sdk.model_files`)."""
+        from pydantic_core import core_schema
+
+        def validate(value: Any) -> Any:
+            if isinstance(value, dict) and isinstance(value.get("path"), str):
+                return cls(value["path"], value.get("remote_path"))
+            try:
+                return cls.__plait_check__(value)
+            except ValueTypeError:
+                raise ValueError(f"expected a {cls.__name__}, a path or {{'path': ...}}, "
+                                 f"got {type(value).__name__}") from None
+
+        return core_schema.no_info_plain_validator_function(
+            validate, serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda v: {"path": v.path}, when_used="json"))
+
     def __plait_literal__(self) -> dict[str, Any]:
         return {"path": self.path, "format": self.__plait_format__}
 

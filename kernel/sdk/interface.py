@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import CompileError
 from ..typesys import describe, is_namedtuple, strip_annotated, to_literal, type_spec
+from .batch_size import iterator_as_list
 
 
 class _NoDefault:
@@ -86,9 +87,10 @@ def kwtypes(**kwargs: Any) -> collections.OrderedDict[str, Any]:
 
 
 def outputs_from_annotation(ret: Any, owner: str) -> tuple[dict[str, Any], Any]:
-    """Output names and types from a return annotation."""
+    """Output names and types from a return annotation (an `Iterator[T]` output is a `list[T]`)."""
     if ret is inspect.Signature.empty or ret is None or ret is type(None):
         return {}, None
+    ret = iterator_as_list(ret)
     base, _ = strip_annotated(ret)
     if is_namedtuple(base):
         hints = typing.get_type_hints(base, include_extras=True)

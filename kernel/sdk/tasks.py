@@ -50,7 +50,10 @@ class PythonFunctionTask(Entity):
 
     # The engine calls this with checked keyword inputs and converts the result.
     def invoke(self, kwargs: dict[str, Any]) -> Any:
-        return self.function(**kwargs)
+        result = self.function(**kwargs)
+        if inspect.isgenerator(result):  # `-> Iterator[T]`: yielded while the attempt runs
+            return list(result)
+        return result
 
     def warn_if_deprecated(self) -> None:
         if self.deprecated:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import inspect
+import io
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,20 +81,28 @@ def _check_on_failure(owner: str, interface: Interface, handler: Any) -> Any:
         return None
     if not isinstance(handler, Entity):
         raise UserError(f"{owner}: on_failure expects a @task or @workflow, got {type(handler).__name__}")
-    expected = set(interface.inputs) | {"err"}
-    got = set(handler.interface.inputs)
-    if "error" in got:
-        got = (got - {"error"}) | {"err"}
-    if got != expected:
+    # As in Flyte, the handler takes the workflow's inputs, and `err` (the error) only if it
+    # wants it: a handler that just cleans up need not declare it.
+    got = set(handler.interface.inputs) - {"err", "error"}
+    if got != set(interface.inputs):
         raise CompileError(
             f"{owner}: on_failure handler `{handler.name}` must take the workflow's inputs "
-            f"{sorted(interface.inputs)} plus `err: FlyteError`; it takes {sorted(handler.interface.inputs)}"
+            f"{sorted(interface.inputs)} plus `err: FlyteError` if it reads the error (it may "
+            f"leave `err` out); it takes {sorted(handler.interface.inputs)}"
         )
     return handler
 
 
 class WorkflowEntity(_GraphEntity):
-    """What `@workflow` makes."""
+    """What `@workflow` makes.
+
+    Its body runs once, when it is defined, to build the graph: a mistake shows where the
+    workflow is written. What the body prints then is held back (`printed`), not shown at
+    import, and shown each time the workflow runs locally, where Flyte runs the body; never
+    twice for one run. A run on the backend runs the graph and prints nothing of the body.
+    """
+
+    printed: str = ""
 
     def __init__(
         self,
@@ -122,14 +134,22 @@ class WorkflowEntity(_GraphEntity):
         owner = f"workflow `{self.name}`"
         builder = GraphBuilder(owner)
         promises = {n: Promise(None, n, p.type) for n, p in self.interface.inputs.items()}
+        held = io.StringIO()
+        # sys.stdout is the process's: held back only where no task of a run may be printing
+        hold = threading.current_thread() is threading.main_thread()
         try:
-            with builder:
+            with builder, contextlib.redirect_stdout(held) if hold else contextlib.nullcontext():
                 result = self.function(**promises)
         except NameError as exc:
             if self._compiling_lazily():
+                sys.stdout.write(held.getvalue())
                 raise CompileError(f"{owner}: {exc}; define it before running the workflow") from exc
+            raise  # compiled again on first use, which prints again
+        except BaseException:
+            sys.stdout.write(held.getvalue())  # what the body printed explains its error
             raise
         outputs = collect_outputs(result, self.interface, owner)
+        self.printed = held.getvalue()
         self._graph = Graph(builder.nodes, outputs)
         return self._graph
 

@@ -7,6 +7,7 @@ claims the annotation.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import enum
 import functools
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ValueTypeError
+from . import transformers
 from .specs import NoneType, describe, file_kind, is_union, strip_annotated, value_type_name
 
 Checker = Callable[[Any], Any]
@@ -36,7 +38,7 @@ def _checker_cached(tp: Any) -> Checker:
 
 
 def _build(tp: Any) -> Checker:
-    tp, _ = strip_annotated(tp)
+    tp, meta = strip_annotated(tp)
     if tp is Any or tp is object:
         return _identity
     if tp is None or (isinstance(tp, type) and tp in _SCALARS):
@@ -52,10 +54,18 @@ def _build(tp: Any) -> Checker:
         return _tuple(tp)
     if file_kind(tp) is not None:
         return tp.__plait_check__  # type: ignore[no-any-return]
+    structured = getattr(tp, "__plait_structured_checker__", None)  # StructuredDataset and its columns
+    if structured is not None:
+        return structured(meta)  # type: ignore[no-any-return]
+    transformer = transformers.find(tp)
+    if transformer is not None:
+        return transformers.check_with(transformer, tp)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return _enum(tp)
     if isinstance(tp, type):
-        return _instance_of(tp, describe(tp))
+        if not dataclasses.is_dataclass(tp) and not issubclass(tp, tuple):
+            transformers.warn_pickled(tp)
+        return _instance_of(tp, describe(tp), meta)
     return _identity
 
 
@@ -96,12 +106,20 @@ def _check_float(value: Any) -> Any:
     _fail("float", value)
 
 
-def _instance_of(tp: type, expected: str) -> Checker:
-    """Any other class: an instance of it (a bool is not an int here)."""
+def _instance_of(tp: type, expected: str, meta: tuple[Any, ...] = ()) -> Checker:
+    """Any other class: an instance of it (a bool is not an int here).
+
+    A StructuredDataset passed where a data frame class is expected is opened
+    as that class (with the columns an `Annotated[pd.DataFrame, kwtypes(...)]`
+    names), as Flyte does.
+    """
 
     def check(value: Any) -> Any:
         if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool) and tp is int):
             return value
+        open_as = getattr(value, "__plait_open_as__", None)
+        if open_as is not None:
+            return open_as(tp, meta)
         _fail(expected, value)
 
     return check

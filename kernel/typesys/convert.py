@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ValueTypeError
 from ..model.keys import literal_hash
+from . import transformers
 from .checks import checker
 from .specs import (
     NoneType,
@@ -37,6 +38,11 @@ def to_literal(tp: Any, value: Any) -> Any:
     tp, _ = strip_annotated(tp)
     if value is None:
         return None
+    if transformers.registered():  # a program's own types (plait.extend.TypeEngine), by annotation or value
+        own = tp if transformers.find(tp) is not None else type(value)
+        transformer = transformers.find(own)
+        if transformer is not None:
+            return transformers.literal_of(transformer, own, value)
     if isinstance(value, bool) or isinstance(value, (int, float, str)):
         return value.value if isinstance(value, enum.Enum) else value
     if isinstance(value, enum.Enum):
@@ -95,6 +101,12 @@ def from_literal(tp: Any, lit: Any) -> Any:
             except (ValueTypeError, ValueError, TypeError):
                 continue
         raise ValueTypeError(describe(tp), value_type_name(lit))
+    transformer = transformers.find(tp)
+    if transformer is not None:
+        return transformers.value_of(transformer, tp, lit)
+    structured = getattr(tp, "__plait_from_literal__", None)  # StructuredDataset
+    if structured is not None:
+        return structured(lit)
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is list or tp is list:

@@ -61,6 +61,16 @@ def is_dataframe(tp: Any) -> bool:
     return isinstance(tp, type) and tp.__name__ == "DataFrame" and tp.__module__.startswith("pandas")
 
 
+def is_tabular(tp: Any) -> bool:
+    """A StructuredDataset or a data frame class one can be opened as (pandas, pyarrow, polars)."""
+    if getattr(tp, "__plait_structured_checker__", None) is not None or is_dataframe(tp):
+        return True
+    return isinstance(tp, type) and (
+        (tp.__name__ == "Table" and tp.__module__.startswith("pyarrow"))
+        or (tp.__name__ == "DataFrame" and tp.__module__.startswith("polars"))
+    )
+
+
 def file_kind(tp: Any) -> str | None:
     """'file' or 'directory' for the plait file types (and their format variants)."""
     base = getattr(tp, "__plait_file_kind__", None)
@@ -123,14 +133,14 @@ def type_spec(tp: Any) -> dict[str, Any]:
 
 def _type_spec(tp: Any) -> dict[str, Any]:
     tp, meta = strip_annotated(tp)
-    spec = _bare_type_spec(tp)
+    spec = _bare_type_spec(tp, meta)
     extras = [m for m in meta if hasattr(m, "to_spec")]
     if extras:
         spec = {**spec, "annotations": [m.to_spec() for m in extras]}
     return spec
 
 
-def _bare_type_spec(tp: Any) -> dict[str, Any]:
+def _bare_type_spec(tp: Any, meta: tuple[Any, ...] = ()) -> dict[str, Any]:
     if tp is None:
         tp = NoneType
     if tp in _SCALARS:
@@ -159,6 +169,9 @@ def _bare_type_spec(tp: Any) -> dict[str, Any]:
         return {"kind": kind, "format": getattr(tp, "__plait_format__", "")}
     if is_dataframe(tp):
         return {"kind": "dataframe", "format": "parquet"}
+    structured = getattr(tp, "__plait_structured_spec__", None)  # StructuredDataset
+    if structured is not None:
+        return structured(meta)  # type: ignore[no-any-return]
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return {"kind": "enum", "name": qualname(tp), "values": [m.value for m in tp]}
     if is_namedtuple(tp):
@@ -176,6 +189,12 @@ def _bare_type_spec(tp: Any) -> dict[str, Any]:
             "fields": {f.name: type_spec(hints.get(f.name, Any)) for f in dataclasses.fields(tp)},
         }
     if isinstance(tp, type):
+        from . import transformers  # user-registered types (plait.extend.TypeEngine)
+
+        transformer = transformers.find(tp)
+        if transformer is not None:
+            return {"kind": "pickle", "name": qualname(tp), "transformer": transformer.name}
+        transformers.warn_pickled(tp)
         return {"kind": "pickle", "name": qualname(tp)}
     raise TypeError(f"unsupported annotation {tp!r}")
 
@@ -210,6 +229,8 @@ def is_assignable(src: Any, dst: Any) -> bool:
     s_kind, d_kind = file_kind(src), file_kind(dst)
     if s_kind and d_kind:
         return s_kind == d_kind
+    if is_tabular(src) and is_tabular(dst):  # a data frame binds to a StructuredDataset and back
+        return True
     if isinstance(src, type) and isinstance(dst, type):
         return issubclass(src, dst) and not (src is bool and dst is int)
     return False

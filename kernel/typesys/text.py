@@ -9,8 +9,8 @@ means the same everywhere:
 - datetimes and dates: ISO 8601 (`now` for the current time, in UTC);
 - enums: a member's value or its name;
 - lists, dicts, tuples and dataclasses: JSON, checked against the annotation;
-- with `paths=True` (the command line), files, directories and data frames
-  by path.
+- with `paths=True` (the command line), files, directories, data frames and
+  StructuredDatasets by path.
 
 Each failure is a ValueError whose message is a short reason ("not a whole
 number"); the caller says which input or output it was.
@@ -83,6 +83,8 @@ def parse_value(tp: Any, text: str, *, paths: bool = True) -> Any:
             return _parse_path(base, kind, text)
         if getattr(base, "__name__", "") == "DataFrame":
             return _read_table(text)
+        if getattr(base, "__plait_structured_checker__", None) is not None:  # StructuredDataset
+            return _stored_dataset(base, text)
     return _parse_json(tp, text)
 
 
@@ -159,6 +161,13 @@ def _read_table(text: str) -> Any:
     import pandas as pd  # only when a data frame is read
 
     return pd.read_parquet(text) if text.endswith(".parquet") else pd.read_csv(text)
+
+
+def _stored_dataset(tp: Any, text: str) -> Any:
+    """A StructuredDataset of the file or folder at `text` (CSV by its extension, else Parquet)."""
+    if not os.path.exists(text):
+        raise ValueError(f"no such file or folder: {text}")
+    return tp(uri=os.path.abspath(text), file_format="csv" if text.endswith(".csv") else "parquet")
 
 
 def _parse_json(tp: Any, text: str) -> Any:

@@ -256,6 +256,10 @@ CASES = {
     # shell tasks
     "shell-task": Case("tasks/shell_and_prints.py", "word_count_in_bash",
                        dict(words=["one", "two", "three"]), {"o0": 3}),
+    # eager workflows: awaited tasks and subworkflows, gather, nesting, a caught failure
+    "eager-loop-and-branch": Case("eager/orders.py", "order_total", dict(items=["melon", "pear"]), {"o0": 6.75}),
+    "eager-gather-nested": Case("eager/fanout.py", "sum_of_squares", dict(count=3), {"o0": 5}),
+    "eager-caught-failure": Case("eager/recovery.py", "safe_reading", dict(value=-1.0), {"o0": "invalid reading"}),
 }
 
 
@@ -313,6 +317,8 @@ FAILING = {
                        r"poll_forever` ran past its timeout of 0.5s", "TIMED_OUT"),
     "timeout-override": Failing("tasks/flaky_services.py", "impatient_nap", {}, TaskTimeoutError,
                                 r"timeout of 0.3s", "TIMED_OUT"),
+    "eager-uncaught-failure": Failing("eager/recovery.py", "strict_reading", dict(value=-3.0), plait.EagerException,
+                                      r"check_reading` \(node (n0-)?n0\) failed: .*a reading cannot be negative"),
 }
 
 

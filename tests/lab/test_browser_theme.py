@@ -2,8 +2,8 @@
 
 For each theme a user can pick, the test opens what a user reads when something goes wrong or
 needs attention: a failed execution's error banner, an aborted execution's banner, the
-abort confirmation on a running execution, the executions list with its phase badges and the
-launch form with a bad value. It measures each element's text against its effective background
+abort confirmation on a running execution, the banner of an execution waiting at a gate, the
+executions list with its phase badges and the launch form with a bad value. It measures each element's text against its effective background
 (WCAG contrast, AA: 4.5:1) and saves a screenshot named with the theme.
 """
 
@@ -30,8 +30,8 @@ THEME_SETTINGS = "lab/api/settings/@jupyterlab/apputils-extension:themes"
 
 @pytest.fixture(scope="module")
 def runs(backend: ServerProcess, resource, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A failed, an aborted, a running and a succeeded execution, and a workflow to launch."""
-    steps, pipeline = resource("lifecycle/steps.py"), resource("lab/pipeline.py")
+    """A failed, an aborted, a running, a waiting and a succeeded execution, and a workflow to launch."""
+    steps, pipeline, gates = resource("lifecycle/steps.py"), resource("lab/pipeline.py"), resource("lab/gates_lab.py")
     flag = tmp_path_factory.mktemp("theme-runs") / "never-created"
     with backend.remote() as remote:
         remote.register(pipeline.report)
@@ -41,14 +41,17 @@ def runs(backend: ServerProcess, resource, tmp_path_factory: pytest.TempPathFact
         remote.execute(steps.slow, {"seconds": 0.1}, name="theme-succeeded", wait=True, timeout=120)
         aborted = remote.execute(steps.slow, {"seconds": 600.0}, name="theme-aborted")
         running = remote.execute(steps.slow, {"seconds": 600.0}, name="theme-running")
+        waiting = remote.execute(gates.repeated, {"word": "echo"}, name="theme-waiting")
         for run in (aborted, running):
             _wait_for(lambda run=run: any(n.phase == "RUNNING" for n in run.nodes()))
+        _wait_for(lambda: any(n.phase == "WAITING" for n in waiting.nodes()))
         remote.abort(aborted.id)
         assert aborted.wait(timeout=60).phase == "ABORTED"
         try:
             yield {"workflow": pipeline.report.name}
         finally:
             remote.abort(running.id)  # the backend then stops at once
+            remote.abort(waiting.id)
 
 
 def _wait_for(predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
@@ -153,6 +156,16 @@ def test_the_abort_confirmation_is_readable_and_a_disabled_abort_looks_disabled(
         f"a disabled Abort button should look disabled in {theme}: enabled {enabled}, disabled {disabled}")
     assert hovered["background"] == disabled["background"], (
         f"a disabled Abort button should not react to the pointer in {theme}: {disabled} -> {hovered}")
+
+
+def test_a_waiting_gates_banner_is_readable(page: Page, theme: str, runs) -> None:
+    view = open_execution(page, "theme-waiting", "RUNNING")
+    banner = view.get_by_role("region", name="Waiting gates")
+    expect(banner).to_contain_text("Waiting for input: times (int)")
+    badge = page.get_by_role("table", name="Nodes").get_by_text("WAITING", exact=True)
+    page.shots(f"{slug(theme)}-waiting-gate")
+    assert_readable("the banner of an execution waiting at a gate", banner, theme)
+    assert_readable("the WAITING phase badge", badge, theme)
 
 
 def test_the_executions_phase_badges_are_readable(page: Page, theme: str, runs) -> None:

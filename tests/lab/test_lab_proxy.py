@@ -174,6 +174,8 @@ PANEL_CALLS = [
     ("POST", "executions/abc/abort", "/api/v1/executions/abc/abort", ""),
     ("POST", "executions/abc/relaunch", "/api/v1/executions/abc/relaunch", ""),
     ("POST", "executions/abc/recover", "/api/v1/executions/abc/recover", ""),
+    ("GET", "executions/abc/signals", "/api/v1/executions/abc/signals", ""),
+    ("POST", "executions/abc/signals/title", "/api/v1/executions/abc/signals/title", ""),
     ("GET", "data?uri=executions%2Fabc%2Fn0%2F1%2Fo0.pkl", "/api/v1/data", "uri=executions%2Fabc%2Fn0%2F1%2Fo0.pkl"),
     ("GET", "artifacts?name_contains=model&limit=50", "/api/v1/artifacts", "name_contains=model&limit=50"),
     ("GET", "artifacts/model/versions?partition=region%3Deu&partition=team%3Da&limit=20",

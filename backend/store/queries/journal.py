@@ -198,7 +198,7 @@ def nodes_upsert(session: Session, rows: list[dict[str, Any]], now: dt.datetime 
             "entity_name": row.get("entity_name"), "kind": row.get("kind"),
             "inputs": row.get("inputs"), "outputs": row.get("outputs"), "error": row.get("error"),
             "created_at": now,
-            "started_at": now if phase in (r.RUNNING, *_TERMINAL) else None,
+            "started_at": now if phase in (r.RUNNING, r.WAITING, *_TERMINAL) else None,
             "ended_at": now if phase in _TERMINAL else None,
         })
     session.connection().execute(_stmt("nodes"), params)

@@ -115,7 +115,7 @@ def upsert_node(
 
 def _registered_as(kind: str | None) -> str | None:
     """The kind a node's entity is registered as; None for maps and branches, which are not."""
-    return None if not kind or kind in ("map", "branch") else stored_kind(kind)
+    return None if not kind or kind in ("map", "branch", "gate") else stored_kind(kind)
 
 
 def node_entity_versions(

@@ -372,6 +372,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions/{id}/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Signals
+         * @description The signals an execution's gates opened: waiting (`is_set` false) or given.
+         */
+        get: operations["list_signals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{id}/signals/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set Signal
+         * @description Give a waiting gate its value (an approval's is true or false); once.
+         */
+        post: operations["set_signal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/functions/{digest}": {
         parameters: {
             query?: never;
@@ -1301,7 +1341,7 @@ export interface components {
              * Phase
              * @enum {string}
              */
-            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED";
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED" | "WAITING";
             /**
              * Pool
              * @description The worker pool the attempt was routed to (the cluster file's `pools[].name`, or a pool made for the task's environment), as the worker that ran it confirms; null for attempts recorded before pools, or without them (an external Dask scheduler).
@@ -2353,7 +2393,7 @@ export interface components {
              * Phase
              * @enum {string}
              */
-            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED";
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED" | "WAITING";
             /** @description For a REUSED node of a re-run: the node of the original execution whose stored outputs it took (the same value refs, not a copy); null otherwise. */
             reused_from: components["schemas"]["ReusedFrom"] | null;
             /** Started At */
@@ -2562,7 +2602,7 @@ export interface components {
              * @description The execution's phase; for a run as a node, the node's (CACHE_HIT: its outputs came from the cache).
              * @enum {string}
              */
-            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED";
+            phase: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "SKIPPED" | "CACHE_HIT" | "REUSED" | "WAITING";
             /**
              * Workflow
              * @description With `node_path`: the workflow the execution ran.
@@ -2893,6 +2933,62 @@ export interface components {
         SecretList: {
             /** Secrets */
             secrets: components["schemas"]["Secret"][];
+        };
+        /**
+         * Signal
+         * @description A value a gate node (`wait_for_input`, `approve`) of an execution waits for.
+         */
+        Signal: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Gate
+             * @enum {string}
+             */
+            gate: "signal" | "approve";
+            /** Is Set */
+            is_set: boolean;
+            /** Name */
+            name: string;
+            /** Node Path */
+            node_path: string;
+            /** Set At */
+            set_at: string | null;
+            /**
+             * Timeout At
+             * @description When the gate fails if no value is set; null: never.
+             */
+            timeout_at: string | null;
+            /**
+             * Type
+             * @description The value's type spec (an approval's is boolean).
+             */
+            type: {
+                [key: string]: unknown;
+            };
+            /** Type Name */
+            type_name: string;
+            /**
+             * Value
+             * @description The value given (a literal); null while it waits.
+             */
+            value: unknown;
+        };
+        /** SignalList */
+        SignalList: {
+            /** Items */
+            items: components["schemas"]["Signal"][];
+        };
+        /** SignalSet */
+        SignalSet: {
+            /**
+             * Value
+             * @description The value, as a literal of the signal's type (true or false to approve).
+             */
+            value: unknown;
         };
         /** TriggerRun */
         TriggerRun: {
@@ -4078,6 +4174,128 @@ export interface operations {
             };
             /** @description Too many executions wait in the project; try again after the seconds the `Retry-After` header gives. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_signals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignalList"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with what is stored. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_signal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description The gate's signal name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignalSet"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Signal"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with what is stored. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

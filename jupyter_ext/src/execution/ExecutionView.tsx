@@ -10,6 +10,11 @@
  * the graph (Ctrl/⌘+click), or the node in the panel, are handed to
  * `onRunFrom` once the execution has ended; it opens the launch form in re-run
  * mode. A re-run's REUSED nodes link to the execution they were taken from.
+ *
+ * While gate nodes wait (WAITING) for a signal or an approval, a banner at the
+ * top says what each waits for and until when, with a form to give it (the
+ * node's panel has the same form); the view reads the execution again once a
+ * value is sent.
  */
 import * as React from 'react';
 
@@ -20,7 +25,7 @@ import { DashboardLink, useDashboard } from '../dashboard';
 import type { Dag } from '../dag/types';
 import { formatDuration, formatTime } from '../format';
 import { isTerminal, phaseClass } from '../phases';
-import { abort, getDag, getExecution, getNodes, messageOf, relaunch } from './api';
+import { abort, getDag, getExecution, getNodes, listSignals, messageOf, relaunch } from './api';
 import {
   errorView,
   executionDuration,
@@ -39,6 +44,8 @@ import {
 } from './model';
 import { ErrorBox, NodePanel, PanelFocus } from './NodePanel';
 import { NodeTable } from './NodeTable';
+import { WaitingBanner } from './SignalForm';
+import { Signal, waitingSignals } from './signals';
 import { Timeline } from './Timeline';
 import { Values } from './Values';
 
@@ -82,6 +89,8 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
   const { client, executionId } = props;
   const [execution, setExecution] = React.useState<Execution | null>(null);
   const [nodes, setNodes] = React.useState<NodeRun[]>([]);
+  // The signals the gates opened: read with the nodes while some node is WAITING.
+  const [signals, setSignals] = React.useState<Signal[]>([]);
   const [loadError, setLoadError] = React.useState<string | null>(null);
   const [tab, setTab] = React.useState<Tab>('Nodes');
   const [selected, setSelected] = React.useState<string | null>(null);
@@ -107,16 +116,22 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
   React.useEffect(() => {
     setExecution(null);
     setNodes([]);
+    setSignals([]);
     setSelected(null);
     setPicked(new Set());
     setLoadError(null);
     let first = true;
     const f = follow({
       name: `plait:execution:${executionId}`,
-      fetch: () => Promise.all([getExecution(client, executionId), getNodes(client, executionId)]),
-      onData: ([e, n]) => {
+      fetch: async () => {
+        const [e, n] = await Promise.all([getExecution(client, executionId), getNodes(client, executionId)]);
+        const s = n.some(node => node.phase === 'WAITING') ? await listSignals(client, executionId) : [];
+        return [e, n, s] as const;
+      },
+      onData: ([e, n, s]) => {
         setExecution(e);
         setNodes(n);
+        setSignals(s);
         setLoadError(null);
         // A failed execution opens on the node that failed (without taking focus from where the user is).
         const failed = first ? failedNodePath(e, n) : null;
@@ -126,7 +141,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
         }
       },
       done: ([e]) => isTerminal(e.phase),
-      key: ([e, n]) => progressKey(e, n),
+      key: ([e, n, s]) => progressKey(e, n) + s.map(x => (x.is_set ? '+' : '-')).join(''),
       onError: error => setLoadError(messageOf(error)),
       hidden: () => isHiddenElement(root.current)
     });
@@ -144,6 +159,8 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
   const selectedNode = selected === null ? undefined : nodes.find(n => n.path === selected);
   const failedPath = React.useMemo(() => (execution ? failedNodePath(execution, nodes) : null), [execution, nodes]);
   const dashboard = useDashboard(client, props.dashboardUrl);
+  const waiting = React.useMemo(() => waitingSignals(signals, nodes), [signals, nodes]);
+  const refresh = React.useCallback(() => follower.current?.refresh(), []);
 
   // After Escape or × closed the panel, focus returns to the node's row (or graph node, or bar) in the open tab.
   React.useEffect(() => {
@@ -201,8 +218,18 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           execution={execution}
           now={now}
           dashboard={dashboard}
-          onAborted={() => follower.current?.refresh()}
+          onAborted={refresh}
           showLog={failedPath ? { path: failedPath, onShow: () => select(failedPath, 'log', tree) } : undefined}
+          banner={
+            <WaitingBanner
+              client={client}
+              executionId={execution.id}
+              signals={waiting}
+              now={now}
+              onSent={refresh}
+              onShowNode={path => select(path, 'heading', tree)}
+            />
+          }
         />
         {loadError && (
           <p role="alert" className="plait-ExecutionView-error-text">
@@ -253,6 +280,8 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           client={client}
           execution={execution}
           node={selectedNode}
+          signal={signals.find(s => s.node_path === selectedNode.path)}
+          onSignalSent={refresh}
           now={now}
           dashboardUrl={dashboard ? props.dashboardUrl : undefined}
           focus={panelFocus.to}
@@ -333,6 +362,8 @@ function Header(
     onAborted: () => void;
     /** The failed node the error banner links to the log of. */
     showLog?: { path: string; onShow: () => void };
+    /** What the execution's waiting gates wait for, under its title. */
+    banner?: React.ReactNode;
   }
 ): JSX.Element {
   const { client, execution, onOpenExecution, onOpenWorkflow } = props;
@@ -457,6 +488,7 @@ function Header(
           {actionError}
         </p>
       )}
+      {props.banner}
       <dl className="plait-ExecutionView-facts">
         <dt>{entity.kind === 'task' ? 'Task' : 'Workflow'}</dt>
         <dd>

@@ -1,7 +1,8 @@
 /** The side panel of one node: attempts (with the pool and worker of each), logs, inputs, outputs, its task
  * and resource use (CPU and memory of each attempt, and its GPUs when the worker had some). The logs come
  * before the values: they say why a node failed, and a large input would push them out of sight.
- * A re-run's REUSED node says which execution and node its outputs were taken from. */
+ * A re-run's REUSED node says which execution and node its outputs were taken from. A gate node waiting
+ * for a signal or an approval shows what it waits for, with the form that gives it. */
 import * as React from 'react';
 
 import type { Attempt, Entity, Execution, PlaitClient } from '../api/client';
@@ -11,6 +12,8 @@ import { formatDuration, formatTime } from '../format';
 import { phaseClass } from '../phases';
 import { getTask, messageOf } from './api';
 import { LogView } from './LogView';
+import { SignalForm } from './SignalForm';
+import { Signal, waitingText } from './signals';
 import {
   elapsed,
   errorView,
@@ -43,6 +46,10 @@ export interface NodePanelProps {
   onRunFrom?: () => void;
   /** Opens an artifact version's view: the artifacts the node emitted and consumed link to it. */
   onOpenArtifact?: OpenArtifact;
+  /** The signal this node (a `wait_for_input` or `approve` gate) opened, if it is one. */
+  signal?: Signal;
+  /** Called once this node's signal was given its value. */
+  onSignalSent?: () => void;
 }
 
 export type PanelFocus = 'heading' | 'log' | 'none';
@@ -88,6 +95,8 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
   const error = errorView(node.error);
   const usage = usageRows(node.attempts);
   const gpus = gpuUsage(node.attempts);
+  // A gate (sleep, wait_for_input, approve) runs on no worker: no log, no resource use.
+  const gate = node.kind === 'gate';
 
   return (
     <aside
@@ -114,6 +123,25 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
         {node.kind ?? 'node'} · started {formatTime(node.started_at)} · {formatDuration(elapsed(node.started_at, node.ended_at, now))}
       </p>
       {error && <ErrorBox error={error} />}
+      {props.signal && node.phase === 'WAITING' && (
+        <section className="plait-SignalPanel" aria-label={`Signal ${props.signal.name}`}>
+          <p className="plait-SignalBanner-text">
+            <strong>{waitingText(props.signal, now)}</strong>
+          </p>
+          {props.signal.is_set ? (
+            <p role="status" className="plait-SignalForm-sent">
+              {props.signal.name} was given its value; the node goes on shortly.
+            </p>
+          ) : (
+            <SignalForm
+              client={client}
+              executionId={execution.id}
+              signal={props.signal}
+              onSent={() => props.onSignalSent?.()}
+            />
+          )}
+        </section>
+      )}
       {node.reused_from && <ReusedFrom from={node.reused_from} onOpenExecution={props.onOpenExecution} />}
       {props.onRunFrom && (
         <div className="plait-ExecutionView-panel-actions">
@@ -187,7 +215,7 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
         )}
       </section>
 
-      <LogView client={client} executionId={execution.id} node={node} />
+      {!gate && <LogView client={client} executionId={execution.id} node={node} />}
       <Values client={client} title="Inputs" of={node.path} values={node.inputs} />
       <Values client={client} title="Outputs" of={node.path} values={node.outputs} />
       <NodeArtifacts
@@ -199,49 +227,51 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
       />
       <TaskDefinition client={client} execution={execution} node={node} />
 
-      <section>
-        <h4>Resource use</h4>
-        {usage.length === 0 ? (
-          <p className="plait-ExecutionView-muted">not measured</p>
-        ) : (
-          <table aria-label={`Resource use of ${node.path}`} className="plait-ExecutionView-grid">
-            <thead>
-              <tr>
-                <th scope="col">Attempt</th>
-                <th scope="col">CPU avg</th>
-                <th scope="col">CPU peak</th>
-                <th scope="col">Memory avg</th>
-                <th scope="col">Memory peak</th>
-                {gpus.size > 0 && (
-                  <>
-                    <th scope="col">GPU avg</th>
-                    <th scope="col">GPU peak</th>
-                    <th scope="col">GPU memory peak</th>
-                  </>
-                )}
-              </tr>
-            </thead>
-            <tbody>
-              {usage.map(u => (
-                <tr key={u.attempt}>
-                  <td>{u.attempt}</td>
-                  <td>{u.cpuAvg}</td>
-                  <td>{u.cpuPeak}</td>
-                  <td>{u.memAvg}</td>
-                  <td>{u.memPeak}</td>
+      {!gate && (
+        <section>
+          <h4>Resource use</h4>
+          {usage.length === 0 ? (
+            <p className="plait-ExecutionView-muted">not measured</p>
+          ) : (
+            <table aria-label={`Resource use of ${node.path}`} className="plait-ExecutionView-grid">
+              <thead>
+                <tr>
+                  <th scope="col">Attempt</th>
+                  <th scope="col">CPU avg</th>
+                  <th scope="col">CPU peak</th>
+                  <th scope="col">Memory avg</th>
+                  <th scope="col">Memory peak</th>
                   {gpus.size > 0 && (
                     <>
-                      <td>{formatPercent(gpus.get(u.attempt)?.gpu_util_avg)}</td>
-                      <td>{formatPercent(gpus.get(u.attempt)?.gpu_util_peak)}</td>
-                      <td>{formatMiB(gpus.get(u.attempt)?.gpu_mem_peak)}</td>
+                      <th scope="col">GPU avg</th>
+                      <th scope="col">GPU peak</th>
+                      <th scope="col">GPU memory peak</th>
                     </>
                   )}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+              </thead>
+              <tbody>
+                {usage.map(u => (
+                  <tr key={u.attempt}>
+                    <td>{u.attempt}</td>
+                    <td>{u.cpuAvg}</td>
+                    <td>{u.cpuPeak}</td>
+                    <td>{u.memAvg}</td>
+                    <td>{u.memPeak}</td>
+                    {gpus.size > 0 && (
+                      <>
+                        <td>{formatPercent(gpus.get(u.attempt)?.gpu_util_avg)}</td>
+                        <td>{formatPercent(gpus.get(u.attempt)?.gpu_util_peak)}</td>
+                        <td>{formatMiB(gpus.get(u.attempt)?.gpu_mem_peak)}</td>
+                      </>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      )}
     </aside>
   );
 }

@@ -62,6 +62,20 @@ export function abort(client: PlaitClient, id: string, reason?: string): Promise
   });
 }
 
+/** The signals an execution's gates opened: waiting (`is_set` false) or given. */
+export async function listSignals(client: PlaitClient, id: string): Promise<Schemas['Signal'][]> {
+  const list = await client.request('get', 'executions/{id}/signals', { path: { id } });
+  return list.items;
+}
+
+/**
+ * Give a waiting gate its value (an approval's is true or false), once: 422 when the value is not of the
+ * signal's type (by field `value`), 409 when it was set already, 404 when no gate waits for it.
+ */
+export function setSignal(client: PlaitClient, id: string, name: string, value: unknown): Promise<Schemas['Signal']> {
+  return client.request('post', 'executions/{id}/signals/{name}', { path: { id, name }, body: { value } });
+}
+
 async function failure(response: Response, route: string): Promise<ApiError> {
   let body: ApiError['body'] = {};
   try {

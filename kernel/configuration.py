@@ -1,0 +1,5 @@
+"""`flytekit.configuration`: `Config`, which says where the backend is for `UnionRemote`."""
+
+from .remote.flyte import Config
+
+__all__ = ["Config"]

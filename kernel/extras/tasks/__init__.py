@@ -1,0 +1,1 @@
+"""`flytekit.extras.tasks`: the shell task (`plait.extras.tasks.shell`)."""

@@ -1,0 +1,1 @@
+"""Data types where Flyte programs import them (`flytekit.types.structured`, `.file`, `.directory`)."""

@@ -1,0 +1,5 @@
+"""`FlyteFile`, where `flytekit.types.file` has it."""
+
+from ...sdk.files import FlyteFile
+
+__all__ = ["FlyteFile"]
