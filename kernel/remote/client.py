@@ -23,6 +23,7 @@ from .signals import SignalMethods
 from .views import EntityId, RemoteEntity, RemoteExecution, items_of
 
 BUSY_BACKOFF_MAX_S = 30.0  # the longest single wait after repeated 429s
+_sleep = time.sleep  # between busy retries; tests replace it here, not in the time module
 
 
 class Remote(ArtifactMethods, SignalMethods):
@@ -140,7 +141,7 @@ class Remote(ArtifactMethods, SignalMethods):
                 )
             if self._on_busy is not None:
                 self._on_busy(message, wait)
-            time.sleep(wait)
+            _sleep(wait)
             refused += 1
         self._check(response)
         return response

@@ -103,6 +103,9 @@ class RemoteNode:
         """Seconds from the node's start to its end (to now while it runs); None before it starts."""
         return duration_s(self.record.get("started_at"), self.record.get("ended_at"))
 
+_sleep = time.sleep  # between polls; tests replace it here, not in the time module
+
+
 
 def items_of(data: Any, *keys: str) -> list[dict[str, Any]]:
     """A list from a response that is a list, or an object holding one under `keys`."""
@@ -197,7 +200,7 @@ class RemoteExecution:
                     "again to keep waiting, or abort() it"
                 )
             pause = delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic()))
-            time.sleep(pause)
+            _sleep(pause)
             delay = min(delay * 1.5, poll)
         return self
 
@@ -314,7 +317,7 @@ class RemoteExecution:
                     return
                 last_look = True  # read once more: the tail may have landed meanwhile
                 continue
-            time.sleep(delay)
+            _sleep(delay)
             delay = min(delay * 1.5, poll)
 
     def _node_done(self, path: str) -> bool:

@@ -233,7 +233,9 @@ class FakeBackend:
 @pytest.fixture(autouse=True)
 def fresh_imports(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Forget the test projects' modules afterwards, and never sleep while polling."""
-    monkeypatch.setattr("plait.remote.views.time.sleep", lambda s: None)
+    # Only the client's own waits: the time module's sleep stays, so no other thread spins.
+    monkeypatch.setattr("plait.remote.views._sleep", lambda s: None)
+    monkeypatch.setattr("plait.remote.client._sleep", lambda s: None)
     monkeypatch.delenv("PLAIT_ENDPOINT", raising=False)
     monkeypatch.delenv("PLAIT_TOKEN", raising=False)
     modules, path = set(sys.modules), list(sys.path)
