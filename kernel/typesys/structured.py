@@ -293,16 +293,17 @@ def columns_and_format(meta: tuple[Any, ...]) -> tuple[dict[str, Any] | None, st
 # --------------------------------------------------------------------- handlers
 
 
-class StructuredDatasetEncoder(ABC, Generic[T]):
-    """Writes frames of `python_type` in `supported_format` (protocol None: any storage)."""
+class _Handler:
+    """What an encoder and a decoder share: the frame class, the protocol (None: any storage)
+    and the format they handle."""
 
-    def __init__(self, python_type: type[T], protocol: str | None = None, supported_format: str | None = None):
+    def __init__(self, python_type: type[Any], protocol: str | None = None, supported_format: str | None = None):
         self._python_type = python_type
         self._protocol = protocol.replace("://", "") if protocol else None
         self._supported_format = supported_format or ""
 
     @property
-    def python_type(self) -> type[T]:
+    def python_type(self) -> type[Any]:
         return self._python_type
 
     @property
@@ -312,6 +313,10 @@ class StructuredDatasetEncoder(ABC, Generic[T]):
     @property
     def supported_format(self) -> str:
         return self._supported_format
+
+
+class StructuredDatasetEncoder(_Handler, ABC, Generic[T]):
+    """Writes frames of `python_type` in `supported_format` (protocol None: any storage)."""
 
     @abstractmethod
     def encode(self, ctx: Any, structured_dataset: StructuredDataset,
@@ -319,27 +324,13 @@ class StructuredDatasetEncoder(ABC, Generic[T]):
         """Store `structured_dataset.dataframe` (at `structured_dataset.uri` when set); say where."""
 
 
-class StructuredDatasetDecoder(ABC, Generic[DF]):
+class StructuredDatasetDecoder(_Handler, ABC, Generic[DF]):
     """Reads stored data of `supported_format` as frames of `python_type`."""
 
     def __init__(self, python_type: type[DF], protocol: str | None = None, supported_format: str | None = None,
                  additional_protocols: list[str] | None = None):
-        self._python_type = python_type
-        self._protocol = protocol.replace("://", "") if protocol else None
-        self._supported_format = supported_format or ""
+        super().__init__(python_type, protocol, supported_format)
         self._additional_protocols = additional_protocols or []
-
-    @property
-    def python_type(self) -> type[DF]:
-        return self._python_type
-
-    @property
-    def protocol(self) -> str | None:
-        return self._protocol
-
-    @property
-    def supported_format(self) -> str:
-        return self._supported_format
 
     @abstractmethod
     def decode(self, ctx: Any, flyte_value: StructuredDatasetLiteral,
