@@ -40,7 +40,13 @@ $(STAMP): pyproject.toml setup.py | $(LABEXT)
 	cp $(EXT)/plait.json $(SERVEREXT_CONFIG)
 	touch $(STAMP)
 
-install: $(STAMP) $(LABEXT)
+# code-server (browser VS Code) for workspaces, in the venv: the backend starts it.
+CODE_SERVER := $(VENV)/code-server/.installed
+$(CODE_SERVER): scripts/ensure-code-server.sh | $(STAMP)
+	sh scripts/ensure-code-server.sh $(VENV)
+	touch $(CODE_SERVER)
+
+install: $(STAMP) $(LABEXT) $(CODE_SERVER)
 
 # Regenerate the extension's wire types from the backend's OpenAPI document.
 types: install

@@ -103,7 +103,7 @@ def serve(
         raise SystemExit(f"plait server: {exc}") from None
     make_home_private(settings.home, echo)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    db = executor = sock = notifier = None
+    db = executor = sock = notifier = workspaces = None
     try:
         token = ensure_token(settings.home)
         try:
@@ -128,6 +128,7 @@ def serve(
         from .notify import DeliveryService
 
         notifier = DeliveryService.from_settings(settings, db, server_url=url).start()  # sends what ends
+        workspaces = start_workspaces(settings, db, storage, server_url=url, token=token)
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
         if workers > 1:
             # API processes serve requests from the database; this one runs the executor.
@@ -176,6 +177,8 @@ def serve(
                 sock.close()
             if notifier is not None:
                 notifier.stop()
+            if workspaces is not None:
+                workspaces.stop()  # saves and stops them; they start again with the server
             if executor is not None:
                 executor.stop()
             if db is not None:
@@ -184,6 +187,21 @@ def serve(
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     echo("plait server: stopped")
+
+
+def start_workspaces(settings: Any, db: Any, storage: Any, *, server_url: str, token: str) -> Any:
+    """The workspace manager (plait.workspaces) on its thread of this process: it starts, watches
+    and stops the code-servers that users' wishes in the table ask for."""
+    from plait.workspaces.manager import WorkspaceManager
+
+    from .compute.workspaces import prepare
+
+    def prepare_record(record: Any) -> dict[str, Any]:
+        return prepare(record.spec, project=record.project, domain=record.domain, db=db, home=settings.home,
+                       cluster=settings.cluster)
+
+    return WorkspaceManager(db, storage, settings.home, server_url=server_url, token=token,
+                            prepare=prepare_record).start()
 
 
 def cluster_options(cluster: Any, *, storage_url: str | None = None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from . import (
     routes_projects,
     routes_secrets,
     routes_signals,
+    routes_workspaces,
 )
 from .auth import BearerAuth
 from .deps import Services
@@ -75,8 +76,11 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.include_router(routes_notifications.router)
     app.include_router(routes_artifacts.router)
     app.include_router(routes_signals.router)
+    app.include_router(routes_workspaces.router)
     app.router.routes.extend(routes_dask.routes)  # the Dask dashboard's proxy: not in the OpenAPI document
-    app.add_middleware(BearerAuth, token=token)
+    app.router.routes.extend(routes_workspaces.proxy_routes)  # code-server, behind the token or a session
+    app.state.token = token
+    app.add_middleware(BearerAuth, token=token, own_auth=(routes_workspaces.PROXY_PREFIX,))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -31,13 +31,19 @@ def token_matches(header: bytes | None, token: bytes) -> bool:
 
 
 class BearerAuth:
-    """Answers 401 (JSON, nothing else) to any HTTP or WebSocket request without the token."""
+    """Answers 401 (JSON, nothing else) to any HTTP or WebSocket request without the token.
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    Below `own_auth` prefixes (the proxied browser applications: workspaces) the
+    route decides, because a browser tab brings a session cookie instead of the
+    header: the request passes with `scope["plait.bearer"]` saying whether the
+    header carried the token, and the route refuses what has neither."""
+
+    def __init__(self, app: ASGIApp, token: str, own_auth: tuple[str, ...] = ()) -> None:
         if not token:
             raise ValueError("the API token is empty; refusing to serve without authentication")
         self.app = app
         self._token = token.encode()
+        self._own_auth = own_auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -45,6 +51,11 @@ class BearerAuth:
             return
         header = next((v for k, v in scope.get("headers", ()) if k == b"authorization"), None)
         if token_matches(header, self._token):
+            scope["plait.bearer"] = True
+            await self.app(scope, receive, send)
+            return
+        if self._own_auth and scope.get("path", "").startswith(self._own_auth):
+            scope["plait.bearer"] = False
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":

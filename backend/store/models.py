@@ -431,3 +431,35 @@ class Signal(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     timeout_at: Mapped[dt.datetime | None]
     set_at: Mapped[dt.datetime | None]
+
+
+class Workspace(Base):
+    """A browser workspace (migration 0011): its spec (plait.config.workspaces), what users
+    asked for (`desired`) and what the workspace manager reached (`phase`), with the pid and
+    loopback port of its code-server while it runs. `spec_started` is the spec it was
+    started with (an update applies at the next start)."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("project", "domain", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)
+    spec: Mapped[dict[str, Any]]
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    desired: Mapped[str] = mapped_column(String(16))
+    phase: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    port: Mapped[int | None] = mapped_column(Integer)
+    pool: Mapped[str | None] = mapped_column(String(255))
+    origin: Mapped[dict[str, Any] | None]
+    spec_started: Mapped[dict[str, Any] | None]
+    last_activity: Mapped[dt.datetime | None]
+    started_at: Mapped[dt.datetime | None]
+    stopped_at: Mapped[dt.datetime | None]
+    saved_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -249,7 +249,7 @@ def test_dashboard_paths_that_could_leave_it_are_refused(path: str) -> None:
 
 
 def test_redirects_of_the_dashboard_stay_under_the_proxys_prefix() -> None:
-    from plait.backend.api.routes_dask import _relative_location
+    from plait.backend.proxy import relative_location as _relative_location
 
     base = "https://127.0.0.1:4000"
     assert _relative_location("/status", base, "") == "status"

@@ -1,0 +1,220 @@
+"""Putting a proxied request on the wire: HTTP (any method, streamed both ways) and WebSocket.
+
+What the browser sends passes on, except the hop-by-hop headers, the server's
+own credentials (`Authorization`, and the cookies named in `drop_cookies`) and
+`Host`/`Origin`, which are set to the upstream's: the application sees a
+request to itself (code-server compares the two on its WebSocket), while the
+proxy has already decided who may send it. Answers pass back, with a redirect
+to one of the application's own absolute paths made relative to the page that
+asked, so the browser stays below the proxy's prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Iterable
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .paths import target_url
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+              "transfer-encoding", "upgrade", "content-length", "host"}
+NOT_FORWARDED = HOP_BY_HOP | {"authorization", "cookie", "origin", "x-forwarded-for", "x-forwarded-host",
+                              "x-forwarded-proto", "forwarded"}
+TIMEOUT_S = 60.0
+MAX_MESSAGE = 256 * 1024 * 1024
+Traffic = Callable[[], None]
+
+_clients: dict[tuple[int, int], Any] = {}
+
+
+def problem(status: int, code: str, message: str) -> Response:
+    """The API's error shape, for what the proxy itself refuses."""
+    return Response(json.dumps({"error": code, "message": message}), status_code=status,
+                    media_type="application/json")
+
+
+def _client(context: ssl.SSLContext | None) -> httpx.AsyncClient:
+    """One pooled client per event loop (and SSL context): kept-alive connections to the
+    upstreams make the proxy's own cost a fraction of a millisecond."""
+    import httpx
+
+    key = (id(asyncio.get_running_loop()), id(context))
+    client = _clients.get(key)
+    if client is None:
+        client = httpx.AsyncClient(verify=context if context is not None else True, follow_redirects=False,
+                                   timeout=httpx.Timeout(TIMEOUT_S, connect=5.0),
+                                   limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        _clients[key] = client
+    return client
+
+
+def _cookies_without(header: str, names: Iterable[str]) -> str:
+    drop = set(names)
+    kept = []
+    for part in header.split(";"):
+        name = part.split("=", 1)[0].strip()
+        if name and name not in drop:
+            kept.append(part.strip())
+    return "; ".join(kept)
+
+
+def request_headers(headers: Iterable[tuple[str, str]], base: str, drop_cookies: Iterable[str] = (),
+                    only: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The headers sent upstream: the browser's, less hop-by-hop ones and the server's credentials
+    (with `only`: just those named, nothing else)."""
+    headers = list(headers)
+    if only is not None:
+        wanted = set(only)
+        return [(k, v) for k, v in headers if k.lower() in wanted]
+    out = [(k, v) for k, v in headers if k.lower() not in NOT_FORWARDED]
+    cookies = "; ".join(v for k, v in headers if k.lower() == "cookie")
+    kept = _cookies_without(cookies, drop_cookies) if cookies else ""
+    if kept:
+        out.append(("cookie", kept))
+    parts = urlsplit(base)
+    out.append(("origin", f"{parts.scheme}://{parts.netloc}"))
+    return out
+
+
+def relative_location(location: str, base: str, tail: str) -> str:
+    """A redirect to a path of the application, made relative to the page that asked (so it
+    stays below the proxy's prefix); any other location as it is."""
+    parts = urlsplit(location)
+    if parts.netloc and (parts.scheme, parts.netloc) != urlsplit(base)[:2]:
+        return location
+    if not parts.path.startswith("/"):
+        return location
+    relative = "../" * tail.count("/") + parts.path.lstrip("/")
+    return (relative or "./") + (f"?{parts.query}" if parts.query else "")
+
+
+def _without_cookie_domain(value: str) -> str:
+    """A Set-Cookie of the application, without a Domain attribute (the browser sees the proxy's host)."""
+    cookie: SimpleCookie = SimpleCookie()
+    try:
+        cookie.load(value)
+    except Exception:  # noqa: BLE001 - an odd cookie passes as it is
+        return value
+    if not any(morsel["domain"] for morsel in cookie.values()):
+        return value
+    for morsel in cookie.values():
+        morsel["domain"] = ""
+    return cookie.output(header="").strip()
+
+
+async def forward_http(request: Request, base: str, tail: str, *, context: ssl.SSLContext | None = None,
+                       drop_cookies: Iterable[str] = (), on_traffic: Traffic | None = None,
+                       only_headers: Iterable[str] | None = None) -> Response:
+    """Send the request to `base`/`tail` and stream the answer back (502 if it does not answer)."""
+    import httpx
+
+    target = target_url(base, tail, request.scope.get("query_string", b""))
+    headers = request_headers(request.headers.items(), base, drop_cookies, only_headers)
+    body = request.stream() if request.method not in ("GET", "HEAD", "OPTIONS") else None
+    client = _client(context)
+    try:
+        upstream = await client.send(client.build_request(request.method, target, headers=headers,
+                                                          content=body), stream=True)
+    except httpx.HTTPError as exc:
+        return problem(502, "unavailable", f"the application behind {request.url.path} did not answer "
+                                           f"({type(exc).__name__}); see its log")
+    if on_traffic is not None:
+        on_traffic()
+    answer = []
+    for key, value in upstream.headers.multi_items():
+        lower = key.lower()
+        if lower in HOP_BY_HOP:
+            continue
+        if lower == "location":
+            value = relative_location(value, base, tail)
+        elif lower == "set-cookie":
+            value = _without_cookie_domain(value)
+        answer.append((lower.encode("latin-1"), value.encode("latin-1")))
+    response = StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code,
+                                 background=BackgroundTask(upstream.aclose))
+    response.raw_headers = answer
+    return response
+
+
+async def forward_socket(websocket: WebSocket, base: str, tail: str, *, context: ssl.SSLContext | None = None,
+                         drop_cookies: Iterable[str] = (), on_traffic: Traffic | None = None,
+                         only_headers: Iterable[str] | None = None) -> None:
+    """Connect to the application's WebSocket at `base`/`tail` (ws:// or wss://) and pass frames
+    both ways until either side closes; the close code is passed on."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    target = target_url(base, tail, websocket.scope.get("query_string", b""))
+    subprotocols = list(websocket.scope.get("subprotocols") or [])
+    http_base = base.replace("ws", "http", 1)
+    headers = {k: v for k, v in request_headers(websocket.headers.items(), http_base, drop_cookies, only_headers)
+               if k.lower() not in ("sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
+                                    "sec-websocket-protocol")}
+    try:
+        upstream = await asyncio.wait_for(
+            websocket_connect(HTTPRequest(target, headers=headers, ssl_options=context,
+                                          request_timeout=TIMEOUT_S),
+                              subprotocols=subprotocols or None, max_message_size=MAX_MESSAGE), TIMEOUT_S)
+    except Exception:  # noqa: BLE001 - the application refused or did not answer
+        await websocket.close(code=1011)
+        return
+    await websocket.accept(subprotocol=upstream.selected_subprotocol)
+    closed_with: list[int] = []
+
+    async def down() -> None:  # application -> browser
+        while True:
+            message = await upstream.read_message()
+            if message is None:
+                if upstream.close_code:
+                    closed_with.append(upstream.close_code)
+                return
+            if on_traffic is not None:
+                on_traffic()
+            if isinstance(message, bytes):
+                await websocket.send_bytes(message)
+            else:
+                await websocket.send_text(message)
+
+    async def up() -> None:  # browser -> application
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if on_traffic is not None:
+                on_traffic()
+            if message.get("bytes") is not None:
+                await upstream.write_message(message["bytes"], binary=True)
+            elif message.get("text") is not None:
+                await upstream.write_message(message["text"])
+
+    tasks = [asyncio.ensure_future(down()), asyncio.ensure_future(up())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                await task
+        upstream.close()
+        code = closed_with[0] if closed_with and closed_with[0] in _SENDABLE else 1000
+        with contextlib.suppress(Exception):
+            await websocket.close(code=code)
+
+
+_SENDABLE = {1000, 1001, 1002, 1003, *range(1007, 1015), *range(3000, 5000)}
