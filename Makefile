@@ -85,6 +85,8 @@ bench: install
 	$(PY) benchmarks/scheduler.py
 	$(PY) benchmarks/rerun.py
 	$(PY) benchmarks/artifacts.py
+	$(PY) benchmarks/workspaces.py
+	$(PY) benchmarks/workspaces_sync.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts

@@ -130,10 +130,21 @@ _EXPORTS: dict[str, str] = {
     "DataCard": "artifacts",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+# public submodules, imported on first use: `union.app.App(...)`, `plait.widgets.widget_for(...)`
+_SUBMODULES: dict[str, str] = {
+    "app": "app",
+    "dashboards": "dashboards",
+    "widgets": "dashboards.widgets",
+}
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        submodule = importlib.import_module(f"{__name__}.{_SUBMODULES[name]}")
+        globals()[name] = submodule
+        return submodule
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'plait' has no attribute {name!r}")

@@ -4,10 +4,10 @@ The kernel (`plait`) is grouped by layer, one folder each:
 
     0  errors, model            what crosses a boundary; the standard library only
     1  typesys, config          Python types <-> type specs; settings objects
-    2  sdk, task_types, artifacts   what users write: definitions, which run nothing
+    2  sdk, task_types, artifacts, app   what users write: definitions, which run nothing
     3  run                      the local engine and the attempt runner
     4  remote                   the backend over HTTP
-    5  cli, notebook            surfaces
+    5  cli, notebook, dashboards   surfaces
 
 A module-level import must point to the same layer or below. An import inside a
 function may point upwards only where `LAZY_UPWARD` lists it with its reason.
@@ -35,10 +35,10 @@ LAYERS = {
     "errors": 0, "model": 0, "_moved": 0,
     "typesys": 1, "config": 1, "models": 1,
     "sdk": 2, "task_types": 2, "artifacts": 2, "types": 2, "extend": 2, "core": 2, "testing": 2,
-    "experimental": 2, "exceptions": 2, "extras": 2,
+    "experimental": 2, "exceptions": 2, "extras": 2, "app": 2,
     "run": 3, "environments": 3,
     "remote": 4, "configuration": 4,
-    "cli": 5, "notebook": 5, "__main__": 5,
+    "cli": 5, "notebook": 5, "__main__": 5, "dashboards": 5,
 }
 LAYER_NAMES = ["errors, model", "typesys, config", "sdk, task_types, artifacts", "run", "remote",
                "cli, notebook"]

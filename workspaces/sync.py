@@ -3,7 +3,10 @@
 `WorkspaceSync(store, "workspaces/<project>/<domain>/<name>", local_dir)`: the manager
 calls `restore()` before it starts code-server, `start_periodic(60)` while it runs, and
 `stop()` then `save()` when it stops, so the files survive a restart and a move to
-another machine (anything that reaches the same object store).
+another machine (anything that reaches the same object store). The objects made for
+one workspace (store URL, prefix, folder) in one process share their state: saves run
+one at a time, and a save knows which files a restore has not written yet, so the
+manager may make a new object for each call.
 
 Layout under the prefix:
 - `packs/<sha256>`: small files (under 1 MiB, and under `large_bytes`), their bytes one
@@ -29,7 +32,7 @@ multipart upload on S3) when no blob has their hash. A file that vanishes while 
 read is left out; one that changes (size, mtime or inode differ after the read or the
 upload) is skipped with a note and keeps its previous entry: the last good copy stays.
 
-Packs and blobs go first, the manifest last, in one PUT. The store writes a key whole
+Packs and blobs go first, the manifest last, in one PUT (none when nothing changed). The store writes a key whole
 or not at all (a renamed temporary file on a folder, one PUT or a multipart upload on
 S3), so a crash mid-save leaves the previous manifest and everything it names readable;
 a manifest history behind a pointer key would add a second write for nothing. Packs and
@@ -88,7 +91,8 @@ TEMP_PREFIX = ".plait-sync-"  # a file being restored; never saved
 LARGE_BYTES = 8 * 1024 * 1024  # files this big or bigger are restored in the background
 PACKED_BYTES = 1024 * 1024  # smaller files go into packs (read whole, one read)
 PACK_BYTES = 16 * 1024 * 1024  # a pack is closed once it holds this much
-RANGE_GAP = 256 * 1024  # a restore reads two packed files in one request when less lies between
+RANGE_GAP = 256 * 1024  # a restore reads two packed files in one request when less lies between...
+RANGE_BYTES = 4 * 1024 * 1024  # ...up to about this much a request (requests run in parallel)
 CHUNK = 1024 * 1024
 WORKERS = 8  # requests at once to a remote store (it answers in parallel)
 _IN_PROCESS = {"file", "local", "memory"}  # stores bound by this machine's CPU: half its cores
@@ -171,6 +175,26 @@ class _Save:
     objects: int = 0
 
 
+@dataclass
+class _Shared:
+    """What every WorkspaceSync of one workspace in this process shares, so that the manager may
+    make a new one for each call: saves one at a time (a save's cleanup must not remove what
+    another is sending), and the restore in progress (a save keeps the files it has not written)."""
+
+    save_lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # guards the fields below
+    manifest: Manifest | None = None  # the last one saved or restored
+    unrestored: set[str] = field(default_factory=set)  # saved files not written locally (yet)
+    pending: set[str] = field(default_factory=set)  # the background restore's files not written yet
+    restore_thread: threading.Thread | None = None
+    background_report: RestoreReport | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+_SHARED: dict[tuple[str, str, str], _Shared] = {}  # by store URL, prefix and working directory
+_SHARED_LOCK = threading.Lock()
+
+
 class WorkspaceSync:
     """The working directory `local_dir` of one workspace, kept under `prefix` in `store`."""
 
@@ -189,14 +213,9 @@ class WorkspaceSync:
         in_process = _IN_PROCESS.intersection([protocols] if isinstance(protocols, str) else protocols)
         self._workers = max(1, min(WORKERS, (os.cpu_count() or 1) // 2)) if in_process else WORKERS
         self.last_save: SaveReport | None = None
-        self._manifest: Manifest | None = None  # the last one saved or restored
-        self._save_lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._unrestored: set[str] = set()  # manifest files not written locally (yet)
-        self._pending: set[str] = set()  # the background restore's files not written yet
-        self._restore_thread: threading.Thread | None = None
-        self._background_report: RestoreReport | None = None
-        self._cancel = threading.Event()
+        with _SHARED_LOCK:
+            key = (store.url, prefix, os.path.abspath(self.local_dir))
+            self._shared = _SHARED.setdefault(key, _Shared())
         self._stopping = threading.Event()
         self._periodic: threading.Thread | None = None
 
@@ -236,22 +255,24 @@ class WorkspaceSync:
     def save(self) -> SaveReport:
         """Send what changed since the last save, then write the manifest, then drop what no
         manifest names. Raises what the store raises; the previous save stays whole."""
-        with self._save_lock:
+        with self._shared.save_lock:
             start = time.perf_counter()
             if not self.local_dir.is_dir():
                 raise WorkspaceSyncError(
                     f"workspace {self.prefix}: the working directory {self.local_dir} is missing; "
                     "nothing was saved (saving it would drop every saved file). Restore it first")
             notes: list[str] = []
-            previous = self._manifest
+            previous = self._shared.manifest
+            previous_stored = previous is not None and bool(previous.entries)
             if previous is None:
                 try:
-                    previous = self._read_manifest() or Manifest({}, {})
+                    previous = self._read_manifest()
+                    previous_stored = previous is not None
                 except WorkspaceSyncError as exc:
-                    previous = Manifest({}, {})
                     notes.append(f"the previous manifest was unreadable and is replaced ({exc})")
-            with self._state_lock:
-                unrestored = set(self._unrestored)
+                previous = previous or Manifest({}, {})
+            with self._shared.lock:
+                unrestored = set(self._shared.unrestored)
             stored_packs = self._stored(PACKS)
             run = _Save(blobs=set(self._stored(BLOBS)), packs=dict(stored_packs), notes=notes)
             small, large, scanned = self._compare(previous, run)
@@ -267,8 +288,9 @@ class WorkspaceSync:
             files = [e for e in entries.values() if e["type"] == "file"]
             packs = {e["pack"] for e in files if "pack" in e}
             manifest = Manifest(entries, {pack: run.packs[pack] for pack in sorted(packs)})
-            self.store.put_bytes(self.manifest_key, _manifest_bytes(manifest))
-            self._manifest = manifest
+            if manifest != previous or not previous_stored:  # else the stored one says it all
+                self.store.put_bytes(self.manifest_key, _manifest_bytes(manifest))
+            self._shared.manifest = manifest
             unused_blobs = run.blobs - {e["sha256"] for e in files if "pack" not in e}
             unused_packs = set(run.packs) - packs
             for sha in unused_blobs:
@@ -385,15 +407,16 @@ class WorkspaceSync:
                     before = os.fstat(handle.fileno())
                     if not stat.S_ISREG(before.st_mode):
                         continue  # replaced by something else since the listing
-                    if before.st_size >= self.packed_bytes:  # grew since the listing
-                        self._send_large([(rel, old)], run, previous)
-                        continue
-                    data = handle.read()
+                    grew = before.st_size >= self.packed_bytes  # since the listing
+                    data = b"" if grew else handle.read(before.st_size + 1)  # more: it is being written
                     same = _same(before, os.fstat(handle.fileno()), len(data))
             except FileNotFoundError:
                 continue
             except OSError as exc:
                 run.notes.append(f"{rel}: cannot be read ({_reason(exc)}); not saved")
+                continue
+            if grew:
+                self._send_large([(rel, old)], run, previous)
                 continue
             if not same:
                 self._keep_previous(rel, old, run)
@@ -484,17 +507,17 @@ class WorkspaceSync:
         thread when `background` is true (see `pending` and `wait()`), here otherwise. Raises
         WorkspaceSyncError, before writing anything, for a manifest that is not safe to follow.
         """
-        if self._restore_thread is not None and self._restore_thread.is_alive():
+        if self._shared.restore_thread is not None and self._shared.restore_thread.is_alive():
             raise WorkspaceSyncError(
                 f"workspace {self.prefix}: a restore is still writing {len(self.pending)} large files "
                 "in the background; call wait() (or stop()) before restoring again")
         start = time.perf_counter()
-        self._cancel.clear()
-        self._background_report = None
+        self._shared.cancel.clear()
+        self._shared.background_report = None
         manifest = self._read_manifest()
         self.local_dir.mkdir(parents=True, exist_ok=True)
         if manifest is None:
-            self._manifest = Manifest({}, {})
+            self._shared.manifest = Manifest({}, {})
             return RestoreReport(seconds=time.perf_counter() - start)
         tally = _Tally()
         folders = _Folders(self.local_dir)
@@ -506,26 +529,22 @@ class WorkspaceSync:
                 elif entry["type"] == "link":
                     self._restore_link(folders, rel, entry, tally)
             files = [(rel, e) for rel, e in manifest.entries.items() if e["type"] == "file"]
-            small = [(rel, e) for rel, e in files if e["size"] < self.large_bytes]
-            large = [(rel, e) for rel, e in files if e["size"] >= self.large_bytes]
-            with self._state_lock:
-                self._unrestored = {rel for rel, _ in files}
-                self._pending = {rel for rel, _ in large}
-            self._manifest = manifest
-            packed: dict[str, list[tuple[str, Entry]]] = {}
-            for rel, entry in small:
+            packed: dict[str, list[tuple[str, Entry]]] = {}  # small files, by pack
+            for rel, entry in files:
                 if "pack" in entry:
                     packed.setdefault(entry["pack"], []).append((rel, entry))
+            loose = [(rel, e) for rel, e in files if "pack" not in e and e["size"] < self.large_bytes]
+            large = [(rel, e) for rel, e in files if "pack" not in e and e["size"] >= self.large_bytes]
+            with self._shared.lock:
+                self._shared.unrestored = {rel for rel, _ in files}
+                self._shared.pending = {rel for rel, _ in large}
+            self._shared.manifest = manifest
             with ThreadPoolExecutor(self._workers, thread_name_prefix="workspace-restore") as pool:
-                jobs = [pool.submit(self._restore_pack, folders, pack, items, tally) for pack, items in packed.items()]
-                jobs += [pool.submit(self._restore_blob, folders, rel, entry, tally)
-                         for rel, entry in small if "pack" not in entry]
-                try:
-                    for job in jobs:
-                        job.result()
-                except _Cancelled:
-                    raise WorkspaceSyncError(f"workspace {self.prefix}: stop() was called during the "
-                                             "restore; what was not written stays saved") from None
+                jobs = [pool.submit(self._restore_range, folders, pack, group, tally)
+                        for pack, items in packed.items() for group in _ranges(self._to_write(folders, items, tally))]
+                jobs += [pool.submit(self._restore_blob, folders, rel, entry, tally) for rel, entry in loose]
+                for job in jobs:
+                    job.result()
             deferred = tuple(rel for rel, _ in large)
             deferred_bytes = sum(e["size"] for _, e in large)
             if not large:
@@ -535,10 +554,13 @@ class WorkspaceSync:
                 return tally.report(start)
             thread = threading.Thread(target=self._restore_background, args=(folders, large),
                                       name=f"workspace-restore {self.prefix}", daemon=True)
-            self._restore_thread = thread
+            self._shared.restore_thread = thread
             thread.start()
             handed_over = True  # the thread closes the folders
             return tally.report(start, deferred, deferred_bytes)
+        except _Cancelled:
+            raise WorkspaceSyncError(f"workspace {self.prefix}: stop() was called during the restore; "
+                                     "what was not written stays saved") from None
         finally:
             if not handed_over:
                 folders.close()
@@ -546,17 +568,17 @@ class WorkspaceSync:
     @property
     def pending(self) -> tuple[str, ...]:
         """The large files a background restore has not written yet."""
-        with self._state_lock:
-            return tuple(sorted(self._pending))
+        with self._shared.lock:
+            return tuple(sorted(self._shared.pending))
 
     def wait(self, timeout: float | None = None) -> RestoreReport | None:
         """Wait for the background part of `restore()`; its report, or None if still running."""
-        thread = self._restore_thread
+        thread = self._shared.restore_thread
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
                 return None
-        return self._background_report or RestoreReport()
+        return self._shared.background_report or RestoreReport()
 
     def _restore_background(self, folders: _Folders, large: list[tuple[str, Entry]]) -> None:
         start = time.perf_counter()
@@ -570,9 +592,9 @@ class WorkspaceSync:
             tally.notes.append("the background restore failed (see the server log); the files stay saved")
         finally:
             folders.close()
-            with self._state_lock:
-                self._pending.clear()
-            self._background_report = tally.report(start)
+            with self._shared.lock:
+                self._shared.pending.clear()
+            self._shared.background_report = tally.report(start)
         for note in tally.notes:
             log.warning("workspace %s: %s", self.prefix, note)
 
@@ -584,8 +606,8 @@ class WorkspaceSync:
     def _restore_blob(self, folders: _Folders, rel: str, entry: Entry, tally: _Tally) -> None:
         self._restore_file(folders, rel, entry, lambda out: self._copy_blob(entry, out), tally)
 
-    def _restore_pack(self, folders: _Folders, pack: str, items: list[tuple[str, Entry]], tally: _Tally) -> None:
-        """The files of one pack: those not already there locally, read in a few ranged requests."""
+    def _to_write(self, folders: _Folders, items: list[tuple[str, Entry]], tally: _Tally) -> list[tuple[str, Entry]]:
+        """The packed files that are not already there locally (those are recorded)."""
         needed = []
         for rel, entry in items:
             try:
@@ -598,20 +620,23 @@ class WorkspaceSync:
                 needed.append((rel, entry))
             else:
                 self._record(rel, entry, outcome, None, tally)
+        return needed
+
+    def _restore_range(self, folders: _Folders, pack: str, group: list[tuple[str, Entry]], tally: _Tally) -> None:
+        """Packed files that lie close together in their pack: one ranged read, then each file."""
+        first = group[0][1]["offset"]
+        last = max(e["offset"] + e["size"] for _, e in group)
         key = self.store.uri(self.pack_key(pack))
-        for group in _ranges(needed):
-            first = group[0][1]["offset"]
-            last = max(e["offset"] + e["size"] for _, e in group)
-            try:
-                data = self.store.fs.cat_file(key, start=first, end=last) if last > first else b""
-            except FileNotFoundError:
-                error = WorkspaceSyncError(f"its pack {self.pack_key(pack)} is missing from the object store")
-                for rel, entry in group:
-                    self._record(rel, entry, None, error, tally)
-                continue
+        try:
+            data = self.store.fs.cat_file(key, start=first, end=last) if last > first else b""
+        except FileNotFoundError:
+            error = WorkspaceSyncError(f"its pack {self.pack_key(pack)} is missing from the object store")
             for rel, entry in group:
-                piece = memoryview(data)[entry["offset"] - first:entry["offset"] - first + entry["size"]]
-                self._restore_file(folders, rel, entry, _piece_writer(piece, entry), tally)
+                self._record(rel, entry, None, error, tally)
+            return
+        for rel, entry in group:
+            piece = memoryview(data)[entry["offset"] - first:entry["offset"] - first + entry["size"]]
+            self._restore_file(folders, rel, entry, _piece_writer(piece, entry), tally)
 
     def _restore_file(self, folders: _Folders, rel: str, entry: Entry,
                       fill: Callable[[IO[bytes]], None], tally: _Tally) -> None:
@@ -624,12 +649,12 @@ class WorkspaceSync:
 
     def _record(self, rel: str, entry: Entry, outcome: str | None, error: BaseException | None,
                 tally: _Tally) -> None:
-        with self._state_lock:
-            self._pending.discard(rel)
+        with self._shared.lock:
+            self._shared.pending.discard(rel)
             if error is not None:
                 tally.notes.append(f"{rel}: not restored ({_reason(error)}); it stays saved")
                 return
-            self._unrestored.discard(rel)
+            self._shared.unrestored.discard(rel)
             if outcome == "written":
                 tally.written += 1
                 tally.written_bytes += entry["size"]
@@ -695,7 +720,7 @@ class WorkspaceSync:
             raise WorkspaceSyncError(f"its blob {key} is missing from the object store") from None
         with source:
             while chunk := source.read(CHUNK):
-                if self._cancel.is_set():
+                if self._shared.cancel.is_set():
                     raise _Cancelled()
                 digest.update(chunk)
                 out.write(chunk)
@@ -728,8 +753,8 @@ class WorkspaceSync:
         Files the background restore had not written stay in the manifest of the next save.
         """
         self._stopping.set()
-        self._cancel.set()
-        for thread in (self._periodic, self._restore_thread):
+        self._shared.cancel.set()
+        for thread in (self._periodic, self._shared.restore_thread):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
 
@@ -847,12 +872,12 @@ def _is_int(value: object) -> bool:
 
 def _ranges(items: list[tuple[str, Entry]]) -> list[list[tuple[str, Entry]]]:
     """Packed files in groups that one ranged read fetches: neighbours less than RANGE_GAP
-    apart, up to about PACK_BYTES a group."""
+    apart, up to about RANGE_BYTES a group (or one file)."""
     groups: list[list[tuple[str, Entry]]] = []
     first = end = 0
     for rel, entry in sorted(items, key=lambda item: item[1]["offset"]):
         offset, stop = entry["offset"], entry["offset"] + entry["size"]
-        if groups and offset - end <= RANGE_GAP and stop - first <= PACK_BYTES + PACKED_BYTES:
+        if groups and offset - end <= RANGE_GAP and stop - first <= RANGE_BYTES:
             groups[-1].append((rel, entry))
             end = max(end, stop)
         else:

@@ -2,7 +2,8 @@
 
 `refusal` answers, before anything is stored, whether the server can run a spec:
 its image (none: the server's environment; ImageSpec fields: a virtual
-environment built like a task's; an image name only on Kubernetes), its
+environment built like a task's; not an image name: workspaces run as
+processes on the server's machine), its
 resources and accelerator (a pool of the cluster file that fits, else this
 machine's cores and memory, and no GPU without a GPU pool), and its secrets
 (each in the store for its project and domain). `prepare` is the backend's
@@ -68,10 +69,9 @@ def _machine_problem(spec: Mapping[str, Any]) -> Refusal | None:
 def refusal(spec: Mapping[str, Any], *, cluster: ClusterFile | None, db: Database) -> Refusal | None:
     """Why this server cannot run `spec` (the field and the message), or None."""
     image = spec.get("container_image")
-    kubernetes = cluster is not None and cluster.kind == "kubernetes"
-    if isinstance(image, str) and not kubernetes:
+    if isinstance(image, str):
         return Refusal("container_image", f"container_image is the image name {image!r}, but this server "
-                                          "runs workspaces as processes on its machines, which run virtual "
+                                          "runs workspaces as processes on its own machine, in virtual "
                                           "environments: give ImageSpec fields (packages: [...]) instead, or "
                                           "leave container_image out for the server's own environment")
     if cluster is not None and cluster.pools:

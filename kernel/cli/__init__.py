@@ -11,6 +11,10 @@ as a module. The others live beside it:
 - `artifacts`: `plait get artifacts` and `plait get artifact NAME`, on the backend or `--local`;
 - `build`: `plait build`, the environments of tasks' images, without registering;
 - `secrets`: the `create` and `delete` groups, and `plait create|get|delete secret(s)`;
+- `workspaces`: browser workspaces: `plait create|get|update workspace`, `plait start|stop|archive|
+  unarchive workspace`, `plait workspace debug`;
+- `apps`: `plait deploy apps FILE NAME`, `plait get apps`, `plait start|stop apps --name`;
+- `dashboard`: `plait dashboard`, a notebook or an execution's outputs as a Panel dashboard;
 - `progress`: the live line of a run; `output`: errors and tables.
 """
 
@@ -22,10 +26,12 @@ from typing import Any
 import click
 
 from ..errors import UserError
+from .apps import deploy_cmd, get_apps, start_apps, stop_apps
 from .artifacts import get_artifact, get_artifacts
 from .backend import get_cmd, local_cache_cmd, register_cmd
 from .build import build_cmd
 from .cluster import cluster_cmd
+from .dashboard import dashboard_cmd
 from .executions import abort_cmd
 from .launch_plans import get_schedule_runs, update_cmd
 from .output import CONTEXT
@@ -41,6 +47,17 @@ from .run import (
 from .secrets import create_cmd, delete_cmd, get_secrets
 from .signals import get_signals, signal_cmd
 from .worker import worker_cmd
+from .workspaces import (
+    archive_cmd,
+    create_workspace,
+    create_workspace_config,
+    get_workspace,
+    start_cmd,
+    stop_cmd,
+    unarchive_cmd,
+    update_workspace,
+    workspace_cmd,
+)
 
 __all__ = ["CONTEXT", "CliInputError", "entities_of", "entity_help", "find_entity", "load_module",
            "main", "parse_inputs"]
@@ -134,8 +151,18 @@ get_cmd.add_command(get_artifact)
 main.add_command(cluster_cmd)
 main.add_command(worker_cmd)
 main.add_command(abort_cmd)
+main.add_command(dashboard_cmd)
 main.add_command(signal_cmd)
 get_cmd.add_command(get_signals)
+create_cmd.add_command(create_workspace_config)
+create_cmd.add_command(create_workspace)
+get_cmd.add_command(get_workspace)
+update_cmd.add_command(update_workspace)
+for _group in (start_cmd, stop_cmd, archive_cmd, unarchive_cmd, workspace_cmd, deploy_cmd):
+    main.add_command(_group)
+get_cmd.add_command(get_apps)
+start_cmd.add_command(start_apps)
+stop_cmd.add_command(stop_apps)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

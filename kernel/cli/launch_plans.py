@@ -20,7 +20,7 @@ from .output import CONTEXT, fail, table
 
 @click.group("update", context_settings=CONTEXT)
 def update_cmd() -> None:
-    """Change objects on the backend: launch plan activation."""
+    """Change objects on the backend: launch plan activation, workspaces."""
 
 
 def print_state(state: dict[str, Any], utc: bool = False) -> None:

@@ -24,7 +24,7 @@ SCOPE_DOMAIN = click.option("--domain", default=None, type=DOMAINS,
 
 @click.group("create", context_settings=CONTEXT)
 def create_cmd() -> None:
-    """Create objects on the backend: secrets."""
+    """Create objects on the backend: secrets, workspaces."""
 
 
 @click.group("delete", context_settings=CONTEXT)

@@ -8,7 +8,8 @@ one message and the cell line that caused it (`plait.notebook.tracebacks`).
 
 Remote commands (`%plait launch`, `executions`, `logs`, `outputs`) live in
 `plait.notebook.remote_magics`, over the backend client `plait.remote`; `%plait artifacts`
-in `plait.notebook.artifact_magics`.
+in `plait.notebook.artifact_magics`; `%plait debug` in `plait.notebook.debug_magics`;
+`%plait dashboard` in `plait.notebook.dashboard_magics`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ USAGE = """\
                                   partitions (local runs'; --remote: the backend's)
 %plait artifacts NAME --load VERSION|latest --out VAR
                                   load a version's value into the variable VAR
+%plait debug EXEC NODE [--name N] open a browser workspace (VS Code) on a failed node of
+                                  the backend, with its code, inputs and a debug script
+%plait dashboard NOTEBOOK [--port P]
+                                  preview NOTEBOOK as a Panel dashboard (a link); --stop ends it
 Cell magics: %%task [options], %%dynamic [options], %%workflow [options]
 """
 
@@ -333,6 +338,18 @@ def cmd_artifacts(shell: Any, args: list[str]) -> Any:
     return artifacts(shell, args)
 
 
+def cmd_debug(shell: Any, args: list[str]) -> Any:
+    from .debug_magics import debug
+
+    return debug(shell, args)
+
+
+def cmd_dashboard(shell: Any, args: list[str]) -> Any:
+    from .dashboard_magics import dashboard
+
+    return dashboard(shell, args)
+
+
 def _remote(command: str) -> Any:
     def run(shell: Any, args: list[str]) -> Any:
         from . import remote_magics as remote
@@ -351,4 +368,6 @@ _COMMANDS = {
     "logs": _remote("logs"),
     "outputs": _remote("outputs"),
     "artifacts": cmd_artifacts,
+    "debug": cmd_debug,
+    "dashboard": cmd_dashboard,
 }

@@ -16,24 +16,27 @@ from urllib.parse import quote
 
 from ..errors import InputError, TypeMismatchError, UserError
 from ..model.vocab import KIND_PATHS, stored_kind
+from .apps import AppMethods
 from .artifacts import ArtifactMethods
 from .discovery import API, Connection, discover, load_httpx, start_server
 from .errors import AuthenticationError, BackendBusy, RemoteUserError, ServerError
 from .signals import SignalMethods
 from .views import EntityId, RemoteEntity, RemoteExecution, items_of
+from .workspaces import WorkspaceMethods
 
 BUSY_BACKOFF_MAX_S = 30.0  # the longest single wait after repeated 429s
 _sleep = time.sleep  # between busy retries; tests replace it here, not in the time module
 
 
-class Remote(ArtifactMethods, SignalMethods):
+class Remote(AppMethods, ArtifactMethods, SignalMethods, WorkspaceMethods):
     """A plait backend: register entities, launch executions, follow them.
 
     A server that admits no more launches for a while (HTTP 429, too many
     executions waiting in the project) is asked again after the `Retry-After`
     it gives, backing off on repeats, for up to `busy_timeout` seconds;
     `on_busy(message, seconds)` hears about each wait (the CLI prints it).
-    The artifact catalog's calls (`get_artifact`, ...) come from `ArtifactMethods`.
+    The artifact catalog's calls (`get_artifact`, ...) come from `ArtifactMethods`, the
+    browser workspaces' (`create_workspace`, ...) from `WorkspaceMethods`.
     """
 
     def __init__(
@@ -179,7 +182,7 @@ class Remote(ArtifactMethods, SignalMethods):
                 "as Remote(token=...) or set PLAIT_TOKEN to its contents"
             )
         if 400 <= status < 500:
-            raise RemoteUserError(message, status=status, detail=message)
+            raise RemoteUserError(message, status=status, detail=message, field=_server_field(response))
         raise ServerError(f"the plait server failed on {request} (HTTP {status}): {message}")
 
     def health(self) -> dict[str, Any]:
@@ -567,6 +570,15 @@ def _error_code(response: Any) -> str | None:
     except ValueError:
         return None
     return str(data.get("error")) if isinstance(data, dict) and data.get("error") else None
+
+
+def _server_field(response: Any) -> str:
+    """The `field` of an error body (which request field the server refused), or ""."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    return str(data.get("field") or "") if isinstance(data, dict) else ""
 
 
 def _server_message(response: Any) -> str:

@@ -14,10 +14,11 @@ class AuthenticationError(PlaitError):
 class RemoteUserError(UserError):
     """The server refused a request for a reason the user can fix (404, 409, 422)."""
 
-    def __init__(self, message: str, *, status: int, detail: Any = None) -> None:
+    def __init__(self, message: str, *, status: int, detail: Any = None, field: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.detail = detail
+        self.field = field  # the request's field at fault, when the server named one
 
 
 class ServerError(PlatformError):

@@ -220,7 +220,7 @@ def test_a_save_sends_only_what_changed(store: CountingStore, tmp_path: Path) ->
 
     store.puts.clear()
     again = sync.save()
-    assert store.puts == [f"{PREFIX}/manifest.json"] and again.hashed == 0 and again.uploaded == 0
+    assert store.puts == [] and again.hashed == 0 and again.uploaded == 0  # not even the manifest
 
     store.puts.clear()
     write(here / "src" / "model" / "layers.py", "LAYERS = 4\n")  # changed
@@ -251,6 +251,16 @@ def test_many_small_files_travel_in_a_few_requests(folder_store: CountingStore, 
 
     assert report.written == 300 and tree(there) == tree(here)
     assert reads.reads == 1
+
+
+def test_small_files_are_there_when_the_restore_returns_whatever_large_bytes_says(
+        folder_store: CountingStore, tmp_path: Path) -> None:
+    here, there = tmp_path / "here", tmp_path / "there"
+    write(here / "a.py", "A = 1\n" * 100)
+    WorkspaceSync(folder_store, PREFIX, here).save()  # packed: under 1 MiB
+    sync = WorkspaceSync(folder_store, PREFIX, there, large_bytes=10)  # another server's setting
+    report = sync.restore()
+    assert report.written == 1 and report.deferred == () and tree(there) == tree(here)
 
 
 def test_a_pack_mostly_deleted_is_packed_again(folder_store: CountingStore, tmp_path: Path) -> None:
@@ -360,13 +370,17 @@ def test_a_file_written_while_it_is_sent_keeps_its_previous_save(
     assert len(stored(folder_store, "blobs")) == 1
 
 
-def test_sockets_and_fifos_are_skipped_with_a_note(folder_store: CountingStore, tmp_path: Path) -> None:
+def test_fifos_and_names_that_are_not_utf8_are_skipped_with_a_note(
+        folder_store: CountingStore, tmp_path: Path) -> None:
     here = tmp_path / "here"
     write(here / "a.txt", "a")
     os.mkfifo(here / "pipe")
+    with open(os.path.join(os.fsencode(here), b"latin-\xe9t\xe9.txt"), "wb") as odd:
+        odd.write(b"bytes")
     report = WorkspaceSync(folder_store, PREFIX, here).save()
     assert report.files == 1
     assert any(note.startswith("pipe: not a file") for note in report.notes)
+    assert any("the name is not UTF-8; not saved" in note for note in report.notes)
 
 
 # --- a manifest that tries to leave the folder ------------------------------------------------
@@ -375,10 +389,11 @@ def test_sockets_and_fifos_are_skipped_with_a_note(folder_store: CountingStore, 
 def tampered(store: ObjectStore, entries: dict[str, Any]) -> None:
     sha = hashlib.sha256(b"owned").hexdigest()
     store.put_bytes(f"{PREFIX}/blobs/{sha}", b"owned")
-    full = {"version": 1, "saved_at": "2026-01-01T00:00:00+00:00", "entries": {
-        "ok.txt": {"type": "file", "size": 5, "mtime_ns": 0, "sha256": sha, "mode": 0o644}, **entries}}
-    for entry in full["entries"].values():
+    listed: dict[str, dict[str, Any]] = {
+        "ok.txt": {"type": "file", "size": 5, "mtime_ns": 0, "sha256": sha, "mode": 0o644}, **entries}
+    for entry in listed.values():
         entry.setdefault("sha256", sha)
+    full = {"version": 1, "saved_at": "2026-01-01T00:00:00+00:00", "packs": {}, "entries": listed}
     store.put_bytes(f"{PREFIX}/manifest.json", json.dumps(full).encode())
 
 
@@ -449,7 +464,7 @@ def test_large_files_are_restored_in_the_background_after_the_small_ones(
     assert (there / "notebook.ipynb").read_text() == "{}" and (there / "src" / "train.py").exists()
     assert not (there / "model.ckpt").exists()
     assert report.deferred == ("model.ckpt",) and report.deferred_bytes == 4 * MiB
-    assert sync.pending == ("model.ckpt",)
+    assert list(sync.pending) == ["model.ckpt"]
     assert sync.wait(0.05) is None
     gate.release.set()
     done = sync.wait(30)
@@ -506,11 +521,12 @@ def test_a_save_during_the_background_restore_keeps_the_files_not_written_yet(
     sync.restore()
     write(there / "notes.md", "written while the checkpoint downloads")
 
-    sync.save()  # the periodic save, or a stop, while the checkpoint is still coming
+    WorkspaceSync(folder_store, PREFIX, there).save()  # a periodic save while the checkpoint comes
     sync.stop(timeout=0)  # the workspace stops before the checkpoint arrived
     gate.release.set()
     assert sync.wait(30) is not None
-    sync.save()
+    assert not (there / "model.ckpt").exists()
+    WorkspaceSync(folder_store, PREFIX, there).save()  # the save on stop
 
     other = tmp_path / "other"
     WorkspaceSync(folder_store, PREFIX, other).restore(background=False)
