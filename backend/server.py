@@ -103,7 +103,7 @@ def serve(
         raise SystemExit(f"plait server: {exc}") from None
     make_home_private(settings.home, echo)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    db = executor = sock = notifier = workspaces = None
+    db = executor = sock = notifier = workspaces = apps = None
     try:
         token = ensure_token(settings.home)
         try:
@@ -129,6 +129,9 @@ def serve(
 
         notifier = DeliveryService.from_settings(settings, db, server_url=url).start()  # sends what ends
         workspaces = start_workspaces(settings, db, storage, server_url=url, token=token)
+        from .apps.manager import AppManager
+
+        apps = AppManager(db, storage, settings.home, server_url=url, token=token).start()  # serves /apps/
         workers = api_workers if api_workers is not None else DEFAULT_API_WORKERS
         if workers > 1:
             # API processes serve requests from the database; this one runs the executor.
@@ -179,6 +182,8 @@ def serve(
                 notifier.stop()
             if workspaces is not None:
                 workspaces.stop()  # saves and stops them; they start again with the server
+            if apps is not None:
+                apps.stop()  # their replicas; apps keep their wishes and start again with the server
             if executor is not None:
                 executor.stop()
             if db is not None:

@@ -32,12 +32,13 @@ multipart upload on S3) when no blob has their hash. A file that vanishes while 
 read is left out; one that changes (size, mtime or inode differ after the read or the
 upload) is skipped with a note and keeps its previous entry: the last good copy stays.
 
-Packs and blobs go first, the manifest last, in one PUT (none when nothing changed). The store writes a key whole
-or not at all (a renamed temporary file on a folder, one PUT or a multipart upload on
-S3), so a crash mid-save leaves the previous manifest and everything it names readable;
-a manifest history behind a pointer key would add a second write for nothing. Packs and
-blobs no manifest names (deleted files, a crashed save's) are removed after the manifest
-is written. One writer per prefix: the manager runs a workspace on one machine at a time.
+Packs and blobs go first, the manifest last, in one PUT (none when nothing changed).
+The store writes a key whole or not at all (a renamed temporary file on a folder, one
+PUT or a multipart upload on S3), so a crash mid-save leaves the previous manifest and
+everything it names readable; a manifest history behind a pointer key would add a
+second write for nothing. Packs and blobs no manifest names (deleted files, a crashed
+save's) are removed after the manifest is written. One writer per prefix: the manager
+runs a workspace on one machine at a time.
 
 Restore recreates folders, links and files and never deletes a local file. A local
 file with the saved size and mtime is left alone (a restart on the same machine fetches

@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from .. import server_version
 from . import (
     errors,
+    routes_apps,
     routes_artifacts,
     routes_dask,
     routes_entities,
@@ -77,10 +78,13 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.include_router(routes_artifacts.router)
     app.include_router(routes_signals.router)
     app.include_router(routes_workspaces.router)
+    app.include_router(routes_apps.router)
     app.router.routes.extend(routes_dask.routes)  # the Dask dashboard's proxy: not in the OpenAPI document
     app.router.routes.extend(routes_workspaces.proxy_routes)  # code-server, behind the token or a session
+    app.router.routes.extend(routes_apps.proxy_routes)  # apps: behind them too, unless public
     app.state.token = token
-    app.add_middleware(BearerAuth, token=token, own_auth=(routes_workspaces.PROXY_PREFIX,))
+    app.add_middleware(BearerAuth, token=token,
+                       own_auth=(routes_workspaces.PROXY_PREFIX, routes_apps.PROXY_PREFIX))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

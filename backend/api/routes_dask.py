@@ -31,7 +31,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ..proxy import RefusedPath, forward_http, forward_socket, problem
+from ..proxy import Passing, RefusedPath, forward_http, forward_socket, problem
 from ..proxy import checked_tail as _checked_tail
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ async def dashboard(request: Request) -> Response:
         return problem(400, "bad_request", str(exc))
     except (LookupError, FileNotFoundError) as exc:
         return problem(503, "unavailable", str(exc))
-    return await forward_http(request, base, tail, context=context, only_headers=FORWARDED)
+    return await forward_http(request, base, tail, context=context, passing=Passing(only=FORWARDED))
 
 
 async def dashboard_root(request: Request) -> Response:
@@ -89,7 +89,7 @@ async def dashboard_socket(websocket: WebSocket) -> None:
     except (RefusedPath, LookupError, FileNotFoundError):
         await websocket.close(code=1008)
         return
-    await forward_socket(websocket, base.replace("http", "ws", 1), tail, context=context, only_headers=())
+    await forward_socket(websocket, base.replace("http", "ws", 1), tail, context=context, passing=Passing(only=()))
 
 
 routes: list[BaseRoute] = [

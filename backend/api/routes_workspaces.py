@@ -30,7 +30,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ..proxy import RefusedPath, checked_tail, forward_http, forward_socket, problem, sessions
+from ..proxy import (
+    Passing,
+    RefusedPath,
+    checked_tail,
+    forward_http,
+    forward_socket,
+    problem,
+    sessions,
+)
 from ..store.queries import workspaces as wq
 from . import schemas as S
 from .deps import Services, Svc
@@ -44,6 +52,7 @@ ProjectQ = Annotated[str, Query(min_length=1, max_length=64)]
 DomainQ = Annotated[str, Query(min_length=1, max_length=64)]
 PROXY_PREFIX = "/workspaces/"
 LOOKUP_TTL_S = 1.0
+PASSING = Passing(drop_cookies=(sessions.COOKIE,))  # code-server checks that Origin names its host
 TOUCH_EVERY_S = 5.0
 
 
@@ -382,7 +391,7 @@ async def proxy_http(request: Request) -> Response:
     if port is None:
         return problem(503, "unavailable", f"workspace `{name}` is not ACTIVE; start it "
                                            f"(`plait start workspace --name {name}`)")
-    return await forward_http(request, f"http://127.0.0.1:{port}", tail, drop_cookies=(sessions.COOKIE,),
+    return await forward_http(request, f"http://127.0.0.1:{port}", tail, passing=PASSING,
                               on_traffic=lambda: lookup.touch(svc, workspace_id))
 
 
@@ -408,7 +417,7 @@ async def proxy_socket(websocket: WebSocket) -> None:
     if workspace_id is None or port is None:
         await websocket.close(code=1013)  # try again later
         return
-    await forward_socket(websocket, f"ws://127.0.0.1:{port}", tail, drop_cookies=(sessions.COOKIE,),
+    await forward_socket(websocket, f"ws://127.0.0.1:{port}", tail, passing=PASSING,
                          on_traffic=lambda: lookup.touch(svc, workspace_id))
 
 

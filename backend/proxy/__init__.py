@@ -11,8 +11,8 @@ of it is refused before anything is sent. `sessions` signs the links and
 cookies that let a browser tab in without the bearer header.
 """
 
-from .forward import HOP_BY_HOP, forward_http, forward_socket, problem, relative_location
+from .forward import HOP_BY_HOP, Passing, forward_http, forward_socket, problem, relative_location
 from .paths import RefusedPath, checked_tail, target_url
 
-__all__ = ["HOP_BY_HOP", "RefusedPath", "checked_tail", "forward_http", "forward_socket", "problem",
+__all__ = ["HOP_BY_HOP", "Passing", "RefusedPath", "checked_tail", "forward_http", "forward_socket", "problem",
            "relative_location", "target_url"]

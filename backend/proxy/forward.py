@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -73,21 +74,45 @@ def _cookies_without(header: str, names: Iterable[str]) -> str:
     return "; ".join(kept)
 
 
-def request_headers(headers: Iterable[tuple[str, str]], base: str, drop_cookies: Iterable[str] = (),
-                    only: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """The headers sent upstream: the browser's, less hop-by-hop ones and the server's credentials
-    (with `only`: just those named, nothing else)."""
+@dataclass(frozen=True)
+class Passing:
+    """What of the browser's request reaches the application besides its own headers.
+
+    `only`: just these headers, nothing else (the Dask dashboard). `drop_cookies`: the
+    server's own cookies, never passed. `authorization`: pass the Authorization header (an
+    app that checks its own API keys); otherwise it is the server's token and stays here.
+    `origin`: send the upstream's own origin (code-server compares it with the host);
+    otherwise none (Bokeh and Panel check an origin only when one is sent).
+    `extra`: headers the proxy adds (X-Forwarded-Prefix)."""
+
+    only: tuple[str, ...] | None = None
+    drop_cookies: tuple[str, ...] = ()
+    authorization: bool = False
+    origin: bool = True
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+DEFAULT = Passing()
+
+
+def request_headers(headers: Iterable[tuple[str, str]], base: str, passing: Passing = DEFAULT) -> list[
+        tuple[str, str]]:
+    """The headers sent upstream: the browser's, less hop-by-hop ones and the server's credentials."""
     headers = list(headers)
-    if only is not None:
-        wanted = set(only)
+    if passing.only is not None:
+        wanted = set(passing.only)
         return [(k, v) for k, v in headers if k.lower() in wanted]
     out = [(k, v) for k, v in headers if k.lower() not in NOT_FORWARDED]
+    if passing.authorization:
+        out += [(k, v) for k, v in headers if k.lower() == "authorization"]
     cookies = "; ".join(v for k, v in headers if k.lower() == "cookie")
-    kept = _cookies_without(cookies, drop_cookies) if cookies else ""
+    kept = _cookies_without(cookies, passing.drop_cookies) if cookies else ""
     if kept:
         out.append(("cookie", kept))
-    parts = urlsplit(base)
-    out.append(("origin", f"{parts.scheme}://{parts.netloc}"))
+    if passing.origin:
+        parts = urlsplit(base)
+        out.append(("origin", f"{parts.scheme}://{parts.netloc}"))
+    out += list(passing.extra)
     return out
 
 
@@ -118,13 +143,12 @@ def _without_cookie_domain(value: str) -> str:
 
 
 async def forward_http(request: Request, base: str, tail: str, *, context: ssl.SSLContext | None = None,
-                       drop_cookies: Iterable[str] = (), on_traffic: Traffic | None = None,
-                       only_headers: Iterable[str] | None = None) -> Response:
+                       passing: Passing = DEFAULT, on_traffic: Traffic | None = None) -> Response:
     """Send the request to `base`/`tail` and stream the answer back (502 if it does not answer)."""
     import httpx
 
     target = target_url(base, tail, request.scope.get("query_string", b""))
-    headers = request_headers(request.headers.items(), base, drop_cookies, only_headers)
+    headers = request_headers(request.headers.items(), base, passing)
     body = request.stream() if request.method not in ("GET", "HEAD", "OPTIONS") else None
     client = _client(context)
     try:
@@ -152,8 +176,7 @@ async def forward_http(request: Request, base: str, tail: str, *, context: ssl.S
 
 
 async def forward_socket(websocket: WebSocket, base: str, tail: str, *, context: ssl.SSLContext | None = None,
-                         drop_cookies: Iterable[str] = (), on_traffic: Traffic | None = None,
-                         only_headers: Iterable[str] | None = None) -> None:
+                         passing: Passing = DEFAULT, on_traffic: Traffic | None = None) -> None:
     """Connect to the application's WebSocket at `base`/`tail` (ws:// or wss://) and pass frames
     both ways until either side closes; the close code is passed on."""
     from tornado.httpclient import HTTPRequest
@@ -162,7 +185,7 @@ async def forward_socket(websocket: WebSocket, base: str, tail: str, *, context:
     target = target_url(base, tail, websocket.scope.get("query_string", b""))
     subprotocols = list(websocket.scope.get("subprotocols") or [])
     http_base = base.replace("ws", "http", 1)
-    headers = {k: v for k, v in request_headers(websocket.headers.items(), http_base, drop_cookies, only_headers)
+    headers = {k: v for k, v in request_headers(websocket.headers.items(), http_base, passing)
                if k.lower() not in ("sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
                                     "sec-websocket-protocol")}
     try:

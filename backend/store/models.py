@@ -463,3 +463,62 @@ class Workspace(Base):
     saved_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class App(Base):
+    """A served app (migration 0012): its spec (plait.app), bundle and revision, what users asked
+    for (`desired` ACTIVE or STOPPED) and the status the app manager reached. `wanted_at` is set
+    by a proxy that found no ready replica (a cold start); `last_request` and `load` (requests in
+    flight, the highest of the last interval) drive scaling."""
+
+    __tablename__ = "apps"
+    __table_args__ = (UniqueConstraint("project", "domain", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    spec: Mapped[dict[str, Any]]
+    bundle: Mapped[str | None] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(String(128))
+    revision: Mapped[int] = mapped_column(Integer)
+    desired: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    inputs: Mapped[dict[str, Any] | None]
+    wanted_at: Mapped[dt.datetime | None]
+    last_request: Mapped[dt.datetime | None]
+    load: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AppReplica(Base):
+    """One process serving an app's revision on a loopback port (migration 0012)."""
+
+    __tablename__ = "app_replicas"
+    __table_args__ = (UniqueConstraint("app_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[int] = mapped_column(Integer, ForeignKey("apps.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(16))  # STARTING | READY | BACKOFF | STOPPED
+    pid: Mapped[int | None] = mapped_column(Integer)
+    port: Mapped[int | None] = mapped_column(Integer)
+    restarts: Mapped[int] = mapped_column(Integer, default=0)
+    last_exit: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime | None]
+    ready_at: Mapped[dt.datetime | None]
+
+
+class AppEvent(Base):
+    """Something that happened to an app, in words (migration 0012)."""
+
+    __tablename__ = "app_events"
+    __table_args__ = (Index(None, "app_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[int] = mapped_column(Integer, ForeignKey("apps.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    message: Mapped[str] = mapped_column(Text)

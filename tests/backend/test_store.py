@@ -58,7 +58,7 @@ def test_migrations_create_the_models_schema_and_running_them_again_changes_noth
         assert db.revision() is None
         db.migrate()
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-        assert db.revision() == head == "0011"
+        assert db.revision() == head == "0012"
         tables = set(inspect(db.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
         with db.engine.connect() as connection:
