@@ -1,6 +1,7 @@
 """`%plait dashboard`: preview a notebook as a Panel dashboard from inside a notebook.
 
     %plait dashboard report.ipynb [--port P]   start `panel serve` in the background; shows a link
+    %plait dashboard report.ipynb --deploy [--name N]   serve it as an app on the backend; a link
     %plait dashboard --stop                     stop the previews this kernel started
 
 It is `plait dashboard NOTEBOOK` (`plait.dashboards.from_notebook`, then
@@ -20,7 +21,8 @@ from typing import Any
 
 from .cells import CellError
 
-USAGE = "usage: %plait dashboard NOTEBOOK [--port P] | %plait dashboard --stop"
+USAGE = ("usage: %plait dashboard NOTEBOOK [--port P] | %plait dashboard NOTEBOOK --deploy [--name N] | "
+         "%plait dashboard --stop")
 
 _running: list[Any] = []  # the kernel's previews, newest last
 
@@ -29,7 +31,7 @@ def dashboard(shell: Any, args: list[str]) -> Any:
     """Start a preview of NOTEBOOK and show its link; `--stop` ends every preview of this kernel."""
     from IPython.display import HTML, display
 
-    notebook, port, stop = _parse(args)
+    notebook, port, stop, deploy_as = _parse(args)
     if stop:
         stopped = stop_all()
         print(f"stopped {stopped} dashboard preview(s)" if stopped else "no dashboard preview is running")
@@ -43,6 +45,8 @@ def dashboard(shell: Any, args: list[str]) -> Any:
     from ..dashboards import from_notebook, preview
 
     source = from_notebook(path)
+    if deploy_as is not None:
+        return _deploy(source, deploy_as or path.stem)
     folder = Path(tempfile.mkdtemp(prefix="plait-dashboard-"))
     running = preview(source.write(folder), port=port, workdir=path.parent)
     try:
@@ -72,10 +76,27 @@ def stop_all() -> int:
     return count
 
 
-def _parse(args: list[str]) -> tuple[str | None, int | None, bool]:
+def _deploy(source: Any, name: str) -> None:
+    """Serve the dashboard as an app on the backend and show its link."""
+    from IPython.display import HTML, display
+
+    from ..dashboards import app_name, deploy
+    from ..remote import Remote
+
+    remote = Remote()
+    name = app_name(name)
+    info = deploy(source, remote, name, on_status=lambda i: print(f"[Status] {i.status}: {i.reason or ''}"))
+    url = remote.app_url(info.name)
+    display(HTML(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(source.title)}</a>: app '
+                 f"{escape(info.name)} on the backend (`plait stop apps --name {escape(info.name)}` stops it)"))
+
+
+def _parse(args: list[str]) -> tuple[str | None, int | None, bool, str | None]:
+    """(notebook, port, --stop, the app's name with --deploy: "" for the notebook's, None without)."""
     notebook: str | None = None
     port: int | None = None
     stop = False
+    deploy_as: str | None = None
     i = 0
     while i < len(args):
         arg = args[i]
@@ -86,11 +107,16 @@ def _parse(args: list[str]) -> tuple[str | None, int | None, bool]:
                 raise CellError(f"%plait dashboard --port expects a port from 1 to 65535; {USAGE}")
             port = int(args[i + 1])
             i += 1
-        elif arg in ("--deploy", "--execution"):
-            raise CellError(f"%plait dashboard {arg}: use `plait dashboard {arg} ...` in a terminal; in a "
-                            "notebook it previews a notebook" + (
-                                " (deploying needs the backend's app service, which it does not offer yet)"
-                                if arg == "--deploy" else ""))
+        elif arg == "--deploy":
+            deploy_as = deploy_as or ""
+        elif arg == "--name":
+            if i + 1 >= len(args):
+                raise CellError(f"%plait dashboard --name expects the app's name; {USAGE}")
+            deploy_as = args[i + 1]
+            i += 1
+        elif arg == "--execution":
+            raise CellError("%plait dashboard --execution: use `plait dashboard --execution ID` in a terminal; "
+                            "in a notebook it makes a notebook's dashboard")
         elif arg.startswith("-"):
             raise CellError(f"%plait dashboard has no option {arg}; {USAGE}")
         elif notebook is None:
@@ -98,8 +124,8 @@ def _parse(args: list[str]) -> tuple[str | None, int | None, bool]:
         else:
             raise CellError(f"%plait dashboard takes one NOTEBOOK, got {notebook!r} and {arg!r}; {USAGE}")
         i += 1
-    if stop and (notebook or port):
+    if stop and (notebook or port or deploy_as is not None):
         raise CellError(f"%plait dashboard --stop takes nothing else; {USAGE}")
     if not stop and notebook is None:
         raise CellError(USAGE)
-    return notebook, port, stop
+    return notebook, port, stop, deploy_as

@@ -75,8 +75,8 @@ def test_the_preview_serves_until_interrupted_and_cleans_up(tmp_path: Path) -> N
     [
         ([], "give a NOTEBOOK or --execution ID (one of them)"),
         ([str(NOTEBOOK), "--execution", "abc"], "give a NOTEBOOK or --execution ID (one of them)"),
-        ([str(NOTEBOOK), "--deploy"], "--deploy needs the backend's app service, which this backend does not "
-                                      "offer yet; preview the dashboard with `plait dashboard NOTEBOOK`"),
+        ([str(NOTEBOOK), "--deploy", "--out", "site"], "--deploy serves the dashboard on the backend; --out "
+                                                       "only writes it: give one"),
         (["missing.ipynb"], "'missing.ipynb' does not exist"),
         ([str(NOTEBOOK), "--port", "0"], "0 is not in the range 1<=x<=65535"),
     ],

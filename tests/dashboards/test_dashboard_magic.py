@@ -54,10 +54,11 @@ def test_the_magic_shows_a_link_that_answers_and_stop_ends_it(shell: Any) -> Non
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("dashboard", "usage: %plait dashboard NOTEBOOK [--port P] | %plait dashboard --stop"),
+        ("dashboard", r"usage: %plait dashboard NOTEBOOK \[--port P\] \| %plait dashboard NOTEBOOK --deploy"),
         ("dashboard missing.ipynb", "%plait dashboard: no notebook at .*missing.ipynb; give the path of a .ipynb"),
         ("dashboard a.ipynb --port 99999", "%plait dashboard --port expects a port from 1 to 65535"),
-        ("dashboard a.ipynb --deploy", "deploying needs the backend's app service, which it does not offer yet"),
+        ("dashboard a.ipynb --name", "%plait dashboard --name expects the app's name"),
+        ("dashboard --stop --deploy", "%plait dashboard --stop takes nothing else"),
         ("dashboard a.ipynb b.ipynb", "%plait dashboard takes one NOTEBOOK, got 'a.ipynb' and 'b.ipynb'"),
     ],
 )
