@@ -86,6 +86,7 @@ bench: install
 	$(PY) benchmarks/rerun.py
 	$(PY) benchmarks/artifacts.py
 	$(PY) benchmarks/workspaces.py
+	$(PY) benchmarks/apps.py
 	$(PY) benchmarks/workspaces_sync.py
 
 clean:

@@ -16,7 +16,6 @@ in each request's `X-Forwarded-Prefix`, and in uvicorn's `--root-path` for a
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import shlex
@@ -125,11 +124,9 @@ def environment(base: Mapping[str, str], *, home: Path, port: int, prefix: str, 
                 extra: Mapping[str, str]) -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR")
     env = {k: v for k, v in base.items() if k in keep}
-    env.update({"HOME": str(home), "PORT": str(port), "PLAIT_APP_PREFIX": prefix, "PLAIT_ENDPOINT": server_url,
-                "PLAIT_TOKEN": token, "PYTHONUNBUFFERED": "1"})
-    env.update(extra)
-    with contextlib.suppress(KeyError):
-        env["PATH"] = extra["PATH"]
+    env.update({"HOME": str(home), "PORT": str(port), "PLAIT_APP_PORT": str(port), "PLAIT_APP_PREFIX": prefix,
+                "PLAIT_ENDPOINT": server_url, "PLAIT_TOKEN": token, "PYTHONUNBUFFERED": "1"})
+    env.update(extra)  # the environment's PATH, secrets, inputs and the app's env
     return env
 
 

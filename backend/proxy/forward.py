@@ -37,6 +37,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 NOT_FORWARDED = HOP_BY_HOP | {"authorization", "cookie", "origin", "x-forwarded-for", "x-forwarded-host",
                               "x-forwarded-proto", "forwarded"}
 TIMEOUT_S = 60.0
+BUFFERED_MAX = 256 * 1024  # answers up to this size are read whole, larger ones streamed
 MAX_MESSAGE = 256 * 1024 * 1024
 Traffic = Callable[[], None]
 
@@ -169,6 +170,13 @@ async def forward_http(request: Request, base: str, tail: str, *, context: ssl.S
         elif lower == "set-cookie":
             value = _without_cookie_domain(value)
         answer.append((lower.encode("latin-1"), value.encode("latin-1")))
+    length = upstream.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) <= BUFFERED_MAX:
+        body = b"".join([chunk async for chunk in upstream.aiter_raw()])  # as sent: still encoded
+        await upstream.aclose()  # small: one write, none of streaming's per-chunk work
+        whole = Response(body, status_code=upstream.status_code)
+        whole.raw_headers = [*answer, (b"content-length", str(len(body)).encode())]
+        return whole
     response = StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code,
                                  background=BackgroundTask(upstream.aclose))
     response.raw_headers = answer
