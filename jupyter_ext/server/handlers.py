@@ -2,15 +2,18 @@
 
 `routes.py` decides what may pass and builds the upstream URL; these handlers
 put it on the wire under Jupyter's login: `ProxyHandler` for the panels' API,
-`DaskHandler` for the Dask dashboard (pages and its WebSocket).
+`DaskHandler` for the Dask dashboard (pages and its WebSocket),
+`WorkspaceHandler` for a browser workspace (code-server: any method, bodies
+streamed both ways, and its WebSockets).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 from jupyter_server.auth.decorator import ws_authenticated
@@ -18,13 +21,30 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.utils import url_path_join
 from plait.remote import API, Connection, discover, start_server
-from tornado import httpclient, web, websocket
+from tornado import httpclient, iostream, web, websocket
 
-from .routes import Forward, Refusal, dask_target, match
+from .routes import (
+    WORKSPACES,
+    Forward,
+    Refusal,
+    dask_target,
+    match,
+    workspace_prefix,
+    workspace_target,
+)
 
 _FORWARDED_HEADERS = ("content-type", "etag", "cache-control", "retry-after")
 _DASK_REQUEST_HEADERS = ("accept", "if-none-match", "if-modified-since")
 _DASK_RESPONSE_HEADERS = ("content-type", "etag", "cache-control", "last-modified", "retry-after")
+# Never passed between the browser and a workspace: the connection's own (hop-by-hop), the lab's
+# login (the backend gets its token instead) and what would tell the backend the lab's address.
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                         "trailer", "trailers", "transfer-encoding", "upgrade"})
+_WORKSPACE_DROPPED_REQUEST = _HOP_BY_HOP | {"host", "cookie", "authorization", "x-xsrftoken", "x-xsrf-token",
+                                            "origin", "referer", "content-length", "x-forwarded-for",
+                                            "x-forwarded-host", "x-forwarded-proto", "forwarded"}
+_WORKSPACE_DROPPED_RESPONSE = _HOP_BY_HOP | {"set-cookie", "location", "content-length", "server", "date"}
+_BODY_CHUNKS = 16  # chunks of a request body held between the browser and the backend
 # Close codes a WebSocket endpoint may send (1005, 1006 and 1015 are only ever reported).
 _SENDABLE_CLOSE = {1000, 1001, 1002, 1003, *range(1007, 1015), *range(3000, 5000)}
 
@@ -54,7 +74,10 @@ class Backend:
                 if conn.token:
                     headers["Authorization"] = f"Bearer {conn.token}"
                 self._conn = conn
-                self._client = httpx.AsyncClient(base_url=str(conn.endpoint), headers=headers,
+                # One client speaks for every lab user: it keeps no cookie a response sets (a
+                # workspace's would otherwise go with everyone's later requests).
+                jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+                self._client = httpx.AsyncClient(base_url=str(conn.endpoint), headers=headers, cookies=jar,
                                                  timeout=httpx.Timeout(30.0, connect=5.0))
             return self._client
 
@@ -142,6 +165,10 @@ class ProxyHandler(APIHandler):
     async def post(self, _path: str) -> None:
         await self._forward("POST")
 
+    @web.authenticated
+    async def put(self, _path: str) -> None:
+        await self._forward("PUT")
+
     async def _forward(self, method: str) -> None:
         raw = _raw_rest(self, self.prefix)
         found = match(method, raw, self.request.query) if raw is not None else \
@@ -149,7 +176,7 @@ class ProxyHandler(APIHandler):
         if isinstance(found, Refusal):
             _json_error(self, found.status, found.error, found.message)
             return
-        body = self.request.body if method == "POST" else None
+        body = self.request.body if method in ("POST", "PUT") else None
         try:
             response = await self.backend.send(method, found, content=body,
                                                 headers={"Content-Type": "application/json"} if body else {})
@@ -175,6 +202,10 @@ class DaskHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
     Jupyter's rules hold: no XSRF check on GET or WebSocket, and a WebSocket from
     another origin is refused unless the request carries Jupyter's token.
     """
+
+    # What the relayed WebSocket reaches, for messages and errors (a subclass relays another).
+    what = "the Dask dashboard"
+    refused_error = "dashboard_refused"
 
     def initialize(self, backend: Backend, prefix: str) -> None:
         self.backend, self.prefix = backend, prefix
@@ -240,7 +271,7 @@ class DaskHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
     @ws_authenticated
     async def _open(self, forward: Forward) -> None:
         if not self.check_origin():  # before anything is opened upstream
-            raise web.HTTPError(403, "cross-origin WebSocket to the Dask dashboard refused")
+            raise web.HTTPError(403, f"cross-origin WebSocket to {self.what} refused")
         try:
             conn = await self.backend.connection()
         except Exception as exc:  # noqa: BLE001 - starting the backend failed: say why
@@ -261,9 +292,9 @@ class DaskHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
                 request, subprotocols=offered or None,
                 max_message_size=self.settings.get("websocket_max_message_size", 10 * 1024 * 1024))
         except httpclient.HTTPClientError as exc:
-            status = exc.code if exc.code in (401, 403, 404) else 502
-            _json_error(self, status, "dashboard_refused",
-                        f"the backend refused the Dask dashboard's WebSocket (HTTP {exc.code})")
+            status = exc.code if exc.code in (401, 403, 404, 503) else 502
+            _json_error(self, status, self.refused_error,
+                        f"the backend refused {self.what}'s WebSocket (HTTP {exc.code})")
             return
         except OSError as exc:
             await self.backend.reset()
@@ -310,6 +341,237 @@ class DaskHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
             self._relay.cancel()
 
 
+def _origin_of(url: str | None) -> str | None:
+    """`scheme://host[:port]` of a URL (a Referer), or None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+@web.stream_request_body
+class WorkspaceHandler(DaskHandler):
+    """`/plait/workspaces/<p>/<d>/<name>/<path>` → the backend's `/workspaces/<p>/<d>/<name>/<path>`.
+
+    A browser workspace's code-server, reached through the backend's own proxy
+    under Jupyter's login: any method, with request and response bodies
+    streamed (a large upload or download is never held whole here), and
+    WebSocket upgrades relayed frame by frame as the Dask dashboard's are. The
+    browser's cookies and Authorization header never reach the backend (it
+    gets its own token), nor does anything but the workspace's path: the
+    upstream URL is built by `routes.workspace_target`. A redirect is passed
+    on only while it stays inside the workspace, as a path under the lab's
+    forward. code-server's pages do not send Jupyter's XSRF token, so a
+    cookie-authenticated request that may change something must come from the
+    lab's own origin instead (its Origin, or Referer, header says so).
+    """
+
+    what = "the workspace"
+    refused_error = "workspace_refused"
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    def initialize(self, backend: Backend, prefix: str) -> None:
+        super().initialize(backend, prefix)
+        self._forward: Forward | None = None
+        self._body: asyncio.Queue[bytes | None] | None = None
+        self._sending: asyncio.Task[httpx.Response] | None = None
+        self._refused: web.HTTPError | Refusal | None = None
+
+    def _target(self) -> Forward | Refusal:
+        raw = _raw_rest(self, self.prefix)
+        if raw is None:
+            return Refusal(404, "not_found", f"{self.request.path} is not under {self.prefix}")
+        return workspace_target(raw, self.request.query)
+
+    def check_xsrf_cookie(self) -> None:
+        if not hasattr(self, "_jupyter_current_user"):
+            return  # too early: JupyterHandler.prepare asks again once the user is known
+        if self.token_authenticated or self.settings.get("disable_check_xsrf", False):
+            return
+        origin = self.request.headers.get("Origin") or _origin_of(self.request.headers.get("Referer"))
+        if not origin or origin == "null" or not self.check_origin(origin):
+            raise web.HTTPError(403, f"{self.request.method} to a workspace from "
+                                     f"{origin or 'an unknown origin'} refused: only the lab's own pages may "
+                                     "send it (or a client with Jupyter's token)")
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        if self._upgrading():
+            await super().prepare()  # 403 without the login: see `_open`
+            return
+        length = self.request.headers.get("Content-Length")
+        has_body = "chunked" in self.request.headers.get("Transfer-Encoding", "").lower() or \
+            length not in (None, "0")
+        # A refusal waits for the body to be read (and dropped): answering a request whose body is
+        # still arriving closes the connection under it, and the browser sees a reset, not the answer.
+        try:
+            await JupyterHandler.prepare(self)
+            if not self._finished:
+                self._require_login()
+            if self._finished:
+                return  # sent to the login page (GET, HEAD)
+        except web.HTTPError as exc:
+            if not has_body:
+                raise
+            self._refused = exc
+            return
+        raw = _raw_rest(self, self.prefix)
+        if raw is not None and raw.count("/") == 2 and self.request.method in ("GET", "HEAD"):
+            query = f"?{self.request.query}" if self.request.query else ""
+            self.redirect(f"{self.request.path}/{query}")  # a workspace's pages live under its folder
+            return
+        found = self._target()
+        if isinstance(found, Refusal):
+            if not has_body:
+                _json_error(self, found.status, found.error, found.message)
+            self._refused = found
+            return
+        self._forward = found
+        headers = {k: v for k, v in self.request.headers.get_all()
+                   if k.lower() not in _WORKSPACE_DROPPED_REQUEST}
+        if length is not None:
+            headers["Content-Length"] = length
+        if has_body:
+            self._body = asyncio.Queue(maxsize=_BODY_CHUNKS)
+        self._sending = asyncio.ensure_future(self._send(found, headers))
+
+    async def _send(self, forward: Forward, headers: dict[str, str]) -> httpx.Response:
+        """The upstream response, its body still to read; one more try when the backend moved."""
+        method = self.request.method or "GET"
+        for attempt in (1, 2):
+            try:
+                client = await self.backend.client()
+                request = client.build_request(method, forward.path, params=list(forward.query), headers=headers,
+                                               content=self._request_body() if self._body is not None else None)
+                return await client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                await self.backend.reset()  # nothing was sent: a restarted backend has a new port
+                if attempt == 2:
+                    raise BackendUnavailable("backend_unreachable", f"the plait backend did not answer "
+                                             f"({type(exc).__name__}: {exc}); start it with `plait server` "
+                                             "or set PLAIT_ENDPOINT") from exc
+            except httpx.TransportError as exc:
+                raise BackendUnavailable("backend_unreachable", f"the plait backend did not answer "
+                                         f"({type(exc).__name__}: {exc})") from exc
+            except Exception as exc:  # noqa: BLE001 - starting the backend failed: say why
+                raise BackendUnavailable("backend_unavailable", str(exc)) from exc
+        raise AssertionError("unreachable")
+
+    async def _request_body(self) -> Any:
+        assert self._body is not None
+        while (chunk := await self._body.get()) is not None:
+            yield chunk
+
+    async def _pass_body(self, chunk: bytes | None) -> None:
+        """Hand `chunk` (None: the end) to the upstream request, unless it has already ended."""
+        if self._body is None or self._sending is None or self._sending.done():
+            return
+        put = asyncio.ensure_future(self._body.put(chunk))
+        await asyncio.wait({put, self._sending}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+
+    async def data_received(self, chunk: bytes) -> None:
+        await self._pass_body(chunk)
+
+    def on_connection_close(self) -> None:
+        if self._sending is not None and not self._sending.done():
+            self._sending.cancel()  # the browser left mid-request: the upstream request goes too
+        super().on_connection_close()
+
+    async def get(self, _path: str) -> None:
+        if not self._upgrading():
+            await self._relay_http()
+            return
+        found = self._target()
+        if isinstance(found, Refusal):
+            _json_error(self, found.status, found.error, found.message)
+        else:
+            await self._open(found)
+
+    async def head(self, _path: str) -> None:
+        await self._relay_http()
+
+    async def post(self, _path: str) -> None:
+        await self._relay_http()
+
+    async def put(self, _path: str) -> None:
+        await self._relay_http()
+
+    async def patch(self, _path: str) -> None:
+        await self._relay_http()
+
+    async def delete(self, _path: str) -> None:
+        await self._relay_http()
+
+    async def options(self, _path: str) -> None:
+        await self._relay_http()
+
+    @web.authenticated
+    def _require_login(self) -> None:
+        """Nothing with Jupyter's login; without it the login page (GET, HEAD) or 403, before anything
+        is sent upstream (the body is streamed: this is asked in `prepare`, not in the method)."""
+
+    async def _relay_http(self) -> None:
+        if isinstance(self._refused, web.HTTPError):
+            raise self._refused
+        if isinstance(self._refused, Refusal):
+            _json_error(self, self._refused.status, self._refused.error, self._refused.message)
+            return
+        if self._sending is None or self._forward is None:
+            return  # answered in `prepare`
+        await self._pass_body(None)
+        try:
+            response = await self._sending
+        except BackendUnavailable as exc:
+            _json_error(self, 502, exc.error, exc.message)
+            return
+        try:
+            self.set_status(response.status_code, response.reason_phrase or "Unknown")
+            seen: set[str] = set()
+            for name, value in response.headers.multi_items():
+                key = name.lower()
+                if key in _WORKSPACE_DROPPED_RESPONSE:
+                    continue
+                (self.add_header if key in seen else self.set_header)(name, value)
+                seen.add(key)
+            location = self._workspace_location(response.headers.get("location"), self._forward)
+            if location:
+                self.set_header("Location", location)
+            if self.request.method == "HEAD" or response.status_code in (204, 304):
+                self.finish()
+                return
+            async for chunk in response.aiter_raw():
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        except httpx.TransportError as exc:  # the backend stopped answering midway
+            if not self._headers_written:
+                self.clear()
+                _json_error(self, 502, "backend_unreachable", f"the workspace's answer broke off ({exc})")
+            else:
+                raise  # headers are out: tornado closes the connection, the browser sees it cut
+        except iostream.StreamClosedError:
+            pass  # the browser went away
+        finally:
+            await response.aclose()
+
+    def _workspace_location(self, location: str | None, forward: Forward) -> str | None:
+        """An upstream redirect inside this workspace, as a path under the lab's forward (else None)."""
+        if not location:
+            return None
+        endpoint = (self.backend.endpoint or "http://backend").rstrip("/")
+        target = urlsplit(urljoin(endpoint + forward.path, location))
+        base = urlsplit(endpoint)
+        inside = workspace_prefix(forward)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            return None  # elsewhere: the lab forwards only the workspace
+        if not (target.path.startswith(inside) or target.path == inside.rstrip("/")):
+            return None
+        query = f"?{target.query}" if target.query else ""
+        fragment = f"#{target.fragment}" if target.fragment else ""
+        return f"{self.base_url.rstrip('/')}/plait{target.path}{query}{fragment}"
+
+
 class InfoHandler(APIHandler):
     """Where the panels' backend is (never its token)."""
 
@@ -337,7 +599,9 @@ def setup_handlers(server_app: Any) -> None:
     web_app.settings["plait_backend"] = backend
     api = url_path_join(base, "plait", "api") + "/"
     dask = url_path_join(api, "dask") + "/"
+    workspaces = url_path_join(base, "plait", WORKSPACES.strip("/")) + "/"
     web_app.add_handlers(".*$", [
+        (workspaces + "(.*)", WorkspaceHandler, {"backend": backend, "prefix": workspaces}),
         (url_path_join(base, "plait", "info"), InfoHandler, {"backend": backend}),
         (dask + "(.*)", DaskHandler, {"backend": backend, "prefix": dask}),
         (api + "(.*)", ProxyHandler, {"backend": backend, "prefix": api}),

@@ -11,8 +11,9 @@ what the browser sent is never pasted into the backend's URL. Each route passes
 on only the query parameters it takes (others are dropped); Jupyter's own
 `token` and `_xsrf` never reach the backend.
 
-Nothing here knows tornado or HTTP clients: `match` and `dask_target` take the
-method, the raw path and the raw query and return a `Forward` or a `Refusal`.
+Nothing here knows tornado or HTTP clients: `match`, `dask_target` and
+`workspace_target` take the method, the raw path and the raw query and return a
+`Forward` or a `Refusal`.
 """
 
 from __future__ import annotations
@@ -30,11 +31,18 @@ ADVICE = "the backend's full API is reached with `plait.Remote` or the CLI"
 
 _ENTITY_QUERY = ("project", "domain", "version")
 _LIST_QUERY = ("project", "domain", "name_contains", "archived", "workflow", "limit", "offset")
+_SCOPE_QUERY = ("project", "domain")
 _EXECUTIONS_QUERY = ("project", "domain", "name", "search", "kind", "launch_plan", "phase",
                      "parent_execution_id", "label", "annotation", "limit", "offset")
 # Execution names and node paths are letters, digits, `-`, `_` and `.` (`abc12`, `n2-n0-3`).
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,511}")
 _FORBIDDEN = frozenset("/\\?#%;")
+# A workspace's project, domain and name as they appear in its proxied path.
+_WORKSPACE_PART = re.compile(r"[A-Za-z0-9_-]+")
+WORKSPACES = "/workspaces"
+# Characters a workspace's path keeps unquoted (RFC 3986 sub-delimiters, `:` and `@`; never `;`,
+# which `_segment_problem` refuses): code-server's resources are named with them (`@vscode`).
+_PATH_SAFE = "@:!$&'()*+,="
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,17 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "artifacts/{name}/versions/{version}", ("project", "domain")),
     _route("GET", "artifacts/{name}/versions/{version}/lineage", ("project", "domain", "depth")),
     _route("GET", "executions/{execution_id}/artifacts"),
+    # The Workspaces tab, the workspace view and "Debug in a workspace" on a failed node.
+    _route("GET", "workspaces", ("project", "domain", "active", "archived", "sort")),
+    _route("POST", "workspaces"),
+    _route("GET", "workspaces/{name}", _SCOPE_QUERY),
+    _route("PUT", "workspaces/{name}", _SCOPE_QUERY),
+    _route("POST", "workspaces/{name}/start", _SCOPE_QUERY),
+    _route("POST", "workspaces/{name}/stop", _SCOPE_QUERY),
+    _route("POST", "workspaces/{name}/archive", _SCOPE_QUERY),
+    _route("POST", "workspaces/{name}/unarchive", _SCOPE_QUERY),
+    _route("GET", "workspaces/{name}/log", ("project", "domain", "tail")),
+    _route("POST", "executions/{id}/nodes/{node_id}/debug"),
 )
 
 
@@ -152,6 +171,49 @@ def dask_target(raw_path: str, raw_query: str = "") -> Forward | Refusal:
     return Forward("GET", _upstream(["dask", *segments]) + ("/" if not segments else ""), query)
 
 
+def workspace_target(raw_path: str, raw_query: str = "") -> Forward | Refusal:
+    """`/plait/workspaces/<raw_path>` → the backend's `/workspaces/<project>/<domain>/<name>/<path>`.
+
+    Any method: the Forward's method is left to the caller. The first three
+    segments name the workspace (letters, digits, `-`, `_`); the rest is the
+    workspace's own path (code-server's pages, resources and WebSockets), each
+    segment a plain name as for the API, except that the last may be empty (a
+    trailing `/`, which code-server's folder pages use). Every query parameter
+    but Jupyter's own is passed on: code-server's URLs carry their own.
+    """
+    shown = f"/plait/workspaces/{raw_path[:200]}{'…' if len(raw_path) > 200 else ''}"
+    parts = raw_path.split("/", 3)
+    if len(parts) < 3:
+        return Refusal(404, "not_found", f"{shown} names no workspace; the lab forwards "
+                       "/plait/workspaces/<project>/<domain>/<name>/<path>")
+    scope = parts[:3]
+    for label, part in zip(("project", "domain", "name"), scope, strict=True):
+        if not _WORKSPACE_PART.fullmatch(part):
+            return Refusal(400, "bad_path", f"{shown} has the workspace {label} `{part[:80]}`; a workspace's "
+                           "project, domain and name are letters, digits, `-` and `_`")
+    rest = parts[3] if len(parts) == 4 else None
+    segments: list[str] = []
+    trailing = False
+    if rest:
+        inner, trailing = (rest[:-1], True) if rest.endswith("/") else (rest, False)
+        parsed = _segments(inner, shown)
+        if isinstance(parsed, Refusal):
+            return parsed
+        segments = parsed
+    query = _query(raw_query, shown, None)
+    if isinstance(query, Refusal):
+        return query
+    path = f"{WORKSPACES}/" + "/".join(scope)
+    if rest is not None:
+        path += "/" + "/".join(quote(s, safe=_PATH_SAFE) for s in segments) + ("/" if trailing and segments else "")
+    return Forward("", path, query)
+
+
+def workspace_prefix(forward: Forward) -> str:
+    """The backend's `/workspaces/<project>/<domain>/<name>/` of a `workspace_target` forward."""
+    return "/".join(forward.path.split("/")[:5]) + "/"
+
+
 def _segments(raw_path: str, shown: str, encoded_slash: bool = False) -> list[str] | Refusal:
     """The decoded segments of `raw_path`, or why it cannot be forwarded. With `encoded_slash`
     a segment may hold an encoded `/` (it stays encoded upstream), never as a `.`/`..` step."""
@@ -195,7 +257,7 @@ def _fits(template: tuple[str, ...], segments: list[str]) -> bool:
         return False
     for part, value in zip(template, segments, strict=True):
         if part.startswith("{"):
-            if part in ("{id}", "{execution_id}", "{path}") and not _ID.fullmatch(value):
+            if part in ("{id}", "{execution_id}", "{path}", "{node_id}") and not _ID.fullmatch(value):
                 return False
         elif part != value:
             return False

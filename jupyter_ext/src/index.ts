@@ -1,6 +1,7 @@
 /**
- * plait in JupyterLab: a sidebar of workflows, tasks, launch plans and
- * executions; main-area views of an entity, an execution and the launch form.
+ * plait in JupyterLab: a sidebar of workflows, tasks, launch plans,
+ * executions, artifacts and workspaces; main-area views of an entity, an
+ * execution, an artifact, a workspace and the launch and workspace forms.
  * `activate` only wires commands and widgets; the widgets live in their files.
  */
 import { ILabShell, ILayoutRestorer, IRouter, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
@@ -11,6 +12,7 @@ import type { ReadonlyJSONObject } from '@lumino/coreutils';
 import type { EntityKind } from './api/client';
 import { labClient, labDashboardUrl } from './api/lab';
 import { labMarkdown } from './artifacts/markdown';
+import { labBaseUrl } from './workspaces/lab';
 import { plaitIcon } from './icons';
 import { ViewArgs, Views } from './views';
 
@@ -28,7 +30,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     router: IRouter | null,
     rendermime: IRenderMimeRegistry | null
   ) => {
-    const views = new Views(shell, labClient(), labDashboardUrl(), rendermime ? labMarkdown(rendermime) : undefined);
+    const views = new Views(
+      shell,
+      labClient(),
+      labDashboardUrl(),
+      rendermime ? labMarkdown(rendermime) : undefined,
+      labBaseUrl()
+    );
     const sidebar = views.sidebar();
     sidebar.title.icon = plaitIcon;
     sidebar.title.caption = 'plait: workflows and executions';
@@ -55,6 +63,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
           project: args.project as string | undefined,
           domain: args.domain as string | undefined
         })
+    });
+    commands.addCommand('plait:open-workspace', {
+      label: 'plait: Open Workspace',
+      execute: args =>
+        views.openWorkspace(String(args.name), {
+          project: args.project as string | undefined,
+          domain: args.domain as string | undefined
+        })
+    });
+    commands.addCommand('plait:new-workspace', {
+      label: 'plait: New Workspace',
+      execute: () => views.openWorkspaceForm()
     });
     commands.addCommand('plait:open-executions-table', {
       label: 'plait: Open Executions as a Table',
@@ -91,6 +111,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: 'plait:open-sidebar', category: 'plait' });
     palette?.addItem({ command: 'plait:open-executions-table', category: 'plait' });
+    palette?.addItem({ command: 'plait:new-workspace', category: 'plait' });
 
     // `%plait launch` prints the execution id in an element marked for us: make it a link.
     document.addEventListener('click', event => {

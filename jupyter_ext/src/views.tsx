@@ -16,6 +16,10 @@ import { LaunchForm } from './launch/LaunchForm';
 import { ExecutionTable } from './sidebar/ExecutionTable';
 import { Sidebar } from './sidebar/Sidebar';
 import { EntityView } from './workflow/EntityView';
+import type { Scope as WorkspaceScope } from './workspaces/api';
+import type { Workspace } from './workspaces/types';
+import { WorkspaceForm } from './workspaces/WorkspaceForm';
+import { WorkspaceView } from './workspaces/WorkspaceView';
 
 /** What reopens a view: the arguments of the `plait:open-view` command, kept by the layout restorer. */
 export type ViewArgs =
@@ -23,7 +27,9 @@ export type ViewArgs =
   | { view: 'execution'; id: string }
   | { view: 'launch'; kind: EntityKind; name: string; version?: string; fromExecution?: string; rerun?: string[] }
   | { view: 'executions' }
-  | { view: 'artifact'; name: string; version: string; project?: string; domain?: string };
+  | { view: 'artifact'; name: string; version: string; project?: string; domain?: string }
+  | { view: 'workspace'; name: string; project?: string; domain?: string }
+  | { view: 'workspace-form'; name?: string; project?: string; domain?: string };
 
 /** An execution's shareable lab address: the lab opens its view when loaded from it. */
 export function executionLink(id: string, base: string = window.location.origin + labPath()): string {
@@ -47,7 +53,9 @@ export class Views {
     readonly client: PlaitClient,
     private readonly dashboardUrl?: string,
     /** Renders model and data cards (JupyterLab's Markdown renderer); shown as text without it. */
-    private readonly renderMarkdown?: MarkdownRenderer
+    private readonly renderMarkdown?: MarkdownRenderer,
+    /** The lab's base URL, under which it serves workspaces (the Workspaces tab is shown only with it). */
+    private readonly workspaceBaseUrl?: string
   ) {}
 
   /** Open the view `args` names (the restorer's and the `plait:open-view` command's entry point). */
@@ -63,6 +71,10 @@ export class Views {
         return this.openExecutionTable();
       case 'artifact':
         return this.openArtifact(args.name, args.version, { project: args.project, domain: args.domain });
+      case 'workspace':
+        return this.openWorkspace(args.name, { project: args.project, domain: args.domain });
+      case 'workspace-form':
+        return this.openWorkspaceForm(args.name, { project: args.project, domain: args.domain });
     }
   }
 
@@ -79,6 +91,16 @@ export class Views {
         onOpenExecution={id => this.openExecution(id)}
         onOpenExecutionTable={() => this.openExecutionTable()}
         onOpenArtifact={(name, version, scope) => this.openArtifact(name, version, scope)}
+        workspaces={
+          this.workspaceBaseUrl !== undefined
+            ? {
+                baseUrl: this.workspaceBaseUrl,
+                onOpen: (name, scope) => this.openWorkspace(name, scope),
+                onNew: () => this.openWorkspaceForm(),
+                onEdit: (name, scope) => this.openWorkspaceForm(name, scope)
+              }
+            : undefined
+        }
       />
     );
     widget.id = 'plait-sidebar';
@@ -121,6 +143,54 @@ export class Views {
         onRelaunchWithChanges={execution => this.relaunchWithChanges(execution)}
         onRunFrom={(execution, fromNodes) => this.runFrom(execution, fromNodes)}
         onOpenArtifact={(name, version, scope) => this.openArtifact(name, version, scope)}
+        onOpenWorkspace={this.workspaceBaseUrl !== undefined ? ws => this.openWorkspace(ws.name, ws) : undefined}
+      />
+    ));
+  }
+
+  /** One workspace: its phase, resources, log and actions. */
+  openWorkspace(name: string, scope: WorkspaceScope = {}): void {
+    const { project, domain } = scope;
+    const key = `plait-workspace-${project ?? ''}-${domain ?? ''}-${name}`;
+    const args: ViewArgs = { view: 'workspace', name, ...(project ? { project } : {}), ...(domain ? { domain } : {}) };
+    this.show(key, name, args, () => (
+      <WorkspaceView
+        client={this.client}
+        name={name}
+        scope={scope}
+        baseUrl={this.workspaceBaseUrl ?? '/'}
+        onOpenExecution={id => this.openExecution(id)}
+        onEdit={(n, s) => this.openWorkspaceForm(n, s)}
+        onLoaded={ws => {
+          const widget = this.open.get(key);
+          if (widget) {
+            widget.title.caption = `workspace ${ws.project}/${ws.domain}/${ws.name} (${ws.phase})`;
+          }
+        }}
+      />
+    ));
+  }
+
+  /** The form of a new workspace, or of `name` to edit it. */
+  openWorkspaceForm(name?: string, scope: WorkspaceScope = {}): void {
+    const { project, domain } = scope;
+    const key = name ? `plait-workspace-form-${project ?? ''}-${domain ?? ''}-${name}` : 'plait-workspace-form-new';
+    const args: ViewArgs = {
+      view: 'workspace-form',
+      ...(name ? { name } : {}),
+      ...(project ? { project } : {}),
+      ...(domain ? { domain } : {})
+    };
+    this.show(key, name ? `Edit ${name}` : 'New workspace', args, () => (
+      <WorkspaceForm
+        client={this.client}
+        name={name}
+        scope={scope}
+        onSaved={(ws: Workspace) => {
+          this.open.get(key)?.close();
+          this.openWorkspace(ws.name, { project: ws.project, domain: ws.domain });
+        }}
+        onCancel={() => this.open.get(key)?.close()}
       />
     ));
   }

@@ -4,3 +4,4 @@ import './launch.css';
 import './execution.css';
 import './executions.css';
 import './artifacts.css';
+import './workspaces.css';

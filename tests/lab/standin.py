@@ -10,7 +10,9 @@ and answered with that record as JSON, 401 without `Bearer <token>`. Under
 `/api/v1/dask/` it plays the Dask dashboard as the backend will serve it: an
 HTML page, a redirect (`/api/v1/dask/` → `/api/v1/dask/status`), and at
 `.../ws` a WebSocket that echoes messages, selects the `bokeh` subprotocol when
-offered, and closes with code 4001 on the message `close`. A path with `/hangup-` in it
+offered, and closes with code 4001 on the message `close`. Under `/workspaces/` it plays a
+workspace's code-server: the same WebSocket at `.../ws`, redirects at `.../redirect-inside` and
+`.../redirect-outside`, 8 MiB at `.../download`, and otherwise an answer naming the body it received. A path with `/hangup-` in it
 is read and recorded, then the connection is closed without an answer. The real backend's
 tests check the routes themselves; this one shows exactly what the lab sends.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -28,6 +31,11 @@ from typing import Any
 from tornado import httpserver, netutil, web, websocket
 
 DASHBOARD_PAGE = "<html><body><h1>stand-in Dask dashboard</h1></body></html>"
+
+
+def download_parts() -> list[bytes]:
+    """What a workspace's `.../download` answers: 8 MiB in 64 KiB parts, the same each time."""
+    return [hashlib.sha256(str(i).encode()).digest() * 2048 for i in range(128)]
 
 
 @dataclass
@@ -78,6 +86,21 @@ class _Recorder(web.RequestHandler):
             self.finish({"status": "ok", "dask_dashboard": "http://127.0.0.1:8787/status"})
         elif path == "/api/v1/dask/":
             self.redirect("/api/v1/dask/status", permanent=True)
+        elif path.startswith("/workspaces/") and path.endswith("/redirect-inside"):
+            self.redirect("/".join(path.split("/")[:5]) + "/?folder=%2Fhome", permanent=False)
+        elif path.startswith("/workspaces/") and path.endswith("/redirect-outside"):
+            self.redirect("/api/v1/secrets", permanent=False)
+        elif path.startswith("/workspaces/") and path.endswith("/download"):  # a large file, in parts
+            self.set_header("Content-Type", "application/octet-stream")
+            for part in download_parts():
+                self.write(part)
+            self.finish()
+        elif path.startswith("/workspaces/"):  # a workspace: what arrived, body included
+            self.set_header("Content-Type", "application/json")
+            self.set_header("Set-Cookie", "upstream=1; Path=/")  # the lab does not pass it on
+            self.finish(json.dumps({"method": seen.method, "path": path, "query": seen.query,
+                                    "body_length": len(self.request.body),
+                                    "body_sha256": hashlib.sha256(self.request.body).hexdigest()}))
         elif path.startswith("/api/v1/dask/"):
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.set_header("Cache-Control", "no-store")
@@ -97,6 +120,15 @@ class _Recorder(web.RequestHandler):
         self._answer()
 
     def delete(self, *_: Any) -> None:
+        self._answer()
+
+    def patch(self, *_: Any) -> None:
+        self._answer()
+
+    def head(self, *_: Any) -> None:
+        self._answer()
+
+    def options(self, *_: Any) -> None:
         self._answer()
 
 
@@ -133,6 +165,7 @@ def standin_backend(token: str) -> Iterator[Standin]:
     standin = Standin(f"http://127.0.0.1:{port}", token)
     app = web.Application([
         (r"/api/v1/dask/.*/ws", _Echo, {"standin": standin}),
+        (r"/workspaces/.*/ws", _Echo, {"standin": standin}),
         (r"/(.*)", _Recorder, {"standin": standin}),
     ])
     ready, stop = threading.Event(), threading.Event()

@@ -15,6 +15,7 @@ routes through a real backend.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import http.client
 import json
 import re
@@ -27,7 +28,7 @@ import httpx
 import pytest
 from lab_fixture import LabProcess, running_lab
 from plait.lab.routes import ROUTES
-from standin import DASHBOARD_PAGE, Standin, standin_backend
+from standin import DASHBOARD_PAGE, Standin, download_parts, standin_backend
 from tornado import httpclient, websocket
 
 pytestmark = pytest.mark.slow
@@ -133,7 +134,7 @@ def test_refusals_name_what_was_wrong_and_what_the_lab_takes(lab: LabProcess, up
 
 @pytest.mark.parametrize("method, path, status", [
     ("GET", "secrets", 404), ("POST", "secrets", 404), ("GET", "secrets?project=default", 404),
-    ("PUT", "secrets", 405), ("DELETE", "secrets?name=API_KEY", 405),
+    ("PUT", "secrets", 404), ("DELETE", "secrets?name=API_KEY", 405),
     ("GET", "secrets/db/password", 404),
 ])
 def test_the_secret_store_is_not_reachable_through_the_lab(
@@ -146,10 +147,12 @@ def test_the_secret_store_is_not_reachable_through_the_lab(
     assert not any(r.template[0] == "secrets" for r in ROUTES)
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
-def test_methods_the_lab_does_not_forward_are_refused(lab: LabProcess, upstream: Standin, method: str) -> None:
+@pytest.mark.parametrize("method, status", [("PUT", 404), ("DELETE", 405), ("PATCH", 405)])
+def test_methods_the_lab_does_not_forward_are_refused(
+    lab: LabProcess, upstream: Standin, method: str, status: int
+) -> None:
     code, _, _ = send(lab, method, "/plait/api/executions/abc", body=b"{}")
-    assert code == 405
+    assert code == status  # PUT is forwarded for a workspace's edit only
     assert upstream.requests == []
 
 
@@ -188,6 +191,18 @@ PANEL_CALLS = [
     ("GET", "artifacts/model/versions/3f2a9c0d1e2b4a5c/lineage?depth=3",
      "/api/v1/artifacts/model/versions/3f2a9c0d1e2b4a5c/lineage", "depth=3"),
     ("GET", "executions/abc/artifacts", "/api/v1/executions/abc/artifacts", ""),
+    ("GET", "workspaces?project=p&domain=development&active=true&archived=false&sort=updated",
+     "/api/v1/workspaces", "project=p&domain=development&active=true&archived=false&sort=updated"),
+    ("POST", "workspaces", "/api/v1/workspaces", ""),
+    ("GET", "workspaces/my-ws?project=p&domain=development", "/api/v1/workspaces/my-ws",
+     "project=p&domain=development"),
+    ("PUT", "workspaces/my-ws?project=p", "/api/v1/workspaces/my-ws", "project=p"),
+    ("POST", "workspaces/my-ws/start?project=p", "/api/v1/workspaces/my-ws/start", "project=p"),
+    ("POST", "workspaces/my-ws/stop", "/api/v1/workspaces/my-ws/stop", ""),
+    ("POST", "workspaces/my-ws/archive", "/api/v1/workspaces/my-ws/archive", ""),
+    ("POST", "workspaces/my-ws/unarchive", "/api/v1/workspaces/my-ws/unarchive", ""),
+    ("GET", "workspaces/my-ws/log?tail=200&project=p", "/api/v1/workspaces/my-ws/log", "tail=200&project=p"),
+    ("POST", "executions/abc/nodes/n2-n0/debug", "/api/v1/executions/abc/nodes/n2-n0/debug", ""),
 ]
 
 
@@ -195,7 +210,7 @@ PANEL_CALLS = [
 def test_the_panels_routes_arrive_as_built_with_the_backends_token(
     lab: LabProcess, upstream: Standin, method: str, target: str, path: str, query: str
 ) -> None:
-    body = b'{"kind": "workflow", "name": "mod.fit_line"}' if method == "POST" else None
+    body = b'{"kind": "workflow", "name": "mod.fit_line"}' if method in ("POST", "PUT") else None
     code, _, answer = send(lab, method, f"/plait/api/{target}", body=body)
     assert code == 200, answer
     [seen] = upstream.requests
@@ -248,7 +263,7 @@ def _panel_routes() -> set[str]:
     found: set[str] = set()
     for source in SRC.rglob("*.ts*"):
         text = source.read_text()
-        for method, route in re.findall(r"request\(\s*'(get|post)',\s*([^,)]+)", text):
+        for method, route in re.findall(r"request\(\s*'(get|post|put)',\s*([^,)]+)", text):
             route = route.strip()
             if route == "PLURAL[kind]":
                 found |= {f"{method.upper()} {p}" for p in plurals}
@@ -393,3 +408,125 @@ def test_a_post_the_backend_received_is_not_sent_again_when_the_connection_drops
     code, _, _ = send(lab, "GET", "/plait/api/executions/hangup-abc")
     assert code == 502
     assert [r.path for r in upstream.requests] == ["/api/v1/executions/hangup-abc"] * 2
+
+
+# ---------------------------------------------------------------- a workspace's code-server
+
+WS_BASE = "/plait/workspaces/default/development/my-ws"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_a_workspace_request_of_any_method_reaches_only_its_workspace_with_the_backends_token(
+    lab: LabProcess, upstream: Standin, method: str
+) -> None:
+    body = b'{"edit": 1}' if method in ("POST", "PUT", "PATCH") else None
+    code, headers, answer = send(
+        lab, method, f"{WS_BASE}/static/@vscode/file.js?v=1&folder=%2Fhome&token={lab.token}&_xsrf=x",
+        body=body, login=False, headers={"Cookie": "session=browser-secret", "Origin": lab.base})
+    assert code == 200, answer
+    [seen] = upstream.requests
+    assert (seen.method, seen.path, seen.query) == (
+        method, "/workspaces/default/development/my-ws/static/@vscode/file.js", "v=1&folder=%2Fhome")
+    assert seen.headers["authorization"] == f"Bearer {upstream.token}"
+    assert "cookie" not in seen.headers and "origin" not in seen.headers
+    assert lab.token not in json.dumps(seen.headers) + seen.query
+    assert "upstream=" not in headers.get("set-cookie", "")  # the backend's cookies stay with the backend
+    if method != "HEAD":
+        assert json.loads(answer)["body_length"] == len(body or b"")
+
+
+def test_a_large_upload_to_a_workspace_arrives_whole_in_either_framing(lab: LabProcess, upstream: Standin) -> None:
+    data = secrets.token_bytes(6 * 1024 * 1024)
+    code, _, answer = send(lab, "PUT", f"{WS_BASE}/upload", body=data,
+                           headers={"Content-Type": "application/octet-stream"})
+    assert code == 200, answer
+    assert json.loads(answer)["body_sha256"] == hashlib.sha256(data).hexdigest()
+    parts = urlsplit(lab.base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:  # chunked: the browser did not say how long the body is
+        conn.request("POST", f"{WS_BASE}/upload", body=iter([data[:1000], data[1000:]]),
+                     headers={**lab.auth, "Content-Type": "application/octet-stream"}, encode_chunked=True)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read())["body_sha256"] == hashlib.sha256(data).hexdigest()
+    finally:
+        conn.close()
+
+
+def test_a_large_download_from_a_workspace_arrives_whole(lab: LabProcess, upstream: Standin) -> None:
+    code, headers, body = send(lab, "GET", f"{WS_BASE}/files/download")
+    assert (code, headers["content-type"]) == (200, "application/octet-stream")
+    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(b"".join(download_parts())).hexdigest()
+    assert len(body) == 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("path, status", [
+    ("default/development/my-ws/..%2F..%2F..%2Fapi%2Fv1%2Fsecrets", 400),
+    ("default/development/my-ws/../../../api/v1/secrets", 400),
+    ("default/development/my-ws/%2E%2E/other", 400),
+    ("default/development/%2E%2E/x", 400),
+    ("default/development/my-ws/a%5C..%5Cb", 400),
+    ("default/development/my-ws/a\\b", 400),
+    ("default/development/my-ws//127.0.0.1:22/x", 400),
+    ("default/development/my-ws/a%00b", 400),
+    ("default/development/my-ws/%252E%252E", 400),
+    ("default/development/my%20ws/", 400),
+    ("default/dev.x/my-ws/", 400),
+    ("default/development", 404),
+])
+def test_workspace_paths_cannot_leave_the_workspace(lab: LabProcess, upstream: Standin, path: str,
+                                                     status: int) -> None:
+    code, _, body = send(lab, "GET", f"/plait/workspaces/{path}")
+    assert code == status, body
+    assert json.loads(body)["error"] in ("bad_path", "not_found")
+    assert upstream.requests == []
+
+
+def test_a_workspace_needs_the_jupyter_login(lab: LabProcess, upstream: Standin) -> None:
+    code, headers, _ = send(lab, "GET", f"{WS_BASE}/", login=False)
+    assert code == 302 and headers["location"].startswith("/login?next=")
+    code, _, _ = send(lab, "POST", f"{WS_BASE}/x", login=False, body=b"{}",
+                      headers={"Authorization": "token wrong"})
+    assert code == 403
+    for ws_headers in ({}, {"Authorization": "token wrong"}):
+        with pytest.raises(httpclient.HTTPClientError, match="403"):
+            _ws(lab, f"{WS_BASE}/ws", ws_headers, ["hello"])
+    assert upstream.requests == [] and upstream.websockets == []
+
+
+def test_a_cookie_request_to_a_workspace_must_come_from_the_lab(lab: LabProcess, upstream: Standin) -> None:
+    """code-server's pages send no XSRF token: the lab's origin stands for it, a foreign one is refused."""
+    with httpx.Client(base_url=lab.base) as browser:
+        browser.get(f"/lab?token={lab.token}")
+        for origin in ({"Origin": "http://evil.example"}, {"Referer": "http://evil.example/page"}, {}):
+            refused = browser.post(f"{WS_BASE}/x", content=b"{}", headers=origin)
+            assert refused.status_code == 403, origin
+        assert upstream.requests == []
+        page = browser.get(f"{WS_BASE}/")
+        assert page.status_code == 200  # reading needs only the login
+        accepted = browser.post(f"{WS_BASE}/x", content=b"{}", headers={"Origin": lab.base})
+        assert accepted.status_code == 200, accepted.text
+    assert [r.method for r in upstream.requests] == ["GET", "POST"]
+
+
+def test_a_workspace_redirect_stays_inside_the_labs_forward(lab: LabProcess, upstream: Standin) -> None:
+    code, headers, _ = send(lab, "GET", f"{WS_BASE}/redirect-inside")
+    assert (code, headers["location"]) == (302, f"{WS_BASE}/?folder=%2Fhome")
+    code, headers, _ = send(lab, "GET", f"{WS_BASE}/redirect-outside")
+    assert code == 302 and "location" not in headers
+    upstream.clear()
+    code, headers, _ = send(lab, "GET", f"{WS_BASE}?folder=%2Fhome")  # the workspace's folder, without its `/`
+    assert (code, headers["location"]) == (302, f"{WS_BASE}/?folder=%2Fhome")
+    assert upstream.requests == []
+
+
+def test_a_workspaces_websocket_is_relayed_both_ways(lab: LabProcess, upstream: Standin) -> None:
+    got = _ws(lab, f"{WS_BASE}/stable-abc/ws?reconnectionToken=r1&skipWebSocketFrames=false", lab.auth,
+              ["hello", b"\x00\x01\xff", "close"], subprotocols=["bokeh", "other"])
+    assert got == {"subprotocol": "bokeh", "answers": ["hello", b"\x00\x01\xff", None], "close_code": 4001}
+    [seen] = upstream.websockets
+    assert (seen.path, seen.query) == ("/workspaces/default/development/my-ws/stable-abc/ws",
+                                       "reconnectionToken=r1&skipWebSocketFrames=false")
+    assert seen.headers["authorization"] == f"Bearer {upstream.token}"
+    assert seen.headers["sec-websocket-protocol"] == "bokeh,other"
+    assert lab.token not in json.dumps(seen.headers) and "cookie" not in seen.headers

@@ -26,7 +26,7 @@ export type ExecutionPhase = Execution['phase'];
 export type NodePhase = NodeExecution['phase'];
 export type EntityKind = 'task' | 'workflow' | 'launch_plan';
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'put';
 /** The backend's paths with the `/api/v1` prefix the proxy adds. */
 type Route<P> = P extends `/api/v1/${infer R}` ? R : never;
 export type ApiPath = Route<keyof paths>;

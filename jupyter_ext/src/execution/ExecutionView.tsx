@@ -25,6 +25,7 @@ import { DashboardLink, useDashboard } from '../dashboard';
 import type { Dag } from '../dag/types';
 import { formatDuration, formatTime } from '../format';
 import { isTerminal, phaseClass } from '../phases';
+import type { Workspace } from '../workspaces/types';
 import { abort, getDag, getExecution, getNodes, listSignals, messageOf, relaunch } from './api';
 import {
   errorView,
@@ -66,6 +67,8 @@ export interface ExecutionViewProps {
   onRunFrom?: (execution: Execution, fromNodes: string[]) => void;
   /** Opens an artifact version's view (the artifacts the execution and its nodes emitted and consumed). */
   onOpenArtifact?: OpenArtifact;
+  /** Opens a workspace's view: a failed node's "Debug in a workspace" makes one and opens it (no button without it). */
+  onOpenWorkspace?: (ws: Workspace) => void;
 }
 
 const TABS = ['Nodes', 'Graph', 'Timeline'] as const;
@@ -288,6 +291,7 @@ export function ExecutionView(props: ExecutionViewProps): JSX.Element {
           focusSeq={panelFocus.seq}
           onOpenExecution={props.onOpenExecution}
           onOpenArtifact={props.onOpenArtifact}
+          onOpenWorkspace={props.onOpenWorkspace}
           onRunFrom={runFrom && isTerminal(execution.phase) ? () => runFrom([selectedNode.path]) : undefined}
           onClose={() => {
             closedPath.current = selectedNode.path;

@@ -10,6 +10,9 @@ import { NodeArtifacts, type OpenArtifact } from '../artifacts/ExecutionArtifact
 import { workerPageUrl } from '../dashboard';
 import { formatDuration, formatTime } from '../format';
 import { phaseClass } from '../phases';
+import { debugNode } from '../workspaces/api';
+import { workspacesChanged } from '../workspaces/changes';
+import type { Workspace } from '../workspaces/types';
 import { getTask, messageOf } from './api';
 import { LogView } from './LogView';
 import { SignalForm } from './SignalForm';
@@ -50,6 +53,8 @@ export interface NodePanelProps {
   signal?: Signal;
   /** Called once this node's signal was given its value. */
   onSignalSent?: () => void;
+  /** Opens a workspace's view: "Debug in a workspace" on a failed task node makes one and opens it. */
+  onOpenWorkspace?: (ws: Workspace) => void;
 }
 
 export type PanelFocus = 'heading' | 'log' | 'none';
@@ -143,16 +148,21 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
         </section>
       )}
       {node.reused_from && <ReusedFrom from={node.reused_from} onOpenExecution={props.onOpenExecution} />}
-      {props.onRunFrom && (
+      {(props.onRunFrom || (props.onOpenWorkspace && debuggable(node))) && (
         <div className="plait-ExecutionView-panel-actions">
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled"
-            title={`Run ${node.path} and the nodes after it again; the others take this execution's outputs`}
-            onClick={props.onRunFrom}
-          >
-            Run from here
-          </button>
+          {props.onRunFrom && (
+            <button
+              type="button"
+              className="jp-Button jp-mod-styled"
+              title={`Run ${node.path} and the nodes after it again; the others take this execution's outputs`}
+              onClick={props.onRunFrom}
+            >
+              Run from here
+            </button>
+          )}
+          {props.onOpenWorkspace && debuggable(node) && (
+            <DebugButton client={client} executionId={execution.id} node={node} onOpenWorkspace={props.onOpenWorkspace} />
+          )}
         </div>
       )}
 
@@ -273,6 +283,56 @@ export function NodePanel(props: NodePanelProps): JSX.Element {
         </section>
       )}
     </aside>
+  );
+}
+
+/** Whether "Debug in a workspace" is offered: a task node that failed (a gate or a subworkflow runs no code of its own). */
+export function debuggable(node: Pick<NodeRun, 'phase' | 'kind'>): boolean {
+  return node.phase === 'FAILED' && !['workflow', 'launch_plan', 'branch', 'gate'].includes(node.kind ?? '');
+}
+
+/**
+ * "Debug in a workspace": the backend makes a workspace with the task's code,
+ * the node's inputs and a script that calls the task with them, and starts
+ * it; its view opens here. What the backend refuses (no registered code, a
+ * node that did not fail) is said under the button.
+ */
+function DebugButton(props: {
+  client: PlaitClient;
+  executionId: string;
+  node: NodeRun;
+  onOpenWorkspace: (ws: Workspace) => void;
+}): JSX.Element {
+  const [busy, setBusy] = React.useState(false);
+  const [error, setError] = React.useState<string | null>(null);
+  const debug = () => {
+    setBusy(true);
+    setError(null);
+    debugNode(props.client, props.executionId, props.node.path)
+      .then(ws => {
+        workspacesChanged();
+        props.onOpenWorkspace(ws);
+      })
+      .catch(e => setError(messageOf(e)))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="jp-Button jp-mod-styled"
+        disabled={busy}
+        title={`Open VS Code in the browser with ${props.node.path}'s code and inputs, ready to re-run it under the debugger`}
+        onClick={debug}
+      >
+        {busy ? 'Creating the workspace…' : 'Debug in a workspace'}
+      </button>
+      {error && (
+        <p role="alert" className="plait-Error plait-ExecutionView-debugError">
+          {error}
+        </p>
+      )}
+    </>
   );
 }
 

@@ -1,4 +1,4 @@
-/** The plait sidebar: registered entities and executions, one tab each. */
+/** The plait sidebar: registered entities, executions, artifacts and workspaces, one tab each. */
 import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -6,11 +6,23 @@ import type { EntityKind, PlaitClient } from '../api/client';
 import type { Scope } from '../artifacts/api';
 import { ArtifactList } from '../artifacts/ArtifactList';
 import { DashboardLink, useDashboard } from '../dashboard';
+import type { Scope as WorkspaceScope } from '../workspaces/api';
+import { WorkspaceList } from '../workspaces/WorkspaceList';
 import { EntityList, KIND_LABEL } from './EntityList';
 import { ExecutionList } from './ExecutionList';
 
-type Tab = EntityKind | 'executions' | 'artifacts';
-const TABS: Tab[] = ['workflow', 'task', 'launch_plan', 'executions', 'artifacts'];
+type Tab = EntityKind | 'executions' | 'artifacts' | 'workspaces';
+const TABS: Tab[] = ['workflow', 'task', 'launch_plan', 'executions', 'artifacts', 'workspaces'];
+const TAB_LABEL: Partial<Record<Tab, string>> = { executions: 'Executions', artifacts: 'Artifacts', workspaces: 'Workspaces' };
+
+/** What the Workspaces tab opens (the tab is shown only with it). */
+export interface WorkspaceActions {
+  /** The lab's base URL, under which it serves each workspace's VS Code. */
+  baseUrl: string;
+  onOpen: (name: string, scope: WorkspaceScope) => void;
+  onNew: () => void;
+  onEdit: (name: string, scope: WorkspaceScope) => void;
+}
 
 export interface SidebarProps {
   client: PlaitClient;
@@ -22,6 +34,7 @@ export interface SidebarProps {
   dashboardUrl?: string;
   /** Open an artifact version's view (the Artifacts tab is shown only with it). */
   onOpenArtifact?: (name: string, version: string, scope: Scope) => void;
+  workspaces?: WorkspaceActions;
 }
 
 /** "Dask dashboard", linking to the lab's forward of it, when the backend has a dashboard. */
@@ -33,8 +46,8 @@ function SidebarDashboardLink(props: { client: PlaitClient; url: string; generat
 export function Sidebar(props: SidebarProps): JSX.Element {
   const [tab, setTab] = React.useState<Tab>('workflow');
   const [generation, setGeneration] = React.useState(0);
-  const label = (t: Tab) => (t === 'executions' ? 'Executions' : t === 'artifacts' ? 'Artifacts' : KIND_LABEL[t]);
-  const tabs = props.onOpenArtifact ? TABS : TABS.filter(t => t !== 'artifacts');
+  const label = (t: Tab) => TAB_LABEL[t] ?? KIND_LABEL[t as EntityKind];
+  const tabs = TABS.filter(t => (t !== 'artifacts' || props.onOpenArtifact) && (t !== 'workspaces' || props.workspaces));
   return (
     <div className="plait-Sidebar">
       <header className="plait-SidebarHeader">
@@ -71,7 +84,16 @@ export function Sidebar(props: SidebarProps): JSX.Element {
         ))}
       </div>
       <div role="tabpanel" id={`plait-tabpanel-${tab}`} aria-labelledby={`plait-tab-${tab}`} className="plait-TabPanel">
-        {tab === 'artifacts' && props.onOpenArtifact ? (
+        {tab === 'workspaces' && props.workspaces ? (
+          <WorkspaceList
+            client={props.client}
+            generation={generation}
+            baseUrl={props.workspaces.baseUrl}
+            onOpenWorkspace={props.workspaces.onOpen}
+            onNewWorkspace={props.workspaces.onNew}
+            onEditWorkspace={props.workspaces.onEdit}
+          />
+        ) : tab === 'workspaces' ? null : tab === 'artifacts' && props.onOpenArtifact ? (
           <ArtifactList
             client={props.client}
             generation={generation}
