@@ -174,6 +174,17 @@ def checked(svc: Services, body: AppDeploy) -> dict[str, Any]:
         raise InvalidField(f"app `{name}`: container_image is the image name {image!r}, but this server runs apps "
                            "as processes on its machine in virtual environments: give an ImageSpec, or leave it "
                            "out for the server's own environment", field="container_image")
+    limits, requests = spec.get("limits") or {}, spec.get("requests") or {}
+    resources = {k: limits.get(k) or requests.get(k) for k in ("cpu", "mem", "gpu")}
+    accelerator = spec.get("accelerator")
+    device = accelerator.get("device") if isinstance(accelerator, dict) else accelerator
+    from ..compute.workspaces import refusal
+
+    found = refusal({"name": name, "resources": resources, "accelerator": device}, cluster=svc.settings.cluster,
+                    db=svc.db, what="app")
+    if found is not None:
+        raise InvalidField(f"app `{name}`: {found.message}".replace("resources.", "limits."),
+                           field="limits" if found.field.startswith("resources") else found.field)
     if spec.get("files") and not body.bundle:
         raise InvalidField(f"app `{name}` lists files but no bundle was sent; upload them first "
                            "(`plait deploy apps` does)", field="bundle")

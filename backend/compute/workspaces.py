@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +36,13 @@ class Refusal:
     message: str
 
 
-def _ask(spec: Mapping[str, Any]) -> Any:
+def _ask(spec: Mapping[str, Any], what: str = "workspace") -> Any:
     from .placement import ask_of
 
     settings = {"requests": {k: v for k, v in (spec.get("resources") or {}).items() if v is not None},
                 "accelerator": spec.get("accelerator"),
                 "container_image": spec.get("container_image")}
-    return ask_of(f"workspace {spec.get('name')}", settings)
+    return ask_of(f"{what} {spec.get('name')}", settings)
 
 
 def _machine_problem(spec: Mapping[str, Any]) -> Refusal | None:
@@ -66,8 +67,10 @@ def _machine_problem(spec: Mapping[str, Any]) -> Refusal | None:
     return None
 
 
-def refusal(spec: Mapping[str, Any], *, cluster: ClusterFile | None, db: Database) -> Refusal | None:
-    """Why this server cannot run `spec` (the field and the message), or None."""
+def refusal(spec: Mapping[str, Any], *, cluster: ClusterFile | None, db: Database,
+            what: str = "workspace") -> Refusal | None:
+    """Why this server cannot run `spec` (the field and the message), or None. Apps ask the same
+    of their resources (`what="app"`, the spec's `resources` their limits or requests)."""
     image = spec.get("container_image")
     if isinstance(image, str):
         return Refusal("container_image", f"container_image is the image name {image!r}, but this server "
@@ -77,10 +80,10 @@ def refusal(spec: Mapping[str, Any], *, cluster: ClusterFile | None, db: Databas
     if cluster is not None and cluster.pools:
         from .placement import choose
 
-        ask = _ask(spec)
+        ask = _ask(spec, what)
         if choose(cluster.pools, ask, environment=False) is None:
             listed = "; ".join(p.describe() for p in cluster.pools)
-            return Refusal("resources", f"workspace {spec.get('name')} asks for {ask.describe()}, which no "
+            return Refusal("resources", f"{what} {spec.get('name')} asks for {ask.describe()}, which no "
                                         f"pool of {cluster.source} offers; the pools: {listed}. Lower the "
                                         "request, or declare a pool that fits")
     else:
@@ -120,7 +123,7 @@ def prepare(spec: Mapping[str, Any], *, project: str, domain: str, db: Database,
     from ..store import queries
 
     env: dict[str, str] = {}
-    path_first = None
+    path_first = str(Path(sys.executable).parent)  # the server's environment: its python and plait first
     image = spec.get("container_image")
     if isinstance(image, Mapping):
         built = resolve(ImageSpec(**image), home=home)

@@ -213,3 +213,19 @@ def test_replicas_follow_the_load_between_min_and_max(server: ServerProcess, api
         for thread in threads:
             thread.join()
     remote.stop_app("echo-scaled")
+
+
+@pytest.mark.parametrize(("name", "field", "words"), [
+    ("needs-gpu", "limits", "no GPU pool"),
+    ("unknown-secret", "secrets", "plait create secret no_such_key"),
+    ("no-version", "inputs", "no version of `never-made`"),
+])
+def test_a_deploy_the_server_cannot_run_is_refused_and_nothing_is_made(server: ServerProcess, api: httpx.Client,
+                                                                      name: str, field: str, words: str) -> None:
+    from plait.remote.errors import RemoteUserError
+
+    with pytest.raises(RemoteUserError) as refused:
+        server.remote().deploy_app(load("refused_apps.py", name=name))
+    assert refused.value.status == 422 and refused.value.field == field
+    assert words in str(refused.value)
+    assert name not in [a["name"] for a in api.get("/api/v1/apps").json()["apps"]]

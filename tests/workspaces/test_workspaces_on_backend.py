@@ -89,7 +89,9 @@ def workdir(server: ServerProcess, name: str) -> Path:
 
 def test_create_start_open_and_stop_keeps_the_working_directory(server: ServerProcess, api: httpx.Client) -> None:
     started = time.monotonic()
-    made = create(api, {"name": "lifecycle", "description": "first", "on_startup": ["echo made-at-startup > boot.txt"],
+    made = create(api, {"name": "lifecycle", "description": "first",
+                        "on_startup": ["echo made-at-startup > boot.txt",
+                                       "python -m plait get workspace --name lifecycle > seen-from-inside.txt"],
                         "resources": {"cpu": "1", "mem": "2Gi"}, "ttl_seconds": 600})
     assert made["phase"] == "STOPPED" and made["desired"] == "ACTIVE"
     active = wait_phase(api, "lifecycle", ("ACTIVE", "FAILED"))
@@ -100,6 +102,9 @@ def test_create_start_open_and_stop_keeps_the_working_directory(server: ServerPr
     assert page.status_code == 200 and "vscode-workbench-web-configuration" in page.text
     folder = workdir(server, "lifecycle")
     assert (folder / "boot.txt").read_text() == "made-at-startup\n"
+    # plait inside talks to this backend without a login: it saw itself STARTING
+    seen = (folder / "seen-from-inside.txt").read_text()
+    assert "lifecycle" in seen and "STARTING" in seen
     log = api.get("/api/v1/workspaces/lifecycle/log").json()["lines"]
     assert any("on_startup 1: echo made-at-startup" in line for line in log)
     assert any("ACTIVE: code-server pid" in line for line in log)
