@@ -417,9 +417,12 @@ async def proxy_http(request: Request) -> Response:
                                                f"{COLD_START_TIMEOUT_S:g} s; see `plait get apps` and its events")
         passing = _passing(request.scope, requires_auth, prefix)
         answer = await forward_http(request, f"http://127.0.0.1:{traffic.pick(ports)}", tail, passing=passing)
-        if answer.status_code == 502 and request.method in ("GET", "HEAD", "OPTIONS"):
-            ports = traffic.find(svc, project, domain, name, fresh=True)[2]  # a replica that just went away
-            if ports:
+        if answer.status_code == 502:  # the replica went away (scaled down, stopped): look again
+            _, _, ports, running = traffic.find(svc, project, domain, name, fresh=True)
+            if not running:
+                return problem(503, "unavailable", f"app `{name}` is stopped; start it "
+                                                   f"(`plait start apps --name {name}`)")
+            if ports and request.method in ("GET", "HEAD", "OPTIONS"):
                 answer = await forward_http(request, f"http://127.0.0.1:{traffic.pick(ports)}", tail,
                                             passing=passing)
         return answer

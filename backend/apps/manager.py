@@ -213,6 +213,8 @@ class AppManager:
         crashes = [c for (app_id, _), c in self._s.crashes.items()
                    if app_id == app.id and c.count and c.revision == app.revision]
         if app.desired != "ACTIVE":
+            if any(a == app.id for a, _ in self._s.live) or any(a == app.id for a, _ in self._s.busy):
+                return  # Stopped once its replicas are gone
             status, reason = "Stopped", "stopped by request"
         elif ready:
             status, reason = "Started", f"{len(ready)} of {max(target, len(ready))} replicas ready"

@@ -30,7 +30,7 @@ from .paths import target_url
 if TYPE_CHECKING:
     import ssl
 
-    import httpx
+    import aiohttp
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade", "content-length", "host"}
@@ -50,19 +50,21 @@ def problem(status: int, code: str, message: str) -> Response:
                     media_type="application/json")
 
 
-def _client(context: ssl.SSLContext | None) -> httpx.AsyncClient:
-    """One pooled client per event loop (and SSL context): kept-alive connections to the
-    upstreams make the proxy's own cost a fraction of a millisecond."""
-    import httpx
+def _session(context: ssl.SSLContext | None) -> aiohttp.ClientSession:
+    """One pooled aiohttp session per event loop (and SSL context): kept-alive connections to the
+    upstreams, no cookie jar (the session is shared by every user of the proxy), and bodies
+    passed as they come (still compressed, when they are)."""
+    import aiohttp
 
     key = (id(asyncio.get_running_loop()), id(context))
-    client = _clients.get(key)
-    if client is None:
-        client = httpx.AsyncClient(verify=context if context is not None else True, follow_redirects=False,
-                                   timeout=httpx.Timeout(TIMEOUT_S, connect=5.0),
-                                   limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
-        _clients[key] = client
-    return client
+    session = _clients.get(key)
+    if session is None or session.closed:
+        connector = aiohttp.TCPConnector(limit=200, ssl=context if context is not None else True)
+        session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
+                                        cookie_jar=aiohttp.DummyCookieJar(),
+                                        timeout=aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=TIMEOUT_S))
+        _clients[key] = session
+    return session
 
 
 def _cookies_without(header: str, names: Iterable[str]) -> str:
@@ -146,39 +148,43 @@ def _without_cookie_domain(value: str) -> str:
 async def forward_http(request: Request, base: str, tail: str, *, context: ssl.SSLContext | None = None,
                        passing: Passing = DEFAULT, on_traffic: Traffic | None = None) -> Response:
     """Send the request to `base`/`tail` and stream the answer back (502 if it does not answer)."""
-    import httpx
+    import aiohttp
 
     target = target_url(base, tail, request.scope.get("query_string", b""))
     headers = request_headers(request.headers.items(), base, passing)
     body = request.stream() if request.method not in ("GET", "HEAD", "OPTIONS") else None
-    client = _client(context)
     try:
-        upstream = await client.send(client.build_request(request.method, target, headers=headers,
-                                                          content=body), stream=True)
-    except httpx.HTTPError as exc:
+        upstream = await _session(context).request(request.method, target, headers=headers, data=body,
+                                                   allow_redirects=False,
+                                                   skip_auto_headers=("User-Agent", "Accept-Encoding"))
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         return problem(502, "unavailable", f"the application behind {request.url.path} did not answer "
                                            f"({type(exc).__name__}); see its log")
     if on_traffic is not None:
         on_traffic()
     answer = []
-    for key, value in upstream.headers.multi_items():
-        lower = key.lower()
+    for raw_key, raw_value in upstream.raw_headers:
+        lower = raw_key.decode("latin-1").lower()
         if lower in HOP_BY_HOP:
             continue
         if lower == "location":
-            value = relative_location(value, base, tail)
+            raw_value = relative_location(raw_value.decode("latin-1"), base, tail).encode("latin-1")
         elif lower == "set-cookie":
-            value = _without_cookie_domain(value)
-        answer.append((lower.encode("latin-1"), value.encode("latin-1")))
-    length = upstream.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) <= BUFFERED_MAX:
-        body = b"".join([chunk async for chunk in upstream.aiter_raw()])  # as sent: still encoded
-        await upstream.aclose()  # small: one write, none of streaming's per-chunk work
-        whole = Response(body, status_code=upstream.status_code)
-        whole.raw_headers = [*answer, (b"content-length", str(len(body)).encode())]
+            raw_value = _without_cookie_domain(raw_value.decode("latin-1")).encode("latin-1")
+        answer.append((lower.encode("latin-1"), raw_value))
+    length = upstream.content_length
+    if request.method == "HEAD" or (length is not None and length <= BUFFERED_MAX):
+        whole_body = b"" if request.method == "HEAD" else await upstream.read()  # as sent: still encoded
+        upstream.release()  # small: one write, none of streaming's per-chunk work
+        whole = Response(whole_body, status_code=upstream.status)
+        whole.raw_headers = [*answer, *([(b"content-length", str(length).encode())] if length is not None else [])]
         return whole
-    response = StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code,
-                                 background=BackgroundTask(upstream.aclose))
+
+    async def chunks() -> Any:
+        async for chunk in upstream.content.iter_any():
+            yield chunk
+
+    response = StreamingResponse(chunks(), status_code=upstream.status, background=BackgroundTask(upstream.release))
     response.raw_headers = answer
     return response
 
