@@ -3,8 +3,8 @@
 `routes.py` decides what may pass and builds the upstream URL; these handlers
 put it on the wire under Jupyter's login: `ProxyHandler` for the panels' API,
 `DaskHandler` for the Dask dashboard (pages and its WebSocket),
-`WorkspaceHandler` for a browser workspace (code-server: any method, bodies
-streamed both ways, and its WebSockets).
+`ProxiedHandler` for a browser workspace (code-server) and for an app (any
+method, bodies streamed both ways, and their WebSockets).
 """
 
 from __future__ import annotations
@@ -23,27 +23,28 @@ from jupyter_server.utils import url_path_join
 from plait.remote import API, Connection, discover, start_server
 from tornado import httpclient, iostream, web, websocket
 
+from .dashboards import DashboardHandler
 from .routes import (
-    WORKSPACES,
+    PROXIED,
     Forward,
     Refusal,
     dask_target,
     match,
-    workspace_prefix,
-    workspace_target,
+    proxied_prefix,
+    proxied_target,
 )
 
 _FORWARDED_HEADERS = ("content-type", "etag", "cache-control", "retry-after")
 _DASK_REQUEST_HEADERS = ("accept", "if-none-match", "if-modified-since")
 _DASK_RESPONSE_HEADERS = ("content-type", "etag", "cache-control", "last-modified", "retry-after")
-# Never passed between the browser and a workspace: the connection's own (hop-by-hop), the lab's
+# Never passed between the browser and a workspace or app: the connection's own (hop-by-hop), the lab's
 # login (the backend gets its token instead) and what would tell the backend the lab's address.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                          "trailer", "trailers", "transfer-encoding", "upgrade"})
-_WORKSPACE_DROPPED_REQUEST = _HOP_BY_HOP | {"host", "cookie", "authorization", "x-xsrftoken", "x-xsrf-token",
+_PROXIED_DROPPED_REQUEST = _HOP_BY_HOP | {"host", "cookie", "authorization", "x-xsrftoken", "x-xsrf-token",
                                             "origin", "referer", "content-length", "x-forwarded-for",
                                             "x-forwarded-host", "x-forwarded-proto", "forwarded"}
-_WORKSPACE_DROPPED_RESPONSE = _HOP_BY_HOP | {"set-cookie", "location", "content-length", "server", "date"}
+_PROXIED_DROPPED_RESPONSE = _HOP_BY_HOP | {"set-cookie", "location", "content-length", "server", "date"}
 _BODY_CHUNKS = 16  # chunks of a request body held between the browser and the backend
 # Close codes a WebSocket endpoint may send (1005, 1006 and 1015 are only ever reported).
 _SENDABLE_CLOSE = {1000, 1001, 1002, 1003, *range(1007, 1015), *range(3000, 5000)}
@@ -350,28 +351,30 @@ def _origin_of(url: str | None) -> str | None:
 
 
 @web.stream_request_body
-class WorkspaceHandler(DaskHandler):
-    """`/plait/workspaces/<p>/<d>/<name>/<path>` → the backend's `/workspaces/<p>/<d>/<name>/<path>`.
+class ProxiedHandler(DaskHandler):
+    """`/plait/<kind>/<p>/<d>/<name>/<path>` → the backend's `/<kind>/<p>/<d>/<name>/<path>`.
 
-    A browser workspace's code-server, reached through the backend's own proxy
-    under Jupyter's login: any method, with request and response bodies
-    streamed (a large upload or download is never held whole here), and
-    WebSocket upgrades relayed frame by frame as the Dask dashboard's are. The
-    browser's cookies and Authorization header never reach the backend (it
-    gets its own token), nor does anything but the workspace's path: the
-    upstream URL is built by `routes.workspace_target`. A redirect is passed
-    on only while it stays inside the workspace, as a path under the lab's
-    forward. code-server's pages do not send Jupyter's XSRF token, so a
-    cookie-authenticated request that may change something must come from the
-    lab's own origin instead (its Origin, or Referer, header says so).
+    `kind` is `workspaces` (a browser workspace's code-server) or `apps` (an
+    app's web server: FastAPI, Panel, Streamlit...), reached through the
+    backend's own proxy under Jupyter's login: any method, with request and
+    response bodies streamed (a large upload or download is never held whole
+    here), and WebSocket upgrades relayed frame by frame as the Dask
+    dashboard's are. The browser's cookies and Authorization header never reach
+    the backend (it gets its own token), nor does anything but the workspace's
+    or app's path: the upstream URL is built by `routes.proxied_target`. A
+    redirect is passed on only while it stays inside the workspace or app, as a
+    path under the lab's forward. Their pages do not send Jupyter's XSRF token,
+    so a cookie-authenticated request that may change something must come from
+    the lab's own origin instead (its Origin, or Referer, header says so).
     """
 
-    what = "the workspace"
-    refused_error = "workspace_refused"
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-    def initialize(self, backend: Backend, prefix: str) -> None:
+    def initialize(self, backend: Backend, prefix: str, kind: str = "workspaces") -> None:
         super().initialize(backend, prefix)
+        self.kind = kind
+        self.what = f"the {PROXIED[kind]}"
+        self.refused_error = f"{PROXIED[kind]}_refused"
         self._forward: Forward | None = None
         self._body: asyncio.Queue[bytes | None] | None = None
         self._sending: asyncio.Task[httpx.Response] | None = None
@@ -381,7 +384,7 @@ class WorkspaceHandler(DaskHandler):
         raw = _raw_rest(self, self.prefix)
         if raw is None:
             return Refusal(404, "not_found", f"{self.request.path} is not under {self.prefix}")
-        return workspace_target(raw, self.request.query)
+        return proxied_target(self.kind, raw, self.request.query)
 
     def check_xsrf_cookie(self) -> None:
         if not hasattr(self, "_jupyter_current_user"):
@@ -390,7 +393,7 @@ class WorkspaceHandler(DaskHandler):
             return
         origin = self.request.headers.get("Origin") or _origin_of(self.request.headers.get("Referer"))
         if not origin or origin == "null" or not self.check_origin(origin):
-            raise web.HTTPError(403, f"{self.request.method} to a workspace from "
+            raise web.HTTPError(403, f"{self.request.method} to {self.what} from "
                                      f"{origin or 'an unknown origin'} refused: only the lab's own pages may "
                                      "send it (or a client with Jupyter's token)")
 
@@ -417,7 +420,7 @@ class WorkspaceHandler(DaskHandler):
         raw = _raw_rest(self, self.prefix)
         if raw is not None and raw.count("/") == 2 and self.request.method in ("GET", "HEAD"):
             query = f"?{self.request.query}" if self.request.query else ""
-            self.redirect(f"{self.request.path}/{query}")  # a workspace's pages live under its folder
+            self.redirect(f"{self.request.path}/{query}")  # its pages live under its folder
             return
         found = self._target()
         if isinstance(found, Refusal):
@@ -427,7 +430,7 @@ class WorkspaceHandler(DaskHandler):
             return
         self._forward = found
         headers = {k: v for k, v in self.request.headers.get_all()
-                   if k.lower() not in _WORKSPACE_DROPPED_REQUEST}
+                   if k.lower() not in _PROXIED_DROPPED_REQUEST}
         if length is not None:
             headers["Content-Length"] = length
         if has_body:
@@ -530,11 +533,11 @@ class WorkspaceHandler(DaskHandler):
             seen: set[str] = set()
             for name, value in response.headers.multi_items():
                 key = name.lower()
-                if key in _WORKSPACE_DROPPED_RESPONSE:
+                if key in _PROXIED_DROPPED_RESPONSE:
                     continue
                 (self.add_header if key in seen else self.set_header)(name, value)
                 seen.add(key)
-            location = self._workspace_location(response.headers.get("location"), self._forward)
+            location = self._inside_location(response.headers.get("location"), self._forward)
             if location:
                 self.set_header("Location", location)
             if self.request.method == "HEAD" or response.status_code in (204, 304):
@@ -547,7 +550,7 @@ class WorkspaceHandler(DaskHandler):
         except httpx.TransportError as exc:  # the backend stopped answering midway
             if not self._headers_written:
                 self.clear()
-                _json_error(self, 502, "backend_unreachable", f"the workspace's answer broke off ({exc})")
+                _json_error(self, 502, "backend_unreachable", f"{self.what}'s answer broke off ({exc})")
             else:
                 raise  # headers are out: tornado closes the connection, the browser sees it cut
         except iostream.StreamClosedError:
@@ -555,16 +558,16 @@ class WorkspaceHandler(DaskHandler):
         finally:
             await response.aclose()
 
-    def _workspace_location(self, location: str | None, forward: Forward) -> str | None:
-        """An upstream redirect inside this workspace, as a path under the lab's forward (else None)."""
+    def _inside_location(self, location: str | None, forward: Forward) -> str | None:
+        """An upstream redirect inside this workspace or app, as a path under the lab's forward (else None)."""
         if not location:
             return None
         endpoint = (self.backend.endpoint or "http://backend").rstrip("/")
         target = urlsplit(urljoin(endpoint + forward.path, location))
         base = urlsplit(endpoint)
-        inside = workspace_prefix(forward)
+        inside = proxied_prefix(forward)
         if (target.scheme, target.netloc) != (base.scheme, base.netloc):
-            return None  # elsewhere: the lab forwards only the workspace
+            return None  # elsewhere: the lab forwards only the workspace or app
         if not (target.path.startswith(inside) or target.path == inside.rstrip("/")):
             return None
         query = f"?{target.query}" if target.query else ""
@@ -599,9 +602,14 @@ def setup_handlers(server_app: Any) -> None:
     web_app.settings["plait_backend"] = backend
     api = url_path_join(base, "plait", "api") + "/"
     dask = url_path_join(api, "dask") + "/"
-    workspaces = url_path_join(base, "plait", WORKSPACES.strip("/")) + "/"
+    proxied = []
+    for kind in PROXIED:  # /plait/workspaces/..., /plait/apps/...
+        prefix = url_path_join(base, "plait", kind) + "/"
+        proxied.append((prefix + "(.*)", ProxiedHandler, {"backend": backend, "prefix": prefix, "kind": kind}))
+    dashboards = url_path_join(base, "plait", "dashboards", "execution")
     web_app.add_handlers(".*$", [
-        (workspaces + "(.*)", WorkspaceHandler, {"backend": backend, "prefix": workspaces}),
+        *proxied,
+        (dashboards + "/([^/]*)", DashboardHandler, {"backend": backend}),
         (url_path_join(base, "plait", "info"), InfoHandler, {"backend": backend}),
         (dask + "(.*)", DaskHandler, {"backend": backend, "prefix": dask}),
         (api + "(.*)", ProxyHandler, {"backend": backend, "prefix": api}),

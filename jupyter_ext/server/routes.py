@@ -12,8 +12,8 @@ on only the query parameters it takes (others are dropped); Jupyter's own
 `token` and `_xsrf` never reach the backend.
 
 Nothing here knows tornado or HTTP clients: `match`, `dask_target` and
-`workspace_target` take the method, the raw path and the raw query and return a
-`Forward` or a `Refusal`.
+`proxied_target` (a workspace's or an app's pages) take the method, the raw
+path and the raw query and return a `Forward` or a `Refusal`.
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ _EXECUTIONS_QUERY = ("project", "domain", "name", "search", "kind", "launch_plan
 # Execution names and node paths are letters, digits, `-`, `_` and `.` (`abc12`, `n2-n0-3`).
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,511}")
 _FORBIDDEN = frozenset("/\\?#%;")
-# A workspace's project, domain and name as they appear in its proxied path.
-_WORKSPACE_PART = re.compile(r"[A-Za-z0-9_-]+")
-WORKSPACES = "/workspaces"
+# What the lab forwards under /plait/<kind>/<project>/<domain>/<name>/, to the backend's own proxy
+# of it at /<kind>/...: a workspace's code-server, an app's web server (kind -> what one is called).
+PROXIED = {"workspaces": "workspace", "apps": "app"}
+# Their project, domain and name as they appear in the proxied path.
+_PROXIED_PART = re.compile(r"[A-Za-z0-9_-]+")
 # Characters a workspace's path keeps unquoted (RFC 3986 sub-delimiters, `:` and `@`; never `;`,
 # which `_segment_problem` refuses): code-server's resources are named with them (`@vscode`).
 _PATH_SAFE = "@:!$&'()*+,="
@@ -115,6 +117,13 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "workspaces/{name}/unarchive", _SCOPE_QUERY),
     _route("GET", "workspaces/{name}/log", ("project", "domain", "tail")),
     _route("POST", "executions/{id}/nodes/{node_id}/debug"),
+    # The Apps tab and the app view (deploys stay with the CLI and `plait.Remote`).
+    _route("GET", "apps", _SCOPE_QUERY),
+    _route("GET", "apps/{name}", _SCOPE_QUERY),
+    _route("POST", "apps/{name}/start", _SCOPE_QUERY),
+    _route("POST", "apps/{name}/stop", _SCOPE_QUERY),
+    _route("GET", "apps/{name}/logs", ("project", "domain", "replica", "tail")),
+    _route("GET", "apps/{name}/events", ("project", "domain", "limit")),
 )
 
 
@@ -171,25 +180,27 @@ def dask_target(raw_path: str, raw_query: str = "") -> Forward | Refusal:
     return Forward("GET", _upstream(["dask", *segments]) + ("/" if not segments else ""), query)
 
 
-def workspace_target(raw_path: str, raw_query: str = "") -> Forward | Refusal:
-    """`/plait/workspaces/<raw_path>` → the backend's `/workspaces/<project>/<domain>/<name>/<path>`.
+def proxied_target(kind: str, raw_path: str, raw_query: str = "") -> Forward | Refusal:
+    """`/plait/<kind>/<raw_path>` → the backend's `/<kind>/<project>/<domain>/<name>/<path>`.
 
-    Any method: the Forward's method is left to the caller. The first three
-    segments name the workspace (letters, digits, `-`, `_`); the rest is the
-    workspace's own path (code-server's pages, resources and WebSockets), each
-    segment a plain name as for the API, except that the last may be empty (a
-    trailing `/`, which code-server's folder pages use). Every query parameter
-    but Jupyter's own is passed on: code-server's URLs carry their own.
+    `kind` is one of `PROXIED`: `workspaces` (a workspace's code-server) or
+    `apps` (an app's web server). Any method: the Forward's method is left to
+    the caller. The first three segments name the workspace or app (letters,
+    digits, `-`, `_`); the rest is its own path (pages, resources and
+    WebSockets), each segment a plain name as for the API, except that the last
+    may be empty (a trailing `/`, which folder pages and apps' roots use). Every
+    query parameter but Jupyter's own is passed on: their URLs carry their own.
     """
-    shown = f"/plait/workspaces/{raw_path[:200]}{'…' if len(raw_path) > 200 else ''}"
+    noun = PROXIED[kind]
+    shown = f"/plait/{kind}/{raw_path[:200]}{'…' if len(raw_path) > 200 else ''}"
     parts = raw_path.split("/", 3)
     if len(parts) < 3:
-        return Refusal(404, "not_found", f"{shown} names no workspace; the lab forwards "
-                       "/plait/workspaces/<project>/<domain>/<name>/<path>")
+        return Refusal(404, "not_found", f"{shown} names no {noun}; the lab forwards "
+                       f"/plait/{kind}/<project>/<domain>/<name>/<path>")
     scope = parts[:3]
     for label, part in zip(("project", "domain", "name"), scope, strict=True):
-        if not _WORKSPACE_PART.fullmatch(part):
-            return Refusal(400, "bad_path", f"{shown} has the workspace {label} `{part[:80]}`; a workspace's "
+        if not _PROXIED_PART.fullmatch(part):
+            return Refusal(400, "bad_path", f"{shown} has the {noun} {label} `{part[:80]}`; a {noun}'s "
                            "project, domain and name are letters, digits, `-` and `_`")
     rest = parts[3] if len(parts) == 4 else None
     segments: list[str] = []
@@ -203,14 +214,14 @@ def workspace_target(raw_path: str, raw_query: str = "") -> Forward | Refusal:
     query = _query(raw_query, shown, None)
     if isinstance(query, Refusal):
         return query
-    path = f"{WORKSPACES}/" + "/".join(scope)
+    path = f"/{kind}/" + "/".join(scope)
     if rest is not None:
         path += "/" + "/".join(quote(s, safe=_PATH_SAFE) for s in segments) + ("/" if trailing and segments else "")
     return Forward("", path, query)
 
 
-def workspace_prefix(forward: Forward) -> str:
-    """The backend's `/workspaces/<project>/<domain>/<name>/` of a `workspace_target` forward."""
+def proxied_prefix(forward: Forward) -> str:
+    """The backend's `/<kind>/<project>/<domain>/<name>/` of a `proxied_target` forward."""
     return "/".join(forward.path.split("/")[:5]) + "/"
 
 

@@ -1,7 +1,8 @@
 /**
  * plait in JupyterLab: a sidebar of workflows, tasks, launch plans,
- * executions, artifacts and workspaces; main-area views of an entity, an
- * execution, an artifact, a workspace and the launch and workspace forms.
+ * executions, artifacts, workspaces and apps; main-area views of an entity,
+ * an execution, an artifact, a workspace, an app and the launch and workspace
+ * forms.
  * `activate` only wires commands and widgets; the widgets live in their files.
  */
 import { ILabShell, ILayoutRestorer, IRouter, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
@@ -11,6 +12,7 @@ import type { ReadonlyJSONObject } from '@lumino/coreutils';
 
 import type { EntityKind } from './api/client';
 import { labClient, labDashboardUrl } from './api/lab';
+import { deployExecutionDashboard, labDashboardTransport } from './apps/dashboards';
 import { labMarkdown } from './artifacts/markdown';
 import { labBaseUrl } from './workspaces/lab';
 import { plaitIcon } from './icons';
@@ -35,7 +37,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       labClient(),
       labDashboardUrl(),
       rendermime ? labMarkdown(rendermime) : undefined,
-      labBaseUrl()
+      labBaseUrl(),
+      id => deployExecutionDashboard(labDashboardTransport(), id)
     );
     const sidebar = views.sidebar();
     sidebar.title.icon = plaitIcon;
@@ -68,6 +71,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'plait: Open Workspace',
       execute: args =>
         views.openWorkspace(String(args.name), {
+          project: args.project as string | undefined,
+          domain: args.domain as string | undefined
+        })
+    });
+    commands.addCommand('plait:open-app', {
+      label: 'plait: Open App',
+      execute: args =>
+        views.openApp(String(args.name), {
           project: args.project as string | undefined,
           domain: args.domain as string | undefined
         })

@@ -5,6 +5,9 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { EntityKind, Execution, PlaitClient } from './api/client';
+import type { Scope as AppScope } from './apps/api';
+import { AppView } from './apps/AppView';
+import type { DeployedDashboard } from './apps/types';
 import type { Scope } from './artifacts/api';
 import { ArtifactView } from './artifacts/ArtifactView';
 import { versionLabel } from './artifacts/lineage';
@@ -29,7 +32,8 @@ export type ViewArgs =
   | { view: 'executions' }
   | { view: 'artifact'; name: string; version: string; project?: string; domain?: string }
   | { view: 'workspace'; name: string; project?: string; domain?: string }
-  | { view: 'workspace-form'; name?: string; project?: string; domain?: string };
+  | { view: 'workspace-form'; name?: string; project?: string; domain?: string }
+  | { view: 'app'; name: string; project?: string; domain?: string };
 
 /** An execution's shareable lab address: the lab opens its view when loaded from it. */
 export function executionLink(id: string, base: string = window.location.origin + labPath()): string {
@@ -54,8 +58,10 @@ export class Views {
     private readonly dashboardUrl?: string,
     /** Renders model and data cards (JupyterLab's Markdown renderer); shown as text without it. */
     private readonly renderMarkdown?: MarkdownRenderer,
-    /** The lab's base URL, under which it serves workspaces (the Workspaces tab is shown only with it). */
-    private readonly workspaceBaseUrl?: string
+    /** The lab's base URL, under which it serves workspaces and apps (their tabs are shown only with it). */
+    private readonly workspaceBaseUrl?: string,
+    /** Deploys the dashboard of an execution's outputs as an app (the execution view's "Dashboard"). */
+    private readonly deployDashboard?: (executionId: string) => Promise<DeployedDashboard>
   ) {}
 
   /** Open the view `args` names (the restorer's and the `plait:open-view` command's entry point). */
@@ -75,6 +81,8 @@ export class Views {
         return this.openWorkspace(args.name, { project: args.project, domain: args.domain });
       case 'workspace-form':
         return this.openWorkspaceForm(args.name, { project: args.project, domain: args.domain });
+      case 'app':
+        return this.openApp(args.name, { project: args.project, domain: args.domain });
     }
   }
 
@@ -99,6 +107,11 @@ export class Views {
                 onNew: () => this.openWorkspaceForm(),
                 onEdit: (name, scope) => this.openWorkspaceForm(name, scope)
               }
+            : undefined
+        }
+        apps={
+          this.workspaceBaseUrl !== undefined
+            ? { baseUrl: this.workspaceBaseUrl, onOpen: (name, scope) => this.openApp(name, scope) }
             : undefined
         }
       />
@@ -144,6 +157,32 @@ export class Views {
         onRunFrom={(execution, fromNodes) => this.runFrom(execution, fromNodes)}
         onOpenArtifact={(name, version, scope) => this.openArtifact(name, version, scope)}
         onOpenWorkspace={this.workspaceBaseUrl !== undefined ? ws => this.openWorkspace(ws.name, ws) : undefined}
+        dashboardApp={
+          this.deployDashboard && this.workspaceBaseUrl !== undefined
+            ? { deploy: this.deployDashboard, baseUrl: this.workspaceBaseUrl, onOpenApp: (name, scope) => this.openApp(name, scope) }
+            : undefined
+        }
+      />
+    ));
+  }
+
+  /** One app: its status, replicas, events, a replica's log, Start/Stop and Open. */
+  openApp(name: string, scope: AppScope = {}): void {
+    const { project, domain } = scope;
+    const key = `plait-app-${project ?? ''}-${domain ?? ''}-${name}`;
+    const args: ViewArgs = { view: 'app', name, ...(project ? { project } : {}), ...(domain ? { domain } : {}) };
+    this.show(key, name, args, () => (
+      <AppView
+        client={this.client}
+        name={name}
+        scope={scope}
+        baseUrl={this.workspaceBaseUrl ?? '/'}
+        onLoaded={app => {
+          const widget = this.open.get(key);
+          if (widget) {
+            widget.title.caption = `app ${app.project}/${app.domain}/${app.name} (${app.status})`;
+          }
+        }}
       />
     ));
   }

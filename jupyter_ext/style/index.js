@@ -5,3 +5,4 @@ import './execution.css';
 import './executions.css';
 import './artifacts.css';
 import './workspaces.css';
+import './apps.css';

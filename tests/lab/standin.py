@@ -95,7 +95,7 @@ class _Recorder(web.RequestHandler):
             for part in download_parts():
                 self.write(part)
             self.finish()
-        elif path.startswith("/workspaces/"):  # a workspace: what arrived, body included
+        elif path.startswith(("/workspaces/", "/apps/")):  # a workspace or app: what arrived, body included
             self.set_header("Content-Type", "application/json")
             self.set_header("Set-Cookie", "upstream=1; Path=/")  # the lab does not pass it on
             self.finish(json.dumps({"method": seen.method, "path": path, "query": seen.query,
@@ -165,7 +165,7 @@ def standin_backend(token: str) -> Iterator[Standin]:
     standin = Standin(f"http://127.0.0.1:{port}", token)
     app = web.Application([
         (r"/api/v1/dask/.*/ws", _Echo, {"standin": standin}),
-        (r"/workspaces/.*/ws", _Echo, {"standin": standin}),
+        (r"/(?:workspaces|apps)/.*/ws", _Echo, {"standin": standin}),
         (r"/(.*)", _Recorder, {"standin": standin}),
     ])
     ready, stop = threading.Event(), threading.Event()

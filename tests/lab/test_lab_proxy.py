@@ -203,6 +203,12 @@ PANEL_CALLS = [
     ("POST", "workspaces/my-ws/unarchive", "/api/v1/workspaces/my-ws/unarchive", ""),
     ("GET", "workspaces/my-ws/log?tail=200&project=p", "/api/v1/workspaces/my-ws/log", "tail=200&project=p"),
     ("POST", "executions/abc/nodes/n2-n0/debug", "/api/v1/executions/abc/nodes/n2-n0/debug", ""),
+    ("GET", "apps?project=p&domain=development", "/api/v1/apps", "project=p&domain=development"),
+    ("GET", "apps/echo?project=p", "/api/v1/apps/echo", "project=p"),
+    ("POST", "apps/echo/start?project=p", "/api/v1/apps/echo/start", "project=p"),
+    ("POST", "apps/echo/stop", "/api/v1/apps/echo/stop", ""),
+    ("GET", "apps/echo/logs?replica=1&tail=200", "/api/v1/apps/echo/logs", "replica=1&tail=200"),
+    ("GET", "apps/echo/events?limit=50&project=p", "/api/v1/apps/echo/events", "limit=50&project=p"),
 ]
 
 
@@ -530,3 +536,49 @@ def test_a_workspaces_websocket_is_relayed_both_ways(lab: LabProcess, upstream: 
     assert seen.headers["authorization"] == f"Bearer {upstream.token}"
     assert seen.headers["sec-websocket-protocol"] == "bokeh,other"
     assert lab.token not in json.dumps(seen.headers) and "cookie" not in seen.headers
+
+
+# ---------------------------------------------------------------- an app's web server
+
+APP_BASE = "/plait/apps/default/development/echo"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_an_app_request_reaches_only_its_app_with_the_backends_token(
+    lab: LabProcess, upstream: Standin, method: str
+) -> None:
+    body = b'{"x": 1}' if method == "POST" else None
+    code, _, answer = send(lab, method, f"{APP_BASE}/predict?k=1&token={lab.token}", body=body, login=False,
+                           headers={"Cookie": "session=browser-secret", "Authorization": f"token {lab.token}"})
+    assert code == 200, answer
+    [seen] = upstream.requests
+    assert (seen.method, seen.path, seen.query) == (method, "/apps/default/development/echo/predict", "k=1")
+    assert seen.headers["authorization"] == f"Bearer {upstream.token}"
+    assert "cookie" not in seen.headers and lab.token not in json.dumps(seen.headers)
+
+
+@pytest.mark.parametrize("path, status", [
+    ("default/development/echo/..%2F..%2F..%2Fapi%2Fv1%2Fsecrets", 400),
+    ("default/development/echo/../../../api/v1/secrets", 400),
+    ("default/development/%2E%2E/x", 400),
+    ("default/development/echo//127.0.0.1:22/x", 400),
+    ("default/development", 404),
+])
+def test_app_paths_cannot_leave_the_app(lab: LabProcess, upstream: Standin, path: str, status: int) -> None:
+    code, _, body = send(lab, "GET", f"/plait/apps/{path}")
+    assert code == status, body
+    assert json.loads(body)["error"] in ("bad_path", "not_found")
+    assert upstream.requests == []
+
+
+def test_an_app_needs_the_jupyter_login_and_its_websocket_is_relayed(lab: LabProcess, upstream: Standin) -> None:
+    code, headers, _ = send(lab, "GET", f"{APP_BASE}/", login=False)
+    assert code == 302 and headers["location"].startswith("/login?next=")
+    with pytest.raises(httpclient.HTTPClientError, match="403"):
+        _ws(lab, f"{APP_BASE}/ws", {}, ["hello"])
+    assert upstream.requests == [] and upstream.websockets == []
+    got = _ws(lab, f"{APP_BASE}/ws?bokeh-autoload-element=x", lab.auth, ["hello", "close"], subprotocols=["bokeh"])
+    assert got == {"subprotocol": "bokeh", "answers": ["hello", None], "close_code": 4001}
+    [seen] = upstream.websockets
+    assert (seen.path, seen.query) == ("/apps/default/development/echo/ws", "bokeh-autoload-element=x")
+    assert seen.headers["authorization"] == f"Bearer {upstream.token}"

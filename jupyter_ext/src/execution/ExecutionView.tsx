@@ -25,6 +25,7 @@ import { DashboardLink, useDashboard } from '../dashboard';
 import type { Dag } from '../dag/types';
 import { formatDuration, formatTime } from '../format';
 import { isTerminal, phaseClass } from '../phases';
+import { DashboardButton, type DashboardButtonProps } from '../apps/DashboardButton';
 import type { Workspace } from '../workspaces/types';
 import { abort, getDag, getExecution, getNodes, listSignals, messageOf, relaunch } from './api';
 import {
@@ -69,6 +70,8 @@ export interface ExecutionViewProps {
   onOpenArtifact?: OpenArtifact;
   /** Opens a workspace's view: a failed node's "Debug in a workspace" makes one and opens it (no button without it). */
   onOpenWorkspace?: (ws: Workspace) => void;
+  /** "Dashboard" on a SUCCEEDED execution: deploy a dashboard of its outputs as an app (no button without it). */
+  dashboardApp?: Omit<DashboardButtonProps, 'executionId'>;
 }
 
 const TABS = ['Nodes', 'Graph', 'Timeline'] as const;
@@ -426,6 +429,9 @@ function Header(
         <span className="plait-ExecutionView-actions">
           {props.dashboard && props.dashboardUrl && <DashboardLink url={props.dashboardUrl} />}
           {props.shareUrl && <CopyLink url={props.shareUrl} />}
+          {props.dashboardApp && execution.phase === 'SUCCEEDED' && (
+            <DashboardButton executionId={execution.id} {...props.dashboardApp} />
+          )}
           <button
             type="button"
             className="jp-Button jp-mod-styled jp-mod-reject"

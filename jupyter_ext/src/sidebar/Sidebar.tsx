@@ -1,8 +1,10 @@
-/** The plait sidebar: registered entities, executions, artifacts and workspaces, one tab each. */
+/** The plait sidebar: registered entities, executions, artifacts, workspaces and apps, one tab each. */
 import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { EntityKind, PlaitClient } from '../api/client';
+import type { Scope as AppScope } from '../apps/api';
+import { AppList } from '../apps/AppList';
 import type { Scope } from '../artifacts/api';
 import { ArtifactList } from '../artifacts/ArtifactList';
 import { DashboardLink, useDashboard } from '../dashboard';
@@ -11,9 +13,14 @@ import { WorkspaceList } from '../workspaces/WorkspaceList';
 import { EntityList, KIND_LABEL } from './EntityList';
 import { ExecutionList } from './ExecutionList';
 
-type Tab = EntityKind | 'executions' | 'artifacts' | 'workspaces';
-const TABS: Tab[] = ['workflow', 'task', 'launch_plan', 'executions', 'artifacts', 'workspaces'];
-const TAB_LABEL: Partial<Record<Tab, string>> = { executions: 'Executions', artifacts: 'Artifacts', workspaces: 'Workspaces' };
+type Tab = EntityKind | 'executions' | 'artifacts' | 'workspaces' | 'apps';
+const TABS: Tab[] = ['workflow', 'task', 'launch_plan', 'executions', 'artifacts', 'workspaces', 'apps'];
+const TAB_LABEL: Partial<Record<Tab, string>> = {
+  executions: 'Executions',
+  artifacts: 'Artifacts',
+  workspaces: 'Workspaces',
+  apps: 'Apps'
+};
 
 /** What the Workspaces tab opens (the tab is shown only with it). */
 export interface WorkspaceActions {
@@ -22,6 +29,13 @@ export interface WorkspaceActions {
   onOpen: (name: string, scope: WorkspaceScope) => void;
   onNew: () => void;
   onEdit: (name: string, scope: WorkspaceScope) => void;
+}
+
+/** What the Apps tab opens (the tab is shown only with it). */
+export interface AppActions {
+  /** The lab's base URL, under which it serves each app. */
+  baseUrl: string;
+  onOpen: (name: string, scope: AppScope) => void;
 }
 
 export interface SidebarProps {
@@ -35,6 +49,7 @@ export interface SidebarProps {
   /** Open an artifact version's view (the Artifacts tab is shown only with it). */
   onOpenArtifact?: (name: string, version: string, scope: Scope) => void;
   workspaces?: WorkspaceActions;
+  apps?: AppActions;
 }
 
 /** "Dask dashboard", linking to the lab's forward of it, when the backend has a dashboard. */
@@ -47,7 +62,9 @@ export function Sidebar(props: SidebarProps): JSX.Element {
   const [tab, setTab] = React.useState<Tab>('workflow');
   const [generation, setGeneration] = React.useState(0);
   const label = (t: Tab) => TAB_LABEL[t] ?? KIND_LABEL[t as EntityKind];
-  const tabs = TABS.filter(t => (t !== 'artifacts' || props.onOpenArtifact) && (t !== 'workspaces' || props.workspaces));
+  const tabs = TABS.filter(
+    t => (t !== 'artifacts' || props.onOpenArtifact) && (t !== 'workspaces' || props.workspaces) && (t !== 'apps' || props.apps)
+  );
   return (
     <div className="plait-Sidebar">
       <header className="plait-SidebarHeader">
@@ -84,7 +101,9 @@ export function Sidebar(props: SidebarProps): JSX.Element {
         ))}
       </div>
       <div role="tabpanel" id={`plait-tabpanel-${tab}`} aria-labelledby={`plait-tab-${tab}`} className="plait-TabPanel">
-        {tab === 'workspaces' && props.workspaces ? (
+        {tab === 'apps' && props.apps ? (
+          <AppList client={props.client} generation={generation} baseUrl={props.apps.baseUrl} onOpenApp={props.apps.onOpen} />
+        ) : tab === 'apps' ? null : tab === 'workspaces' && props.workspaces ? (
           <WorkspaceList
             client={props.client}
             generation={generation}
