@@ -83,8 +83,8 @@ def create_app(settings: Settings, db: Database, storage: ObjectStore, executor:
     app.router.routes.extend(routes_workspaces.proxy_routes)  # code-server, behind the token or a session
     app.router.routes.extend(routes_apps.proxy_routes)  # apps: behind them too, unless public
     app.state.token = token
-    app.add_middleware(BearerAuth, token=token,
-                       own_auth=(routes_workspaces.PROXY_PREFIX, routes_apps.PROXY_PREFIX))
+    app.add_middleware(BearerAuth, token=token,  # a browser's session cookie; apps may be public
+                       own_auth={routes_workspaces.PROXY_PREFIX: "session", routes_apps.PROXY_PREFIX: "route"})
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

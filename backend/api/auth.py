@@ -33,17 +33,29 @@ def token_matches(header: bytes | None, token: bytes) -> bool:
 class BearerAuth:
     """Answers 401 (JSON, nothing else) to any HTTP or WebSocket request without the token.
 
-    Below `own_auth` prefixes (the proxied browser applications: workspaces) the
-    route decides, because a browser tab brings a session cookie instead of the
-    header: the request passes with `scope["plait.bearer"]` saying whether the
-    header carried the token, and the route refuses what has neither."""
+    Below `own_auth` prefixes (the proxied browser applications) the route decides,
+    because a browser tab brings a session cookie (or the link's ticket) instead of
+    the header: such a request passes with `scope["plait.bearer"]` saying whether
+    the header carried the token, and the route checks the cookie. A prefix mapped
+    to `"session"` lets through only a request that has a cookie or a ticket (the
+    workspaces); `"route"` lets every request through (apps, which may be public)."""
 
-    def __init__(self, app: ASGIApp, token: str, own_auth: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, token: str, own_auth: dict[str, str] | None = None) -> None:
         if not token:
             raise ValueError("the API token is empty; refusing to serve without authentication")
         self.app = app
         self._token = token.encode()
-        self._own_auth = own_auth
+        self._own_auth = dict(own_auth or {})
+
+    def _route_decides(self, scope: Scope) -> bool:
+        path = scope.get("path", "")
+        for prefix, rule in self._own_auth.items():
+            if path.startswith(prefix):
+                if rule == "route":
+                    return True
+                cookie = b"; ".join(v for k, v in scope.get("headers", ()) if k == b"cookie")
+                return b"plait-session=" in cookie or b"ticket=" in scope.get("query_string", b"")
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -54,7 +66,7 @@ class BearerAuth:
             scope["plait.bearer"] = True
             await self.app(scope, receive, send)
             return
-        if self._own_auth and scope.get("path", "").startswith(self._own_auth):
+        if self._own_auth and self._route_decides(scope):
             scope["plait.bearer"] = False
             await self.app(scope, receive, send)
             return

@@ -46,7 +46,7 @@ def test_load_apps_refuses_what_is_not_a_python_file(folder: Path) -> None:
 def test_a_declaration_error_in_the_file_surfaces_when_it_is_loaded(folder: Path) -> None:
     with pytest.raises(TypeError, match=r"App 'wsgi-by-mistake': framework_app expects an ASGI app .*got "
                                         r"<function wsgi_app>; it looks like a WSGI app"):
-        load_apps(folder / "not_asgi.py")
+        load_apps(folder / "bad_not_asgi.py")
 
 
 def test_the_spec_lists_files_with_their_sha256_and_names_the_framework_app(folder: Path) -> None:

@@ -144,7 +144,8 @@ def test_every_route_answers_401_without_the_token(api: Api) -> None:
     api_routes = list(_api_routes(app.routes))
     assert {r.path for r in api_routes} == set(api.client.get("/openapi.json").json()["paths"])
     routes = [(m, r.path) for r in api_routes for m in r.methods]
-    routes += [(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods or ()]
+    routes += [(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods or ()
+               if not r.path.startswith("/apps/")]  # an app may be public: its route decides (below)
     routes += [("GET", "/no/such/path"), ("DELETE", "/api/v1/projects")]
     assert len(routes) > 30
     anonymous = TestClient(app)
@@ -160,6 +161,14 @@ def test_every_route_answers_401_without_the_token(api: Api) -> None:
                 "error": "unauthorized",
                 "message": "this server needs an `Authorization: Bearer <token>` header with its token",
             }
+
+
+def test_an_app_path_without_credentials_is_refused_unless_the_app_is_public(api: Api) -> None:
+    anonymous = TestClient(api.client.app)
+    for method in ("GET", "POST", "HEAD"):
+        answer = anonymous.request(method, "/apps/default/development/no-such-app/")
+        assert answer.status_code == 401, method  # no such app: nothing public there
+    assert anonymous.get("/apps/default/development/x/", headers={"Authorization": "Bearer wrong"}).status_code == 401
 
 
 def test_the_openapi_document_and_docs_need_only_the_token(api: Api) -> None:
