@@ -29,7 +29,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -365,14 +364,7 @@ class WorkspaceManager:
             with open(layout.log, "a", encoding="utf-8") as out:
                 out.write(f"[plait {utcnow():%Y-%m-%d %H:%M:%S}] {line}\n")
 
-    def running_ports(self) -> dict[int, int]:
-        return {record_id: running.port for record_id, running in self._running.items()}
 
 
 def _describe(report: Any) -> str:
     return str(report) if report is not None else "nothing to do"
-
-
-def python_bin_dir() -> str:
-    """The bin folder of the server's own Python environment (the workspace's default)."""
-    return str(Path(sys.executable).parent)

@@ -356,9 +356,6 @@ class AppManager:
                 aq.drop_replica(s, live.app_id, live.slot)
         stop_group(live.proc.pid, live.proc, grace_s=3)
 
-    def ports(self, app_id: int) -> list[int]:
-        return [lv.port for (a, _), lv in self._s.live.items() if a == app_id and lv.ready]
-
 
 def _is_replica(pid: int, home: Path) -> bool:
     try:
