@@ -366,5 +366,22 @@ class WorkspaceManager:
 
 
 
+def _size(count: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024  # type: ignore[assignment]
+    return f"{count} B"  # pragma: no cover
+
+
 def _describe(report: Any) -> str:
-    return str(report) if report is not None else "nothing to do"
+    """A save's or a restore's report in words, for the workspace's log."""
+    if report is None:
+        return "nothing to do"
+    notes = f"; {len(report.notes)} skipped: {', '.join(report.notes[:3])}" if report.notes else ""
+    if hasattr(report, "written"):
+        later = (f"; {len(report.deferred)} large files ({_size(report.deferred_bytes)}) follow in the background"
+                 if report.deferred else "")
+        return f"{report.written} files written ({_size(report.written_bytes)}), {report.unchanged} unchanged{later}{notes}"
+    return (f"{report.files} files ({_size(report.bytes)}), {report.uploaded} of them sent "
+            f"({_size(report.uploaded_bytes)}){notes}")

@@ -27,20 +27,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from ..apps import replicas as rp
-from ..proxy import (
-    Passing,
-    RefusedPath,
-    checked_tail,
-    forward_http,
-    forward_socket,
-    problem,
-    sessions,
-)
+from ..proxy import Passing, RefusedPath, forward_http, forward_socket, problem, sessions
+from ..proxy.routing import allowed, locate, ticket_redirect
 from ..store.queries import apps as aq
 from . import schemas as S
 from .deps import Services, Svc
@@ -337,27 +330,6 @@ def _traffic(app: Any) -> _Traffic:
     return found  # type: ignore[no-any-return]
 
 
-def _where(scope: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    raw = scope.get("raw_path")
-    path = (raw.decode("latin-1") if raw else scope["path"]).split("?", 1)[0]
-    parts = path[len(PROXY_PREFIX):].split("/", 3)
-    if len(parts) < 4 or not all(parts[:3]):
-        raise RefusedPath(f"an app's path is {PROXY_PREFIX}<project>/<domain>/<name>/..., found {path!r}")
-    project, domain, name = parts[:3]
-    for part in (project, domain, name):
-        if not part.replace("-", "").replace("_", "").isalnum():
-            raise RefusedPath(f"{part!r} is not a project, domain or app name")
-    prefix = f"{PROXY_PREFIX}{project}/{domain}/{name}/"
-    return project, domain, name, prefix, checked_tail(scope, prefix)
-
-
-def _allowed(scope: dict[str, Any], token: str, prefix: str) -> bool:
-    if scope.get("plait.bearer"):
-        return True
-    headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ()))
-    return sessions.verify(token, "cookie", prefix, sessions.cookie_value(headers.get("cookie")))
-
-
 def _passing(scope: dict[str, Any], requires_auth: bool, prefix: str) -> Passing:
     """A public app checks its own credentials (an API key in Authorization): they pass, unless
     they are the server's token, which never leaves the server."""
@@ -389,20 +361,15 @@ async def proxy_http(request: Request) -> Response:
     svc: Services = request.app.state.services
     token: str = request.app.state.token
     try:
-        project, domain, name, prefix, tail = _where(request.scope)
+        project, domain, name, prefix, tail = locate(request.scope, PROXY_PREFIX)
     except RefusedPath as exc:
         return problem(400, "bad_request", str(exc))
     traffic = _traffic(request.app)
     app_id, requires_auth, _, running = traffic.find(svc, project, domain, name)
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    ticket = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get(sessions.TICKET_PARAM)
-    if app_id is not None and requires_auth and ticket is not None and sessions.verify(token, "ticket", prefix, ticket):
-        rest = sessions.query_without_ticket(query)
-        response = RedirectResponse(f"{prefix}{tail}" + (f"?{rest}" if rest else ""), status_code=303)
-        response.headers.append("set-cookie", sessions.cookie_header(token, prefix,
-                                                                     secure=request.url.scheme == "https"))
-        return response
-    if (app_id is None or requires_auth) and not _allowed(request.scope, token, prefix):
+    redirect = ticket_redirect(request, token, prefix, tail) if app_id is not None and requires_auth else None
+    if redirect is not None:
+        return redirect
+    if (app_id is None or requires_auth) and not allowed(request.scope, token, prefix):
         return problem(401, "unauthorized", f"{prefix} needs this server's bearer token or a session link "
                                             f"(POST /api/v1/apps/{name}/session)")
     if app_id is None:
@@ -434,13 +401,13 @@ async def proxy_socket(websocket: WebSocket) -> None:
     svc: Services = websocket.app.state.services
     token: str = websocket.app.state.token
     try:
-        project, domain, name, prefix, tail = _where(websocket.scope)
+        project, domain, name, prefix, tail = locate(websocket.scope, PROXY_PREFIX)
     except RefusedPath:
         await websocket.close(code=1008)
         return
     traffic = _traffic(websocket.app)
     app_id, requires_auth, _, _ = traffic.find(svc, project, domain, name)
-    if app_id is None or (requires_auth and not _allowed(websocket.scope, token, prefix)):
+    if app_id is None or (requires_auth and not allowed(websocket.scope, token, prefix)):
         await websocket.close(code=1008)
         return
     traffic.begin(svc, app_id)

@@ -26,19 +26,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ..proxy import (
-    Passing,
-    RefusedPath,
-    checked_tail,
-    forward_http,
-    forward_socket,
-    problem,
-    sessions,
-)
+from ..proxy import Passing, RefusedPath, forward_http, forward_socket, problem, sessions
+from ..proxy.routing import allowed, locate, ticket_redirect
 from ..store.queries import workspaces as wq
 from . import schemas as S
 from .deps import Services, Svc
@@ -343,45 +336,17 @@ def _lookup(app: Any) -> _Lookup:
     return found  # type: ignore[no-any-return]
 
 
-def _allowed(scope: dict[str, Any], token: str, prefix: str) -> bool:
-    if scope.get("plait.bearer"):
-        return True
-    headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ()))
-    return sessions.verify(token, "cookie", prefix, sessions.cookie_value(headers.get("cookie")))
-
-
-def _where(scope: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    """(project, domain, name, prefix, tail) of a proxied request, or RefusedPath."""
-    raw = scope.get("raw_path")
-    path = (raw.decode("latin-1") if raw else scope["path"]).split("?", 1)[0]
-    parts = path[len(PROXY_PREFIX):].split("/", 3)
-    if len(parts) < 4 or not all(parts[:3]):
-        raise RefusedPath(f"a workspace's path is {PROXY_PREFIX}<project>/<domain>/<name>/..., found {path!r}")
-    project, domain, name = parts[:3]
-    prefix = f"{PROXY_PREFIX}{project}/{domain}/{name}/"
-    tail = checked_tail(scope, prefix)
-    for part in (project, domain, name):
-        if not part.replace("-", "").replace("_", "").isalnum():
-            raise RefusedPath(f"{part!r} is not a project, domain or workspace name")
-    return project, domain, name, prefix, tail
-
-
 async def proxy_http(request: Request) -> Response:
     svc: Services = request.app.state.services
     token: str = request.app.state.token
     try:
-        project, domain, name, prefix, tail = _where(request.scope)
+        project, domain, name, prefix, tail = locate(request.scope, PROXY_PREFIX)
     except RefusedPath as exc:
         return problem(400, "bad_request", str(exc))
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    ticket = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get(sessions.TICKET_PARAM)
-    if ticket is not None and sessions.verify(token, "ticket", prefix, _unquote(ticket)):
-        rest = sessions.query_without_ticket(query)
-        response = RedirectResponse(f"{prefix}{tail}" + (f"?{rest}" if rest else ""), status_code=303)
-        response.headers.append("set-cookie", sessions.cookie_header(token, prefix,
-                                                                     secure=request.url.scheme == "https"))
-        return response
-    if not _allowed(request.scope, token, prefix):
+    redirect = ticket_redirect(request, token, prefix, tail)
+    if redirect is not None:
+        return redirect
+    if not allowed(request.scope, token, prefix):
         return problem(401, "unauthorized", f"{prefix} needs this server's bearer token or a session link "
                                             f"(`plait get workspace --name {name}` prints one)")
     lookup = _lookup(request.app)
@@ -395,21 +360,15 @@ async def proxy_http(request: Request) -> Response:
                               on_traffic=lambda: lookup.touch(svc, workspace_id))
 
 
-def _unquote(value: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(value)
-
-
 async def proxy_socket(websocket: WebSocket) -> None:
     svc: Services = websocket.app.state.services
     token: str = websocket.app.state.token
     try:
-        project, domain, name, prefix, tail = _where(websocket.scope)
+        project, domain, name, prefix, tail = locate(websocket.scope, PROXY_PREFIX)
     except RefusedPath:
         await websocket.close(code=1008)
         return
-    if not _allowed(websocket.scope, token, prefix):
+    if not allowed(websocket.scope, token, prefix):
         await websocket.close(code=1008)
         return
     lookup = _lookup(websocket.app)
