@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from plait.model.home import pid_alive
+
 VERSION = "4.100.3"
 STOP_GRACE_S = 5.0
 
@@ -159,14 +161,9 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes] | None, *, timeout_s: 
 
 
 def alive(pid: int | None) -> bool:
-    if not pid:
+    """Whether `pid` runs: `pid_alive`, and not a zombie child that was not reaped yet."""
+    if not pid or not pid_alive(pid):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     with contextlib.suppress(OSError):  # a zombie child of ours counts as gone
         if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
             return False
