@@ -62,12 +62,6 @@ class Replica(BaseModel):
     ready_at: dt.datetime | None = None
 
 
-class AppResources(BaseModel):
-    cpu: str | None = None
-    mem: str | None = None
-    gpu: str | None = None
-
-
 class AppView(BaseModel):
     """An app: its spec and revision, its status and what users asked for, its replicas."""
 
@@ -82,7 +76,7 @@ class AppView(BaseModel):
     url: str = Field(description="Its path on this server (`/apps/<project>/<domain>/<name>/`).")
     requires_auth: bool
     replicas: list[Replica]
-    resources: AppResources
+    resources: S.Quantities
     inputs: dict[str, Any] = Field(default_factory=dict, description="Each input's variable and, for an "
                                                                      "artifact query, the version it serves.")
     created_at: dt.datetime
@@ -114,12 +108,6 @@ class AppEvents(BaseModel):
     events: list[dict[str, Any]]
 
 
-class AppSession(BaseModel):
-    url: str
-    path: str
-    expires_at: dt.datetime
-
-
 def view(r: aq.AppRecord, replicas: list[aq.ReplicaRecord]) -> AppView:
     spec = r.spec
     limits, requests = spec.get("limits") or {}, spec.get("requests") or {}
@@ -134,7 +122,7 @@ def view(r: aq.AppRecord, replicas: list[aq.ReplicaRecord]) -> AppView:
         requires_auth=bool(spec.get("requires_auth", True)),
         replicas=[Replica(slot=x.slot, revision=x.revision, phase=x.phase, restarts=x.restarts,  # type: ignore[arg-type]
                           last_exit=x.last_exit, started_at=x.started_at, ready_at=x.ready_at) for x in replicas],
-        resources=AppResources(**{k: None if v is None else str(v) for k, v in resources.items()}),
+        resources=S.Quantities(**{k: None if v is None else str(v) for k, v in resources.items()}),
         inputs=inputs, created_at=r.created_at, updated_at=r.updated_at)
 
 
@@ -265,13 +253,12 @@ def app_events(name: AppName, svc: Svc, project: ProjectQ = "default", domain: D
 
 @router.post("/apps/{name}/session", name="app_session", responses=_ERRORS)
 def app_session(name: AppName, request: Request, svc: Svc, project: ProjectQ = "default",
-                domain: DomainQ = "development") -> AppSession:
+                domain: DomainQ = "development") -> S.SessionLink:
     """A link that opens the app in a browser tab (which cannot send the bearer header)."""
     with svc.db.session(readonly=True) as s:
         record = aq.get_app(s, project, domain, name)
     prefix = rp.prefix_of(record.project, record.domain, record.name) + "/"
-    url, expires = sessions.ticket_link(request.app.state.token, prefix)
-    return AppSession(url=url, path=prefix, expires_at=dt.datetime.fromtimestamp(expires, dt.timezone.utc))
+    return S.SessionLink(**sessions.link_for(request.app.state.token, prefix))  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ the proxy

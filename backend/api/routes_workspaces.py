@@ -49,12 +49,6 @@ PASSING = Passing(drop_cookies=(sessions.COOKIE,))  # code-server checks that Or
 TOUCH_EVERY_S = 5.0
 
 
-class WorkspaceResources(BaseModel):
-    cpu: str | None = None
-    mem: str | None = None
-    gpu: str | None = None
-
-
 class Workspace(BaseModel):
     """A workspace: its spec, what was asked (`desired`) and what was reached (`phase`)."""
 
@@ -75,7 +69,7 @@ class Workspace(BaseModel):
                                                             "task it reproduces.")
     restart_needed: bool = Field(False, description="Updated while running: the new spec applies at the "
                                                     "next start.")
-    resources: WorkspaceResources
+    resources: S.Quantities
     accelerator: str | None = None
     ttl_seconds: int
     last_activity: dt.datetime | None = None
@@ -103,13 +97,6 @@ class WorkspaceLog(BaseModel):
     lines: list[str]
 
 
-class WorkspaceSession(BaseModel):
-    url: str = Field(description="A link relative to this server; it sets a cookie for the workspace's "
-                                 "path and works once within its validity.")
-    path: str
-    expires_at: dt.datetime
-
-
 class DebugRequest(BaseModel):
     name: str | None = Field(None, description="The workspace's name (default debug-<node>-<execution>).")
     start: bool = True
@@ -124,7 +111,7 @@ def view(r: wq.WorkspaceRecord) -> Workspace:
         phase=r.phase, desired=r.desired, reason=r.reason, archived=r.archived,  # type: ignore[arg-type]
         active=r.phase == "ACTIVE", url=url_path(r.project, r.domain, r.name) if r.phase == "ACTIVE" else None,
         pool=r.pool, origin=r.origin, restart_needed=r.restart_needed,
-        resources=WorkspaceResources(**{k: None if v is None else str(v) for k, v in resources.items()
+        resources=S.Quantities(**{k: None if v is None else str(v) for k, v in resources.items()
                                         if k in ("cpu", "mem", "gpu")}),
         accelerator=r.spec.get("accelerator"), ttl_seconds=int(r.spec.get("ttl_seconds") or 1200),
         last_activity=r.last_activity, started_at=r.started_at, stopped_at=r.stopped_at, saved_at=r.saved_at,
@@ -258,15 +245,14 @@ def workspace_log(name: WorkspaceName, svc: Svc, project: ProjectQ = "default", 
 
 @router.post("/workspaces/{name}/session", name="workspace_session", responses=_ERRORS)
 def workspace_session(name: WorkspaceName, request: Request, svc: Svc, project: ProjectQ = "default",
-                      domain: DomainQ = "development") -> WorkspaceSession:
+                      domain: DomainQ = "development") -> S.SessionLink:
     """A link that opens the workspace in a browser tab (which cannot send the bearer header)."""
     from plait.workspaces.manager import url_path
 
     with svc.db.session(readonly=True) as s:
         record = wq.get_workspace(s, project, domain, name)
     prefix = url_path(record.project, record.domain, record.name)
-    url, expires = sessions.ticket_link(request.app.state.token, prefix)
-    return WorkspaceSession(url=url, path=prefix, expires_at=dt.datetime.fromtimestamp(expires, dt.timezone.utc))
+    return S.SessionLink(**sessions.link_for(request.app.state.token, prefix))  # type: ignore[arg-type]
 
 
 @router.post("/executions/{id}/nodes/{node_id}/debug", name="debug_node", status_code=201, responses=_ERRORS)

@@ -933,3 +933,20 @@ class SignalList(Response):
 
 class SignalSet(Model):
     value: Any = Field(description="The value, as a literal of the signal's type (true or false to approve).")
+
+
+class Quantities(BaseModel):
+    """CPU, memory and GPU as the spec wrote them (a workspace's resources, an app's limits)."""
+
+    cpu: str | None = None
+    mem: str | None = None
+    gpu: str | None = None
+
+
+class SessionLink(BaseModel):
+    """A browser link to a proxied workspace or app, which cannot send the bearer header."""
+
+    url: str = Field(description="A link relative to this server; it sets a cookie for `path` and works "
+                                 "within its validity.")
+    path: str
+    expires_at: dt.datetime

@@ -50,6 +50,14 @@ def ticket_link(token: str, prefix: str) -> tuple[str, float]:
     return f"{prefix}?{urlencode({TICKET_PARAM: value})}", float(value.split(".", 1)[0])
 
 
+def link_for(token: str, prefix: str) -> dict[str, object]:
+    """`{url, path, expires_at}` of a session link to `prefix` (the API's SessionLink)."""
+    import datetime as dt
+
+    url, expires = ticket_link(token, prefix)
+    return {"url": url, "path": prefix, "expires_at": dt.datetime.fromtimestamp(expires, dt.timezone.utc)}
+
+
 def cookie_header(token: str, prefix: str, *, secure: bool) -> str:
     value = sign(token, "cookie", prefix, ttl_s=COOKIE_S)
     return (f"{COOKIE}={value}; Path={prefix}; Max-Age={COOKIE_S}; HttpOnly; SameSite=Strict"

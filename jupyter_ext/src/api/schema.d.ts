@@ -1420,27 +1420,6 @@ export interface components {
             /** Lines */
             lines: string[];
         };
-        /** AppResources */
-        AppResources: {
-            /** Cpu */
-            cpu?: string | null;
-            /** Gpu */
-            gpu?: string | null;
-            /** Mem */
-            mem?: string | null;
-        };
-        /** AppSession */
-        AppSession: {
-            /**
-             * Expires At
-             * Format: date-time
-             */
-            expires_at: string;
-            /** Path */
-            path: string;
-            /** Url */
-            url: string;
-        };
         /**
          * AppView
          * @description An app: its spec and revision, its status and what users asked for, its replicas.
@@ -1475,7 +1454,7 @@ export interface components {
             replicas: components["schemas"]["Replica"][];
             /** Requires Auth */
             requires_auth: boolean;
-            resources: components["schemas"]["AppResources"];
+            resources: components["schemas"]["Quantities"];
             /** Revision */
             revision: number;
             /** Spec */
@@ -3025,6 +3004,18 @@ export interface components {
             projects: components["schemas"]["Project"][];
         };
         /**
+         * Quantities
+         * @description CPU, memory and GPU as the spec wrote them (a workspace's resources, an app's limits).
+         */
+        Quantities: {
+            /** Cpu */
+            cpu?: string | null;
+            /** Gpu */
+            gpu?: string | null;
+            /** Mem */
+            mem?: string | null;
+        };
+        /**
          * RecentExecution
          * @description One of the latest executions of an entity, for a sparkline in a listing.
          *
@@ -3410,6 +3401,24 @@ export interface components {
             secrets: components["schemas"]["Secret"][];
         };
         /**
+         * SessionLink
+         * @description A browser link to a proxied workspace or app, which cannot send the bearer header.
+         */
+        SessionLink: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Path */
+            path: string;
+            /**
+             * Url
+             * @description A link relative to this server; it sets a cookie for `path` and works within its validity.
+             */
+            url: string;
+        };
+        /**
          * Signal
          * @description A value a gate node (`wait_for_input`, `approve`) of an execution waits for.
          */
@@ -3548,7 +3557,7 @@ export interface components {
              * @description Why it FAILED or why it stopped.
              */
             reason?: string | null;
-            resources: components["schemas"]["WorkspaceResources"];
+            resources: components["schemas"]["Quantities"];
             /**
              * Restart Needed
              * @description Updated while running: the new spec applies at the next start.
@@ -3603,30 +3612,6 @@ export interface components {
         WorkspaceLog: {
             /** Lines */
             lines: string[];
-        };
-        /** WorkspaceResources */
-        WorkspaceResources: {
-            /** Cpu */
-            cpu?: string | null;
-            /** Gpu */
-            gpu?: string | null;
-            /** Mem */
-            mem?: string | null;
-        };
-        /** WorkspaceSession */
-        WorkspaceSession: {
-            /**
-             * Expires At
-             * Format: date-time
-             */
-            expires_at: string;
-            /** Path */
-            path: string;
-            /**
-             * Url
-             * @description A link relative to this server; it sets a cookie for the workspace's path and works once within its validity.
-             */
-            url: string;
         };
         /** WorkspaceUpdate */
         WorkspaceUpdate: {
@@ -3976,7 +3961,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AppSession"];
+                    "application/json": components["schemas"]["SessionLink"];
                 };
             };
             /** @description Missing or wrong bearer token. */
@@ -7677,7 +7662,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkspaceSession"];
+                    "application/json": components["schemas"]["SessionLink"];
                 };
             };
             /** @description Missing or wrong bearer token. */
