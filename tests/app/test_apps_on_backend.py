@@ -129,6 +129,8 @@ def test_an_app_that_requires_auth_refuses_anonymous_requests_and_path_tricks(se
         assert anonymous.request(method, info.url + path).status_code == 401, (method, path)
     ws_url = server.url.replace("http", "ws", 1) + info.url + "panel_main/ws"
     assert asyncio.run(_ws(ws_url, {})).startswith("refused")
+    assert asyncio.run(_ws(ws_url, {"Authorization": "Bearer wrong-token"})).startswith("refused")
+    assert anonymous.get(info.url, headers={"Authorization": "Bearer wrong-token"}).status_code == 401
     assert asyncio.run(_ws(ws_url, {"Authorization": f"Bearer {server.token}"})) == "open"
     link = api.post("/api/v1/apps/squares/session").json()
     browser = httpx.Client(base_url=server.url, timeout=30, follow_redirects=True)
@@ -136,12 +138,16 @@ def test_an_app_that_requires_auth_refuses_anonymous_requests_and_path_tricks(se
     assert page.status_code == 200 and "<title>Squares</title>" in page.text
     assert 'src="static/js/bokeh.min.js' in page.text  # relative: it works below the prefix
     raw = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {server.token}"})
-    for trick in ["..%2f..%2fapi/v1/apps", "%2e%2e/x", "a//b", "a%5cb", "x%00", "http://127.0.0.1:22/"]:
+    for trick in ["..%2f..%2fapi/v1/apps", "%2e%2e/x", "a//b", "a%5cb", "x%00", "http://127.0.0.1:22/",
+                  "a%3fx=..%2f.."]:
         url = httpx.URL(server.url).copy_with(raw_path=(info.url + trick).encode())
         assert raw.get(url).status_code == 400, trick
     for name in ["..", "%2e%2e", "squares%2f..", "sq!"]:
         url = httpx.URL(server.url).copy_with(raw_path=f"/apps/default/development/{name}/".encode())
         assert raw.get(url).status_code in (400, 404), name
+    for odd in ["@169.254.169.254/latest", "127.0.0.1:22/x", "%3f%2e%2e"]:  # paths of the app, never addresses
+        url = httpx.URL(server.url).copy_with(raw_path=(info.url + odd).encode())
+        assert raw.get(url).status_code == 404, odd  # Panel's own 404
     tricked = raw.get(info.url, headers={"Host": "169.254.169.254"}, follow_redirects=True)
     assert tricked.status_code == 200 and "<title>Squares</title>" in tricked.text
     remote.stop_app("squares")

@@ -243,6 +243,13 @@ def test_the_proxy_needs_credentials_for_every_path_and_refuses_tricks(server: S
     # Whatever Host or absolute URL the request names, it reaches this workspace's code-server only.
     tricked = raw.get(prefix + "healthz", headers={"Host": "169.254.169.254"})
     assert tricked.status_code == 200 and "status" in tricked.json()
+    # An encoded `?`, an `@host` or a `host:port` in the path is a path of code-server, never an address.
+    for odd in ["a%3fx=..%2f..", "@169.254.169.254/latest", "127.0.0.1:22/x", "%3f%2e%2e"]:
+        url = httpx.URL(server.url).copy_with(raw_path=(prefix + odd).encode())
+        odd_answer = raw.get(url)
+        assert odd_answer.status_code in (400, 404), (odd, odd_answer.status_code)
+        assert "ami-id" not in odd_answer.text and "SSH" not in odd_answer.text
+    assert asyncio.run(_ws_handshake(ws_url, {"Authorization": "Bearer not-the-token"})).startswith("refused")
     absolute = raw.get(prefix + "http://169.254.169.254/latest/meta-data")
     assert absolute.status_code == 400 and "empty segment" in absolute.json()["message"]
     not_running = raw.get("/workspaces/default/development/neighbour/")
