@@ -207,3 +207,20 @@ LOOKS = """el => { const s = getComputedStyle(el);
 
 def looks(button: Locator) -> dict:
     return button.evaluate(LOOKS)
+
+
+def test_the_workspaces_and_apps_tabs_are_readable(page: Page, theme: str, backend: ServerProcess) -> None:
+    with httpx.Client(base_url=backend.url, headers={"Authorization": f"Bearer {backend.token}"}) as api:
+        if api.get("/api/v1/workspaces/theme-ws").status_code == 404:
+            api.post("/api/v1/workspaces", json={"spec": {"name": "theme-ws"}, "start": False})
+    page.get_by_role("tab", name="plait: workflows and executions").click()
+    page.get_by_role("tab", name="Workspaces", exact=True).click()
+    row = page.locator(".plait-WorkspaceRow").filter(has_text="theme-ws")
+    expect(row).to_be_visible(timeout=30_000)
+    page.shots(f"{slug(theme)}-workspaces-tab")
+    assert_readable("the STOPPED badge of a workspace", row.locator(".plait-Badge"), theme)
+    assert_readable("a workspace's row", row, theme)
+    page.get_by_role("tab", name="Apps", exact=True).click()
+    expect(page.get_by_text("plait deploy apps FILE NAME")).to_be_visible(timeout=30_000)  # no apps yet
+    page.shots(f"{slug(theme)}-apps-tab")
+    assert_readable("the Apps tab", page.locator(".plait-Sidebar:visible").first, theme)
